@@ -1,0 +1,93 @@
+// The backend interface: what a device adapter (CPU, CUDA, Neuron) implements.
+// Three levels, as in ggml and IREE: the registry creates a Backend by name;
+// a Backend describes its device and answers "do you support this problem?";
+// prepare() turns a supported problem into a Workload that owns the device
+// buffers and runs, synchronizes, times and reads back. Walkthrough:
+// docs/adding-a-backend.md.
+//
+// Threading: a Backend and its Workloads are used from one thread at a time.
+// Ownership: a Workload owns every device resource it allocated and frees it
+// in its destructor; it must not outlive the Backend that made it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/dtype.h"
+#include "common/error.h"
+#include "kernels/problem.h"
+#include "kernels/tensor.h"
+
+namespace tb {
+
+struct DeviceInfo {
+  std::string name;              // e.g. "AMD EPYC 9R14"
+  std::string kind;              // "cpu", "gpu", "neuron"
+  int compute_units = 0;         // CPU threads used, GPU SMs, NeuronCores
+  std::int64_t memory_bytes = 0;  // device memory available to a run (B)
+  bool shares_host_memory = false;  // device buffers come out of host RAM (CPU backends)
+  double memory_bandwidth_bytes_per_s = 0.0;  // 0 when unknown (B/s)
+  std::map<DType, double> peak_flop_per_s;    // per dtype where known (FLOP/s)
+  std::string peak_source;  // how the peaks were obtained: "measured: ..." or "spec: ..."
+  std::vector<std::pair<std::string, std::string>> properties;  // library versions and other facts
+};
+
+// Measures device time of the work a Workload enqueues between start() and stop().
+class DeviceTimer {
+ public:
+  virtual ~DeviceTimer() = default;
+  virtual Status start() = 0;
+  virtual Status stop() = 0;
+  // Seconds between start() and stop() on the device; blocks until stop() completed.
+  virtual Expected<double> elapsed_seconds() = 0;
+};
+
+// One problem prepared on one device with its inputs uploaded.
+class Workload {
+ public:
+  virtual ~Workload() = default;
+  // Enqueues one execution. May return before the device finishes.
+  virtual Status run() = 0;
+  // Blocks until every enqueued execution has finished.
+  virtual Status synchronize() = 0;
+  // Writes NaN into every output element, so elements a run fails to write cannot verify.
+  virtual Status poison_outputs() = 0;
+  // Copies the outputs to the host, in the problem's output_specs() order. Call after synchronize().
+  virtual Expected<std::vector<HostTensor>> read_outputs() = 0;
+  // A timer on this workload's device and queue.
+  virtual std::unique_ptr<DeviceTimer> make_timer() = 0;
+  // The library and algorithm actually used, e.g. "oneDNN brg:avx512_core_bf16".
+  virtual std::string implementation() const = 0;
+};
+
+struct Support {
+  bool supported = false;
+  std::string reason;  // why not, when !supported: "cpu-eigen: bf16 GEMM not supported; use cpu"
+};
+
+struct BackendOptions {
+  int threads = 0;  // host threads for CPU backends; 0 = every logical CPU
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  virtual std::string_view name() const = 0;
+  // Ok, or kUnavailable with the reason ("libnrt.so.1 not found in ...").
+  virtual Status available() const = 0;
+  virtual DeviceInfo device_info() const = 0;
+  virtual Support supports(const Problem& problem) const = 0;
+  // Device memory prepare() will allocate for `problem` (B), for the memory check before any allocation.
+  virtual std::int64_t device_bytes(const Problem& problem) const = 0;
+  // Allocates device buffers, uploads `inputs` (from problem.make_inputs()), builds the kernel.
+  virtual Expected<std::unique_ptr<Workload>> prepare(const ProblemPtr& problem,
+                                                      const std::vector<HostTensor>& inputs) = 0;
+};
+
+}  // namespace tb

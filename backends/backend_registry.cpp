@@ -1,0 +1,33 @@
+#include "backends/backend_registry.h"
+
+#include "backends/cpu/cpu_backend.h"
+
+namespace tb {
+
+const std::vector<BackendEntry>& backend_entries() {
+  static const std::vector<BackendEntry> entries = {
+      {"cpu", "host CPU: OpenBLAS for fp32 GEMM, oneDNN for bf16/fp16",
+       [](const BackendOptions& o) { return make_cpu_backend(CpuEngine::kDefault, o); }},
+      {"cpu-eigen", "host CPU: Eigen for fp32 GEMM",
+       [](const BackendOptions& o) { return make_cpu_backend(CpuEngine::kEigen, o); }},
+      {"cpu-onednn", "host CPU: oneDNN for every dtype",
+       [](const BackendOptions& o) { return make_cpu_backend(CpuEngine::kOneDnn, o); }},
+  };
+  return entries;
+}
+
+Expected<std::unique_ptr<Backend>> create_backend(std::string_view name, const BackendOptions& options) {
+  std::string known;
+  for (const BackendEntry& e : backend_entries()) {
+    if (e.name == name) {
+      std::unique_ptr<Backend> backend = e.create(options);
+      TB_RETURN_IF_ERROR(backend->available());
+      return backend;
+    }
+    known += (known.empty() ? "" : ", ") + e.name;
+  }
+  return bad_input("unknown backend '" + std::string(name) + "': expected one of " + known +
+                   " (trainbench list backends)");
+}
+
+}  // namespace tb

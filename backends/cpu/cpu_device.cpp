@@ -1,0 +1,103 @@
+#include "backends/cpu/cpu_device.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+extern "C" {
+char* openblas_get_config(void);
+char* openblas_get_corename(void);
+}
+
+namespace tb {
+namespace {
+
+constexpr int kChains = 12;  // independent accumulators: hides FMA latency on current x86 cores
+
+__attribute__((target("avx512f"))) float fma_loop_avx512(long iterations) {
+  __m512 acc[kChains];
+  const __m512 x = _mm512_set1_ps(0.999f), y = _mm512_set1_ps(1e-3f);
+  for (int i = 0; i < kChains; ++i) acc[i] = _mm512_set1_ps(static_cast<float>(i));
+  for (long it = 0; it < iterations; ++it)
+    for (int i = 0; i < kChains; ++i) acc[i] = _mm512_fmadd_ps(acc[i], x, y);
+  __m512 sum = acc[0];
+  for (int i = 1; i < kChains; ++i) sum = _mm512_add_ps(sum, acc[i]);
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, sum);  // one lane keeps the loop's result live
+  return lanes[0];
+}
+
+__attribute__((target("avx2,fma"))) float fma_loop_avx2(long iterations) {
+  __m256 acc[kChains];
+  const __m256 x = _mm256_set1_ps(0.999f), y = _mm256_set1_ps(1e-3f);
+  for (int i = 0; i < kChains; ++i) acc[i] = _mm256_set1_ps(static_cast<float>(i));
+  for (long it = 0; it < iterations; ++it)
+    for (int i = 0; i < kChains; ++i) acc[i] = _mm256_fmadd_ps(acc[i], x, y);
+  __m256 sum = acc[0];
+  for (int i = 1; i < kChains; ++i) sum = _mm256_add_ps(sum, acc[i]);
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, sum);
+  return lanes[0];
+}
+
+__attribute__((target("avx512f,avx512bf16"))) float dpbf16_loop(long iterations) {
+  __m512 acc[kChains];
+  const __m512bh x = (__m512bh)_mm512_set1_epi16(0x3F80);  // bf16 1.0 pairs
+  for (int i = 0; i < kChains; ++i) acc[i] = _mm512_set1_ps(static_cast<float>(i));
+  for (long it = 0; it < iterations; ++it)
+    for (int i = 0; i < kChains; ++i) acc[i] = _mm512_dpbf16_ps(acc[i], x, x);
+  __m512 sum = acc[0];
+  for (int i = 1; i < kChains; ++i) sum = _mm512_add_ps(sum, acc[i]);
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, sum);  // one lane keeps the loop's result live
+  return lanes[0];
+}
+
+// Best of three timed runs of `loop` on `threads` threads (FLOP/s).
+double time_loop(float (*loop)(long), double flop_per_iteration, int threads) {
+  constexpr long kIterations = 2'000'000;
+  double best = 0.0;
+  for (int trial = 0; trial < 3; ++trial) {
+    std::vector<std::thread> workers;
+    std::vector<float> sinks(static_cast<std::size_t>(threads));
+    const auto start = std::chrono::steady_clock::now();
+    for (int t = 0; t < threads; ++t) workers.emplace_back([&, t] { sinks[static_cast<std::size_t>(t)] = loop(kIterations); });
+    for (auto& w : workers) w.join();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    best = std::max(best, flop_per_iteration * kIterations * threads / seconds);
+  }
+  return best;
+}
+
+}  // namespace
+
+std::map<DType, double> measured_peak_flop_per_s(int threads) {
+  static std::mutex mutex;
+  static std::map<int, std::map<DType, double>> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (auto it = cache.find(threads); it != cache.end()) return it->second;
+  std::map<DType, double> peaks;
+  __builtin_cpu_init();
+  // Per loop iteration: kChains FMAs of 16 (AVX-512) or 8 (AVX2) fp32 lanes, 2 FLOP each;
+  // vdpbf16ps does 2 multiply-adds per fp32 lane.
+  if (__builtin_cpu_supports("avx512f")) {
+    peaks[DType::kFp32] = time_loop(&fma_loop_avx512, kChains * 16 * 2.0, threads);
+  } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    peaks[DType::kFp32] = time_loop(&fma_loop_avx2, kChains * 8 * 2.0, threads);
+  }
+  if (__builtin_cpu_supports("avx512bf16")) {
+    peaks[DType::kBf16] = time_loop(&dpbf16_loop, kChains * 16 * 4.0, threads);
+  }
+  cache[threads] = peaks;
+  return peaks;
+}
+
+std::string openblas_config() {
+  return std::string(openblas_get_config()) + "; core=" + openblas_get_corename();
+}
+
+}  // namespace tb

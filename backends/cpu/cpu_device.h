@@ -1,0 +1,22 @@
+// Facts about the host CPU that the CPU backend reports in its DeviceInfo.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "common/dtype.h"
+
+namespace tb {
+
+// Measured compute ceiling per dtype (FLOP/s) on `threads` threads: a loop of
+// independent FMAs (fp32: AVX-512 or AVX2 vfmadd; bf16: AVX512-BF16 vdpbf16ps)
+// that no GEMM can beat. Dtypes without a native FMA on this CPU are absent.
+// Measured once per process (about 0.2 s) and cached.
+std::map<DType, double> measured_peak_flop_per_s(int threads);
+
+// OpenBLAS's build configuration and the core kernel it chose at run time,
+// e.g. "OpenBLAS 0.3.21 ... DYNAMIC_ARCH ... Cooperlake MAX_THREADS=64; core=Cooperlake".
+std::string openblas_config();
+
+}  // namespace tb

@@ -1,0 +1,27 @@
+#include "kernels/kernel_registry.h"
+
+#include "kernels/gemm/gemm_problem.h"
+
+namespace tb {
+
+const std::vector<KernelInfo>& kernels() {
+  static const std::vector<KernelInfo> list = {
+      {"gemm", "C[M,N] = op(A)[M,K] * op(B)[K,N], row-major, 2*M*N*K FLOP",
+       "m, n, k (required); ta=0|1, tb=0|1 (default 0); dtype=fp32|bf16|fp16 (default fp32)",
+       "gemm:m=4096,n=4096,k=4096,dtype=bf16", &GemmProblem::parse},
+  };
+  return list;
+}
+
+Expected<ProblemPtr> parse_problem(std::string_view text) {
+  TB_ASSIGN_OR_RETURN(const ProblemSpec spec, parse_problem_spec(text));
+  std::string known;
+  for (const KernelInfo& k : kernels()) {
+    if (k.name == spec.kernel) return k.parse(spec);
+    known += (known.empty() ? "" : ", ") + k.name;
+  }
+  return bad_input("unknown kernel '" + spec.kernel + "' in problem '" + std::string(text) + "': expected one of " +
+                   known + " (trainbench list kernels)");
+}
+
+}  // namespace tb

@@ -1,0 +1,43 @@
+#include "kernels/tensor.h"
+
+#include <limits>
+
+namespace tb {
+namespace {
+
+// SplitMix64: a counter-based generator, so fills are order independent.
+std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+std::int64_t TensorSpec::elements() const {
+  std::int64_t n = 1;
+  for (std::int64_t d : shape) n *= d;
+  return n;
+}
+
+std::int64_t TensorSpec::bytes() const { return elements() * static_cast<std::int64_t>(dtype_size(dtype)); }
+
+HostTensor::HostTensor(TensorSpec s) : spec(std::move(s)), data(static_cast<std::size_t>(spec.bytes())) {}
+
+void fill_uniform(HostTensor& tensor, std::uint64_t seed, std::uint64_t stream) {
+  const std::uint64_t base = splitmix64(seed ^ splitmix64(stream + 0x5851F42D4C957F2Dull));
+  const auto n = static_cast<std::size_t>(tensor.spec.elements());
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t r = splitmix64(base + i);
+    const double unit = static_cast<double>(r >> 11) * 0x1.0p-53;  // [0, 1)
+    tensor.set(i, static_cast<float>(2.0 * unit - 1.0));
+  }
+}
+
+void fill_nan(HostTensor& tensor) {
+  const auto n = static_cast<std::size_t>(tensor.spec.elements());
+  for (std::size_t i = 0; i < n; ++i) tensor.set(i, std::numeric_limits<float>::quiet_NaN());
+}
+
+}  // namespace tb

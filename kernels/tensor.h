@@ -1,0 +1,41 @@
+// Host tensors: the seeded inputs every backend uploads, and the outputs it
+// reads back for verification. Row-major, densely packed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/dtype.h"
+
+namespace tb {
+
+struct TensorSpec {
+  std::string name;                // "a", "b", "c": as the kernel's docs name them
+  DType dtype;
+  std::vector<std::int64_t> shape;  // elements per dimension, outermost first
+
+  std::int64_t elements() const;
+  std::int64_t bytes() const;
+};
+
+struct HostTensor {
+  TensorSpec spec;
+  std::vector<std::byte> data;  // spec.bytes() bytes
+
+  explicit HostTensor(TensorSpec s);
+  float at(std::size_t index) const { return load_as_float(data.data(), spec.dtype, index); }
+  void set(std::size_t index, float value) { store_from_float(data.data(), spec.dtype, index, value); }
+};
+
+// Fills with uniform[-1, 1) values rounded to the tensor's dtype. Element i's
+// value depends only on (seed, stream, i): the same on every machine and for
+// any thread count. Never fills with zeros.
+void fill_uniform(HostTensor& tensor, std::uint64_t seed, std::uint64_t stream);
+
+// Fills every element with a quiet NaN (the "poison" written into outputs
+// before a verification run, so unwritten elements cannot pass).
+void fill_nan(HostTensor& tensor);
+
+}  // namespace tb

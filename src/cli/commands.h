@@ -1,0 +1,31 @@
+// Sub-commands of the trainbench executable. Each returns the process exit
+// status: 0 ok, 1 a run or verification failed, 2 bad input (docs/cli.md).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "runner/runner.h"
+
+namespace tb::cli {
+
+struct RunArgs {
+  std::string backend = "cpu";
+  std::vector<std::string> problems;  // problem strings or sweeps
+  std::vector<std::string> suites;    // suite file paths
+  RunOptions options;
+  std::string out_dir = "results";
+  std::string format = "table";  // table | json | csv (stdout)
+  std::string command_line;      // as typed, for the record
+  std::string executable;
+};
+
+int run_command(const RunArgs& args);
+int list_command(const std::string& what);  // "backends" | "kernels"
+int show_command(const std::string& path, const std::string& format);
+
+// Prints "trainbench: error: <message>" to stderr and returns the exit status for the error.
+int report_error(const Error& error);
+
+}  // namespace tb::cli

@@ -1,0 +1,82 @@
+// trainbench: verified kernel throughput and training cost across devices.
+// Exit status: 0 ok, 1 a problem failed to run or verify, 2 bad input.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <string>
+
+#include "cli/commands.h"
+#include "trainbench/build_info.h"
+
+namespace {
+
+std::string shell_quote(const std::string& arg) {
+  if (!arg.empty() && arg.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,") ==
+                          std::string::npos) {
+    return arg;
+  }
+  std::string out = "'";
+  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+constexpr const char* kRunExamples = R"(
+Examples:
+  trainbench run --problem gemm:m=4096,n=4096,k=4096,dtype=fp32
+  trainbench run --backend cpu-onednn --problem 'gemm:m=1024:8192:*2,n=4096,k=4096,dtype=bf16'
+  trainbench run --suite benchmarks/suites/default.suite --repetitions 9 --out results/
+  trainbench run --problem gemm:m=512,n=512,k=512,ta=1 --format csv > gemm.csv
+
+Sweeps: m=256|512|1024 (list), m=1024:8192:*2 (multiply), m=128:512:+128 (add).
+Exit status: 0 ok, 1 a problem failed verification or could not run, 2 bad input.)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"trainbench: kernel throughput verified against a reference, on CPUs, GPUs and Trainium"};
+  app.set_version_flag("--version", std::string("trainbench ") + tb::build::kVersion + " (" + tb::build::kGitCommit + ")");
+  app.require_subcommand(1);
+
+  tb::cli::RunArgs run;
+  CLI::App* run_cmd = app.add_subcommand("run", "Run, verify and time problems on one backend");
+  run_cmd->add_option("-b,--backend", run.backend, "Backend name (trainbench list backends)")->capture_default_str();
+  run_cmd->add_option("-p,--problem", run.problems, "Problem string or sweep; repeatable");
+  run_cmd->add_option("-s,--suite", run.suites, "Suite file: one problem or sweep per line; repeatable");
+  run_cmd->add_option("-r,--repetitions", run.options.repetitions, "Timed repetitions per problem")->capture_default_str();
+  run_cmd->add_option("--min-time", run.options.min_time_s, "Minimum device time per repetition, seconds")
+      ->capture_default_str();
+  run_cmd->add_option("--warmup-time", run.options.warmup_time_s, "Untimed warm-up before timing, seconds")
+      ->capture_default_str();
+  run_cmd->add_option("--seed", run.options.seed, "Seed of the input fill and verification sample")->capture_default_str();
+  run_cmd->add_option("-t,--threads", run.options.threads, "Host threads; 0 = all logical CPUs")->capture_default_str();
+  run_cmd->add_option("-o,--out", run.out_dir, "Directory for the JSON result file")->capture_default_str();
+  run_cmd->add_option("-f,--format", run.format, "What to print on stdout")
+      ->check(CLI::IsMember({"table", "json", "csv"}))
+      ->capture_default_str();
+  run_cmd->footer(kRunExamples);
+
+  std::string list_what;
+  CLI::App* list_cmd = app.add_subcommand("list", "List backends (with availability) or kernels");
+  list_cmd->add_option("what", list_what, "backends | kernels")->required()->check(CLI::IsMember({"backends", "kernels"}));
+
+  std::string show_path, show_format = "table";
+  CLI::App* show_cmd = app.add_subcommand("show", "Print a result file as a table, CSV or JSON");
+  show_cmd->add_option("file", show_path, "Result JSON file")->required();
+  show_cmd->add_option("-f,--format", show_format, "table | csv | json")
+      ->check(CLI::IsMember({"table", "json", "csv"}))
+      ->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+
+  if (*run_cmd) {
+    for (int i = 0; i < argc; ++i) run.command_line += (i ? " " : "") + shell_quote(argv[i]);
+    run.executable = argv[0];
+    return tb::cli::run_command(run);
+  }
+  if (*list_cmd) return tb::cli::list_command(list_what);
+  return tb::cli::show_command(show_path, show_format);
+}

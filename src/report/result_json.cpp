@@ -1,0 +1,376 @@
+#include "report/result_json.h"
+
+#include "common/atomic_file.h"
+
+namespace tb {
+namespace {
+
+using nlohmann::json;
+
+json device_to_json(const DeviceInfo& d) {
+  json peaks = json::object();
+  for (const auto& [dtype, flops] : d.peak_flop_per_s) peaks[std::string(dtype_name(dtype))] = flops;
+  json props = json::object();
+  for (const auto& [k, v] : d.properties) props[k] = v;
+  return {{"name", d.name},
+          {"kind", d.kind},
+          {"compute_units", d.compute_units},
+          {"memory_bytes", d.memory_bytes},
+          {"shares_host_memory", d.shares_host_memory},
+          {"memory_bandwidth_bytes_per_s", d.memory_bandwidth_bytes_per_s},
+          {"peak_flop_per_s", peaks},
+          {"peak_source", d.peak_source},
+          {"properties", props}};
+}
+
+json verification_to_json(const Verification& v) {
+  return {{"passed", v.passed},       {"metric", v.metric},       {"max_error", v.max_error},
+          {"tolerance", v.tolerance}, {"checked_elements", v.checked}, {"total_elements", v.total},
+          {"nonfinite_elements", v.nonfinite}, {"detail", v.detail}};
+}
+
+json summary_to_json(const SampleSummary& s) {
+  return {{"count", s.count}, {"median", s.median}, {"mean", s.mean}, {"stddev", s.stddev}, {"min", s.min},
+          {"max", s.max},     {"p10", s.p10},       {"p90", s.p90},   {"cv", s.cv}};
+}
+
+json result_to_json(const ProblemResult& r) {
+  return {{"problem", r.problem},
+          {"kernel", r.kernel},
+          {"dtype", r.dtype},
+          {"status", status_name(r.status)},
+          {"reason", r.reason},
+          {"implementation", r.implementation},
+          {"provenance", r.provenance},
+          {"flop", r.flop},
+          {"min_bytes", r.min_bytes},
+          {"verification", verification_to_json(r.verification)},
+          {"time_s", summary_to_json(r.time_s)},
+          {"samples_s", r.samples_s},
+          {"iterations_per_sample", r.iterations_per_sample},
+          {"flop_per_s", r.flop_per_s},
+          {"bytes_per_s", r.bytes_per_s},
+          {"fraction_of_peak", r.fraction_of_peak},
+          {"warnings", r.warnings},
+          {"reproducer", r.reproducer}};
+}
+
+// One GB-shaped entry, with our identifying fields added.
+json entry_to_json(const ProblemResult& r, const BenchmarkEntry& e, const RunContext& c) {
+  const std::string run_name = r.problem + "/" + c.backend;
+  json j = {{"name", e.run_type == "aggregate" ? run_name + "_" + e.aggregate_name : run_name},
+            {"family_index", 0},
+            {"per_family_instance_index", 0},
+            {"run_name", run_name},
+            {"run_type", e.run_type},
+            {"repetitions", e.repetitions},
+            {"threads", 1},
+            {"iterations", e.iterations},
+            {"real_time", e.real_time},
+            {"cpu_time", e.cpu_time},
+            {"time_unit", e.time_unit},
+            {"backend", c.backend},
+            {"device", c.device.name},
+            {"problem", r.problem},
+            {"kernel", r.kernel},
+            {"dtype", r.dtype},
+            {"provenance", r.provenance},
+            {"verification_status", status_name(r.status)},
+            {"verification_max_error", r.verification.max_error}};
+  if (e.run_type == "aggregate") {
+    j["aggregate_name"] = e.aggregate_name;
+    j["aggregate_unit"] = e.aggregate_unit;
+  } else {
+    j["repetition_index"] = e.repetition_index;
+  }
+  // Throughput of this entry's time, where the entry is a time (not stddev or cv).
+  const bool is_time = e.run_type == "iteration" || e.aggregate_name == "mean" || e.aggregate_name == "median" ||
+                       e.aggregate_name == "min" || e.aggregate_name == "max";
+  if (is_time && e.real_time > 0.0) j["flop_per_s"] = r.flop / (e.real_time * 1e-3);
+  return j;
+}
+
+// A checked reader: every access names the JSON path in its error.
+class Reader {
+ public:
+  Reader(const json& j, std::string path) : j_(j), path_(std::move(path)) {}
+
+  Expected<Reader> object(const std::string& key) const {
+    TB_ASSIGN_OR_RETURN(const json* v, get(key, json::value_t::object));
+    return Reader(*v, path_ + "." + key);
+  }
+  Expected<const json*> array(const std::string& key) const { return get(key, json::value_t::array); }
+  Expected<std::string> str(const std::string& key) const {
+    TB_ASSIGN_OR_RETURN(const json* v, get(key, json::value_t::string));
+    return v->get<std::string>();
+  }
+  Expected<double> num(const std::string& key) const {
+    const auto it = j_.find(key);
+    if (it == j_.end() || !it->is_number()) return missing(key, "a number");
+    return it->get<double>();
+  }
+  Expected<std::int64_t> integer(const std::string& key) const {
+    const auto it = j_.find(key);
+    if (it == j_.end() || !it->is_number_integer()) return missing(key, "an integer");
+    return it->get<std::int64_t>();
+  }
+  Expected<bool> boolean(const std::string& key) const {
+    TB_ASSIGN_OR_RETURN(const json* v, get(key, json::value_t::boolean));
+    return v->get<bool>();
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  Expected<const json*> get(const std::string& key, json::value_t type) const {
+    const auto it = j_.find(key);
+    if (it == j_.end() || it->type() != type) {
+      return missing(key, type == json::value_t::object  ? "an object"
+                          : type == json::value_t::array ? "an array"
+                          : type == json::value_t::string ? "a string"
+                                                          : "a boolean");
+    }
+    return &*it;
+  }
+  Error missing(const std::string& key, const char* expected) const {
+    return bad_input("field '" + path_ + "." + key + "' is missing or not " + expected);
+  }
+  const json& j_;
+  std::string path_;
+};
+
+Expected<std::vector<std::string>> string_list(const Reader& r, const std::string& key) {
+  TB_ASSIGN_OR_RETURN(const json* arr, r.array(key));
+  std::vector<std::string> out;
+  for (const json& v : *arr) {
+    if (!v.is_string()) return bad_input("field '" + r.path() + "." + key + "' must hold strings");
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+Expected<DeviceInfo> device_from_json(const Reader& r) {
+  DeviceInfo d;
+  TB_ASSIGN_OR_RETURN(d.name, r.str("name"));
+  TB_ASSIGN_OR_RETURN(d.kind, r.str("kind"));
+  TB_ASSIGN_OR_RETURN(const std::int64_t units, r.integer("compute_units"));
+  d.compute_units = static_cast<int>(units);
+  TB_ASSIGN_OR_RETURN(d.memory_bytes, r.integer("memory_bytes"));
+  TB_ASSIGN_OR_RETURN(d.shares_host_memory, r.boolean("shares_host_memory"));
+  TB_ASSIGN_OR_RETURN(d.memory_bandwidth_bytes_per_s, r.num("memory_bandwidth_bytes_per_s"));
+  TB_ASSIGN_OR_RETURN(const Reader peaks, r.object("peak_flop_per_s"));
+  (void)peaks;
+  TB_ASSIGN_OR_RETURN(d.peak_source, r.str("peak_source"));
+  TB_ASSIGN_OR_RETURN(const Reader props, r.object("properties"));
+  (void)props;
+  return d;
+}
+
+Expected<SampleSummary> summary_from_json(const Reader& r) {
+  SampleSummary s;
+  TB_ASSIGN_OR_RETURN(const std::int64_t count, r.integer("count"));
+  s.count = static_cast<int>(count);
+  TB_ASSIGN_OR_RETURN(s.median, r.num("median"));
+  TB_ASSIGN_OR_RETURN(s.mean, r.num("mean"));
+  TB_ASSIGN_OR_RETURN(s.stddev, r.num("stddev"));
+  TB_ASSIGN_OR_RETURN(s.min, r.num("min"));
+  TB_ASSIGN_OR_RETURN(s.max, r.num("max"));
+  TB_ASSIGN_OR_RETURN(s.p10, r.num("p10"));
+  TB_ASSIGN_OR_RETURN(s.p90, r.num("p90"));
+  TB_ASSIGN_OR_RETURN(s.cv, r.num("cv"));
+  return s;
+}
+
+Expected<Verification> verification_from_json(const Reader& r) {
+  Verification v;
+  TB_ASSIGN_OR_RETURN(v.passed, r.boolean("passed"));
+  TB_ASSIGN_OR_RETURN(v.metric, r.str("metric"));
+  TB_ASSIGN_OR_RETURN(v.max_error, r.num("max_error"));
+  TB_ASSIGN_OR_RETURN(v.tolerance, r.num("tolerance"));
+  TB_ASSIGN_OR_RETURN(v.checked, r.integer("checked_elements"));
+  TB_ASSIGN_OR_RETURN(v.total, r.integer("total_elements"));
+  TB_ASSIGN_OR_RETURN(v.nonfinite, r.integer("nonfinite_elements"));
+  TB_ASSIGN_OR_RETURN(v.detail, r.str("detail"));
+  return v;
+}
+
+Expected<ProblemResult> result_from_json(const Reader& r) {
+  ProblemResult p;
+  TB_ASSIGN_OR_RETURN(p.problem, r.str("problem"));
+  TB_ASSIGN_OR_RETURN(p.kernel, r.str("kernel"));
+  TB_ASSIGN_OR_RETURN(p.dtype, r.str("dtype"));
+  TB_ASSIGN_OR_RETURN(const std::string status, r.str("status"));
+  TB_ASSIGN_OR_RETURN(p.status, parse_status(status));
+  TB_ASSIGN_OR_RETURN(p.reason, r.str("reason"));
+  TB_ASSIGN_OR_RETURN(p.implementation, r.str("implementation"));
+  TB_ASSIGN_OR_RETURN(p.provenance, r.str("provenance"));
+  TB_ASSIGN_OR_RETURN(p.flop, r.num("flop"));
+  TB_ASSIGN_OR_RETURN(p.min_bytes, r.num("min_bytes"));
+  TB_ASSIGN_OR_RETURN(const Reader ver, r.object("verification"));
+  TB_ASSIGN_OR_RETURN(p.verification, verification_from_json(ver));
+  TB_ASSIGN_OR_RETURN(const Reader time, r.object("time_s"));
+  TB_ASSIGN_OR_RETURN(p.time_s, summary_from_json(time));
+  TB_ASSIGN_OR_RETURN(const json* samples, r.array("samples_s"));
+  for (const json& s : *samples) {
+    if (!s.is_number()) return bad_input("field '" + r.path() + ".samples_s' must hold numbers");
+    p.samples_s.push_back(s.get<double>());
+  }
+  TB_ASSIGN_OR_RETURN(p.iterations_per_sample, r.integer("iterations_per_sample"));
+  TB_ASSIGN_OR_RETURN(p.flop_per_s, r.num("flop_per_s"));
+  TB_ASSIGN_OR_RETURN(p.bytes_per_s, r.num("bytes_per_s"));
+  TB_ASSIGN_OR_RETURN(p.fraction_of_peak, r.num("fraction_of_peak"));
+  TB_ASSIGN_OR_RETURN(p.warnings, string_list(r, "warnings"));
+  TB_ASSIGN_OR_RETURN(p.reproducer, r.str("reproducer"));
+  return p;
+}
+
+Expected<BenchmarkEntry> entry_from_json(const Reader& r) {
+  BenchmarkEntry e;
+  TB_ASSIGN_OR_RETURN(e.run_type, r.str("run_type"));
+  if (e.run_type != "iteration" && e.run_type != "aggregate") {
+    return bad_input("field '" + r.path() + ".run_type' is '" + e.run_type + "': expected iteration or aggregate");
+  }
+  if (e.run_type == "aggregate") {
+    TB_ASSIGN_OR_RETURN(e.aggregate_name, r.str("aggregate_name"));
+    TB_ASSIGN_OR_RETURN(e.aggregate_unit, r.str("aggregate_unit"));
+  } else {
+    TB_ASSIGN_OR_RETURN(const std::int64_t index, r.integer("repetition_index"));
+    e.repetition_index = static_cast<int>(index);
+  }
+  TB_ASSIGN_OR_RETURN(const std::int64_t reps, r.integer("repetitions"));
+  e.repetitions = static_cast<int>(reps);
+  TB_ASSIGN_OR_RETURN(e.iterations, r.integer("iterations"));
+  TB_ASSIGN_OR_RETURN(e.real_time, r.num("real_time"));
+  TB_ASSIGN_OR_RETURN(e.cpu_time, r.num("cpu_time"));
+  TB_ASSIGN_OR_RETURN(e.time_unit, r.str("time_unit"));
+  return e;
+}
+
+}  // namespace
+
+nlohmann::json to_json(const RunRecord& record) {
+  const RunContext& c = record.context;
+  json context = {{"date", c.date},
+                  {"host_name", c.host_name},
+                  {"executable", c.executable},
+                  {"num_cpus", c.num_cpus},
+                  {"mhz_per_cpu", c.mhz_per_cpu},
+                  {"cpu_scaling_enabled", c.cpu_scaling_enabled},
+                  {"caches", json::array()},
+                  {"library_build_type", c.library_build_type},
+                  {"json_schema_version", 1},
+                  {"trainbench",
+                   {{"schema_version", kResultSchemaVersion},
+                    {"version", c.trainbench_version},
+                    {"git_commit", c.git_commit},
+                    {"build_type", c.build_type},
+                    {"compiler", c.compiler},
+                    {"command_line", c.command_line},
+                    {"timestamp_utc", c.timestamp_utc},
+                    {"cpu_model", c.cpu_model},
+                    {"backend", c.backend},
+                    {"device", device_to_json(c.device)},
+                    {"options",
+                     {{"repetitions", c.repetitions},
+                      {"min_time_s", c.min_time_s},
+                      {"warmup_time_s", c.warmup_time_s},
+                      {"seed", c.seed}}}}}};
+  json benchmarks = json::array();
+  json results = json::array();
+  for (const ProblemResult& r : record.results) {
+    for (const BenchmarkEntry& e : r.entries) benchmarks.push_back(entry_to_json(r, e, c));
+    results.push_back(result_to_json(r));
+  }
+  return {{"context", context}, {"benchmarks", benchmarks}, {"results", results}};
+}
+
+Expected<RunRecord> from_json(const nlohmann::json& doc) {
+  if (!doc.is_object()) return bad_input("the document is not a JSON object");
+  const Reader root(doc, "$");
+  RunRecord record;
+  RunContext& c = record.context;
+  TB_ASSIGN_OR_RETURN(const Reader ctx, root.object("context"));
+  TB_ASSIGN_OR_RETURN(const Reader tb, ctx.object("trainbench"));
+  TB_ASSIGN_OR_RETURN(const std::int64_t version, tb.integer("schema_version"));
+  if (version != kResultSchemaVersion) {
+    return bad_input("schema_version " + std::to_string(version) + " is not supported: this trainbench reads version " +
+                     std::to_string(kResultSchemaVersion));
+  }
+  TB_ASSIGN_OR_RETURN(c.date, ctx.str("date"));
+  TB_ASSIGN_OR_RETURN(c.host_name, ctx.str("host_name"));
+  TB_ASSIGN_OR_RETURN(c.executable, ctx.str("executable"));
+  TB_ASSIGN_OR_RETURN(const std::int64_t cpus, ctx.integer("num_cpus"));
+  c.num_cpus = static_cast<int>(cpus);
+  TB_ASSIGN_OR_RETURN(c.mhz_per_cpu, ctx.num("mhz_per_cpu"));
+  TB_ASSIGN_OR_RETURN(c.cpu_scaling_enabled, ctx.boolean("cpu_scaling_enabled"));
+  TB_ASSIGN_OR_RETURN(c.library_build_type, ctx.str("library_build_type"));
+  TB_ASSIGN_OR_RETURN(c.trainbench_version, tb.str("version"));
+  TB_ASSIGN_OR_RETURN(c.git_commit, tb.str("git_commit"));
+  TB_ASSIGN_OR_RETURN(c.build_type, tb.str("build_type"));
+  TB_ASSIGN_OR_RETURN(c.compiler, tb.str("compiler"));
+  TB_ASSIGN_OR_RETURN(c.command_line, tb.str("command_line"));
+  TB_ASSIGN_OR_RETURN(c.timestamp_utc, tb.str("timestamp_utc"));
+  TB_ASSIGN_OR_RETURN(c.cpu_model, tb.str("cpu_model"));
+  TB_ASSIGN_OR_RETURN(c.backend, tb.str("backend"));
+  TB_ASSIGN_OR_RETURN(const Reader dev, tb.object("device"));
+  TB_ASSIGN_OR_RETURN(c.device, device_from_json(dev));
+  // Peaks and properties are free-form maps; read them after the shape checks above.
+  const json& device_json = doc["context"]["trainbench"]["device"];
+  for (const auto& [name, value] : device_json["peak_flop_per_s"].items()) {
+    TB_ASSIGN_OR_RETURN(const DType dtype, parse_dtype(name));
+    if (!value.is_number()) return bad_input("field '$.context.trainbench.device.peak_flop_per_s." + name + "' is not a number");
+    c.device.peak_flop_per_s[dtype] = value.get<double>();
+  }
+  for (const auto& [name, value] : device_json["properties"].items()) {
+    if (!value.is_string()) return bad_input("field '$.context.trainbench.device.properties." + name + "' is not a string");
+    c.device.properties.emplace_back(name, value.get<std::string>());
+  }
+  TB_ASSIGN_OR_RETURN(const Reader opts, tb.object("options"));
+  TB_ASSIGN_OR_RETURN(const std::int64_t reps, opts.integer("repetitions"));
+  c.repetitions = static_cast<int>(reps);
+  TB_ASSIGN_OR_RETURN(c.min_time_s, opts.num("min_time_s"));
+  TB_ASSIGN_OR_RETURN(c.warmup_time_s, opts.num("warmup_time_s"));
+  TB_ASSIGN_OR_RETURN(const std::int64_t seed, opts.integer("seed"));
+  c.seed = static_cast<std::uint64_t>(seed);
+
+  TB_ASSIGN_OR_RETURN(const json* results, root.array("results"));
+  for (std::size_t i = 0; i < results->size(); ++i) {
+    const std::string path = "$.results[" + std::to_string(i) + "]";
+    if (!(*results)[i].is_object()) return bad_input("field '" + path + "' is not an object");
+    TB_ASSIGN_OR_RETURN(ProblemResult r, result_from_json(Reader((*results)[i], path)));
+    record.results.push_back(std::move(r));
+  }
+  TB_ASSIGN_OR_RETURN(const json* benchmarks, root.array("benchmarks"));
+  for (std::size_t i = 0; i < benchmarks->size(); ++i) {
+    const std::string path = "$.benchmarks[" + std::to_string(i) + "]";
+    const json& b = (*benchmarks)[i];
+    if (!b.is_object()) return bad_input("field '" + path + "' is not an object");
+    const Reader reader(b, path);
+    TB_ASSIGN_OR_RETURN(const std::string problem, reader.str("problem"));
+    TB_ASSIGN_OR_RETURN(BenchmarkEntry e, entry_from_json(reader));
+    bool placed = false;
+    for (ProblemResult& r : record.results) {
+      if (r.problem == problem) {
+        r.entries.push_back(std::move(e));
+        placed = true;
+        break;
+      }
+    }
+    if (!placed) return bad_input("field '" + path + ".problem' names '" + problem + "', which has no entry in $.results");
+  }
+  return record;
+}
+
+Status write_result_file(const std::string& path, const RunRecord& record) {
+  return write_file_atomically(path, to_json(record).dump(2) + "\n");
+}
+
+Expected<RunRecord> read_result_file(const std::string& path) {
+  TB_ASSIGN_OR_RETURN(const std::string text, read_file(path));
+  const json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return bad_input("results file '" + path + "' is not valid JSON");
+  Expected<RunRecord> record = from_json(doc);
+  if (!record) return bad_input("results file '" + path + "': " + record.error().message);
+  return record;
+}
+
+}  // namespace tb

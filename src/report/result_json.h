@@ -1,0 +1,26 @@
+// The JSON result file: Google Benchmark's shape (a "context" object and a
+// "benchmarks" array, readable by GB's tools/compare.py) plus our "results"
+// array with one record per problem. The schema, with units, is in
+// docs/results.md; kResultSchemaVersion changes when a field changes meaning.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "common/error.h"
+#include "runner/result.h"
+
+namespace tb {
+
+inline constexpr int kResultSchemaVersion = 1;
+
+nlohmann::json to_json(const RunRecord& record);
+// Validates and reads a result document; errors name the offending field.
+Expected<RunRecord> from_json(const nlohmann::json& doc);
+
+// Writes the record atomically (temporary file, fsync, rename).
+Status write_result_file(const std::string& path, const RunRecord& record);
+// Reads and validates a result file; errors name the file and what is wrong.
+Expected<RunRecord> read_result_file(const std::string& path);
+
+}  // namespace tb

@@ -1,0 +1,129 @@
+#include "report/text_report.h"
+
+#include <cstdio>
+#include <vector>
+
+namespace tb {
+namespace {
+
+struct Column {
+  const char* title;
+  const char* unit;
+  int width;  // negative: left-aligned
+};
+
+const std::vector<Column>& columns() {
+  static const std::vector<Column> cols = {
+      {"problem", "", -44},       {"backend", "", -10},    {"status", "", -8},
+      {"time", "ms median", 11},  {"spread", "ms min-max", 19}, {"cv", "%", 6},
+      {"throughput", "TFLOP/s", 11}, {"bandwidth", "GB/s", 10}, {"peak", "%", 6},
+      {"error", "max norm.", 10},
+  };
+  return cols;
+}
+
+std::string pad(const std::string& text, int width) {
+  const auto w = static_cast<std::size_t>(width < 0 ? -width : width);
+  if (text.size() >= w) return text;
+  return width < 0 ? text + std::string(w - text.size(), ' ') : std::string(w - text.size(), ' ') + text;
+}
+
+std::string fmt(const char* format, double value) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, value);
+  return buf;
+}
+
+std::string join_row(const std::vector<std::string>& cells) {
+  std::string line;
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    if (i) line += "  ";
+    line += pad(cells[i], columns()[i].width);
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line + "\n";
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string render_table_header() {
+  std::vector<std::string> titles, units;
+  for (const Column& c : columns()) {
+    titles.emplace_back(c.title);
+    units.emplace_back(c.unit);
+  }
+  return join_row(titles) + join_row(units);
+}
+
+std::string render_table_row(const RunRecord& record, const ProblemResult& r) {
+  const bool passed = r.status == ResultStatus::kPassed;
+  const bool verified = passed || r.status == ResultStatus::kFailed;
+  const double ms = 1e3;
+  return join_row({
+      r.problem,
+      record.context.backend,
+      std::string(status_name(r.status)),
+      passed ? fmt("%.4g", r.time_s.median * ms) : "-",
+      passed ? fmt("%.4g", r.time_s.min * ms) + "-" + fmt("%.4g", r.time_s.max * ms) : "-",
+      passed ? fmt("%.1f", r.time_s.cv * 100.0) : "-",
+      passed ? fmt("%.4f", r.flop_per_s / 1e12) : "-",
+      passed ? fmt("%.2f", r.bytes_per_s / 1e9) : "-",
+      passed && r.fraction_of_peak >= 0.0 ? fmt("%.1f", r.fraction_of_peak * 100.0) : "-",
+      verified ? fmt("%.2e", r.verification.max_error) : "-",
+  });
+}
+
+std::string render_table(const RunRecord& record) {
+  std::string out = render_table_header();
+  for (const ProblemResult& r : record.results) out += render_table_row(record, r);
+  std::string notes;
+  for (const ProblemResult& r : record.results) {
+    if (r.status != ResultStatus::kPassed) {
+      notes += "  " + r.problem + ": " + std::string(status_name(r.status)) + ": " + r.reason + "\n";
+      if (r.status == ResultStatus::kFailed || r.status == ResultStatus::kError) {
+        notes += "    reproduce: " + r.reproducer + "\n";
+      }
+    }
+    for (const std::string& w : r.warnings) notes += "  " + r.problem + ": warning: " + w + "\n";
+  }
+  if (!notes.empty()) out += "notes:\n" + notes;
+  return out;
+}
+
+std::string render_csv(const RunRecord& record) {
+  std::string out =
+      "problem,kernel,dtype,backend,device,status,reason,implementation,provenance,time_median_ms,time_min_ms,"
+      "time_max_ms,time_p10_ms,time_p90_ms,time_cv_percent,repetitions,iterations_per_repetition,flop,min_bytes,"
+      "tflop_per_s,gbyte_per_s,fraction_of_peak_percent,verification_metric,verification_max_error,"
+      "verification_tolerance,verified_elements,reproducer\n";
+  const RunContext& c = record.context;
+  for (const ProblemResult& r : record.results) {
+    const bool passed = r.status == ResultStatus::kPassed;
+    auto num = [&](double v, const char* f = "%.6g") { return passed ? fmt(f, v) : std::string(); };
+    std::vector<std::string> cells = {
+        r.problem, r.kernel, r.dtype, c.backend, c.device.name, std::string(status_name(r.status)), r.reason,
+        r.implementation, r.provenance, num(r.time_s.median * 1e3), num(r.time_s.min * 1e3), num(r.time_s.max * 1e3),
+        num(r.time_s.p10 * 1e3), num(r.time_s.p90 * 1e3), num(r.time_s.cv * 100.0),
+        passed ? std::to_string(r.time_s.count) : "", passed ? std::to_string(r.iterations_per_sample) : "",
+        fmt("%.17g", r.flop), fmt("%.17g", r.min_bytes), num(r.flop_per_s / 1e12), num(r.bytes_per_s / 1e9),
+        passed && r.fraction_of_peak >= 0.0 ? fmt("%.4g", r.fraction_of_peak * 100.0) : "",
+        r.verification.metric, r.status == ResultStatus::kSkipped ? "" : fmt("%.6g", r.verification.max_error),
+        r.status == ResultStatus::kSkipped ? "" : fmt("%.6g", r.verification.tolerance),
+        std::to_string(r.verification.checked), r.reproducer};
+    for (std::size_t i = 0; i < cells.size(); ++i) out += (i ? "," : "") + csv_field(cells[i]);
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace tb

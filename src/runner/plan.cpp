@@ -1,0 +1,53 @@
+#include "runner/plan.h"
+
+#include <sstream>
+
+#include "common/atomic_file.h"
+#include "kernels/kernel_registry.h"
+#include "kernels/problem_string.h"
+
+namespace tb {
+namespace {
+
+std::string trim(const std::string& s) {
+  const auto begin = s.find_first_not_of(" \t\r");
+  if (begin == std::string::npos) return {};
+  const auto end = s.find_last_not_of(" \t\r");
+  return s.substr(begin, end - begin + 1);
+}
+
+}  // namespace
+
+Expected<std::vector<std::string>> read_suite_file(const std::string& path) {
+  Expected<std::string> text = read_file(path);
+  if (!text) return bad_input("suite file: " + text.error().message);
+  std::vector<std::string> problems;
+  std::istringstream in(*text);
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    const auto hash = line.find('#');
+    const std::string content = trim(hash == std::string::npos ? line : line.substr(0, hash));
+    if (content.empty()) continue;
+    Expected<std::vector<ProblemPtr>> parsed = build_plan({content});
+    if (!parsed) return bad_input("suite file '" + path + "' line " + std::to_string(number) + ": " + parsed.error().message);
+    problems.push_back(content);
+  }
+  if (problems.empty()) return bad_input("suite file '" + path + "' has no problems");
+  return problems;
+}
+
+Expected<std::vector<ProblemPtr>> build_plan(const std::vector<std::string>& problem_strings) {
+  std::vector<ProblemPtr> plan;
+  for (const std::string& text : problem_strings) {
+    TB_ASSIGN_OR_RETURN(const std::vector<std::string> expanded, expand_sweep(text));
+    for (const std::string& concrete : expanded) {
+      TB_ASSIGN_OR_RETURN(ProblemPtr problem, parse_problem(concrete));
+      plan.push_back(std::move(problem));
+    }
+  }
+  return plan;
+}
+
+}  // namespace tb

@@ -1,0 +1,21 @@
+// Turns what the user asked for (problem strings, sweeps, suite files) into
+// the list of concrete problems to run, rejecting bad input before anything runs.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "kernels/problem.h"
+
+namespace tb {
+
+// Problem strings of a suite file: one problem or sweep per line; blank lines
+// and lines starting with '#' are ignored; a trailing "# ..." is a comment.
+// Every line is expanded and parsed here, so errors name the file and line.
+Expected<std::vector<std::string>> read_suite_file(const std::string& path);
+
+// Expands sweeps and parses every string; the error names the offending string.
+Expected<std::vector<ProblemPtr>> build_plan(const std::vector<std::string>& problem_strings);
+
+}  // namespace tb

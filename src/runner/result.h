@@ -1,0 +1,91 @@
+// The record of one run: what ran where, and per problem the verification,
+// the timing samples and the derived throughput. This is the in-memory form
+// of the JSON result file (schema: docs/results.md); report/ serializes it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "backends/backend.h"
+#include "kernels/verification.h"
+#include "runner/statistics.h"
+
+namespace tb {
+
+enum class ResultStatus {
+  kPassed,   // verified, timed
+  kFailed,   // ran, but the outputs failed verification: no throughput is reported
+  kSkipped,  // the backend does not support the problem (reason says why)
+  kError,    // could not be prepared or run (reason says why)
+};
+std::string_view status_name(ResultStatus s);  // "passed", "failed", "skipped", "error"
+Expected<ResultStatus> parse_status(std::string_view name);
+
+// One Google Benchmark run entry (a repetition or an aggregate), kept in GB's
+// JSON shape so that GB's tools/compare.py reads our files.
+struct BenchmarkEntry {
+  std::string run_type;        // "iteration" or "aggregate"
+  std::string aggregate_name;  // "mean", "median", "stddev", "cv", "min", "max" for aggregates
+  std::string aggregate_unit;  // "time" or "percentage" for aggregates
+  int repetitions = 0;
+  int repetition_index = -1;   // -1 for aggregates
+  std::int64_t iterations = 0;
+  double real_time = 0.0;      // per execution, in `time_unit` (device time: manual timing)
+  double cpu_time = 0.0;       // host CPU time of the launching thread per execution, in `time_unit`
+  std::string time_unit;       // "ms"
+};
+
+struct ProblemResult {
+  std::string problem;  // canonical problem string
+  std::string kernel;
+  std::string dtype;
+  ResultStatus status = ResultStatus::kError;
+  std::string reason;          // why not passed; empty when passed
+  std::string implementation;  // library and algorithm used
+  std::string provenance = "measured";
+  double flop = 0.0;           // per execution (FLOP)
+  double min_bytes = 0.0;      // per execution (B)
+  Verification verification;
+  SampleSummary time_s;           // per-execution device time over repetitions (s)
+  std::vector<double> samples_s;  // every repetition's per-execution time (s)
+  std::int64_t iterations_per_sample = 0;
+  double flop_per_s = 0.0;        // flop / median time (FLOP/s)
+  double bytes_per_s = 0.0;       // min_bytes / median time (B/s)
+  double fraction_of_peak = -1.0;  // flop_per_s / device peak for dtype; -1 when the peak is unknown
+  std::vector<std::string> warnings;  // e.g. "cv 7.1% above 5%"
+  std::string reproducer;      // a command line that reruns exactly this problem
+  std::vector<BenchmarkEntry> entries;  // GB repetitions and aggregates (passed results only)
+};
+
+struct RunContext {
+  // Google Benchmark's context fields.
+  std::string date;       // ISO 8601 with offset, local time
+  std::string host_name;
+  std::string executable;
+  int num_cpus = 0;
+  double mhz_per_cpu = 0.0;
+  bool cpu_scaling_enabled = false;
+  std::string library_build_type;  // "release" or "debug": of trainbench
+  // Ours.
+  std::string timestamp_utc;  // ISO 8601, Z
+  std::string trainbench_version;
+  std::string git_commit;
+  std::string build_type;
+  std::string compiler;
+  std::string command_line;
+  std::string cpu_model;
+  std::string backend;
+  DeviceInfo device;
+  int repetitions = 0;
+  double min_time_s = 0.0;
+  double warmup_time_s = 0.0;
+  std::uint64_t seed = 0;
+};
+
+struct RunRecord {
+  RunContext context;
+  std::vector<ProblemResult> results;
+};
+
+}  // namespace tb

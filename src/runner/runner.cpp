@@ -1,0 +1,207 @@
+#include "runner/runner.h"
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+
+namespace tb {
+namespace {
+
+// Collects Google Benchmark's runs instead of printing them.
+class CollectingReporter final : public benchmark::BenchmarkReporter {
+ public:
+  bool ReportContext(const Context&) override { return true; }
+  void ReportRuns(const std::vector<Run>& runs) override { runs_.insert(runs_.end(), runs.begin(), runs.end()); }
+  const std::vector<Run>& runs() const { return runs_; }
+
+ private:
+  std::vector<Run> runs_;
+};
+
+std::string format_bytes(double bytes) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.0f bytes (%.2f GiB)", bytes, bytes / (1024.0 * 1024.0 * 1024.0));
+  return buf;
+}
+
+// Times `workload` with Google Benchmark: manual (device) time, repetitions, warm-up.
+// Returns the collected runs, or the error a run reported.
+Expected<std::vector<benchmark::BenchmarkReporter::Run>> time_with_benchmark(Workload& workload,
+                                                                             const std::string& name,
+                                                                             const RunOptions& options) {
+  std::unique_ptr<DeviceTimer> timer = workload.make_timer();
+  benchmark::ClearRegisteredBenchmarks();
+  benchmark::RegisterBenchmark(name.c_str(),
+                               [&workload, &timer](benchmark::State& state) {
+                                 for (auto _ : state) {
+                                   Status s = timer->start();
+                                   if (s) s = workload.run();
+                                   if (s) s = timer->stop();
+                                   Expected<double> seconds = s ? timer->elapsed_seconds() : Expected<double>(s.error());
+                                   if (!seconds) {
+                                     state.SkipWithError(seconds.error().message.c_str());
+                                     break;
+                                   }
+                                   state.SetIterationTime(*seconds);
+                                 }
+                               })
+      ->UseManualTime()
+      ->Unit(benchmark::kMillisecond)
+      ->Repetitions(options.repetitions)
+      ->MinTime(options.min_time_s)
+      ->MinWarmUpTime(options.warmup_time_s)
+      ->ComputeStatistics("min", [](const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); })
+      ->ComputeStatistics("max", [](const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); });
+  CollectingReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::ClearRegisteredBenchmarks();
+  for (const auto& run : reporter.runs()) {
+    if (run.error_occurred) return run_failure("timed run failed: " + run.error_message);
+  }
+  return reporter.runs();
+}
+
+}  // namespace
+
+Status validate(const RunOptions& o) {
+  if (o.repetitions < 1 || o.repetitions > 1000) {
+    return bad_input("--repetitions " + std::to_string(o.repetitions) + " is out of range: expected 1 to 1000");
+  }
+  if (!(o.min_time_s > 0.0) || o.min_time_s > 3600.0) {
+    return bad_input("--min-time " + std::to_string(o.min_time_s) + " is out of range: expected > 0 and <= 3600 seconds");
+  }
+  if (!(o.warmup_time_s >= 0.0) || o.warmup_time_s > 3600.0) {
+    return bad_input("--warmup-time " + std::to_string(o.warmup_time_s) +
+                     " is out of range: expected 0 to 3600 seconds");
+  }
+  if (o.threads < 0 || o.threads > 4096) {
+    return bad_input("--threads " + std::to_string(o.threads) + " is out of range: expected 0 (all) to 4096");
+  }
+  return {};
+}
+
+Status check_memory(const Backend& backend, const DeviceInfo& device, const std::vector<ProblemPtr>& problems) {
+  for (const ProblemPtr& p : problems) {
+    if (!backend.supports(*p).supported) continue;  // recorded as skipped, never allocated
+    const double host = static_cast<double>(p->host_bytes());
+    const double dev = static_cast<double>(backend.device_bytes(*p));
+    const double needed = device.shares_host_memory ? host + dev : dev;
+    if (device.memory_bytes > 0 && needed > static_cast<double>(device.memory_bytes)) {
+      return bad_input("problem " + p->to_string() + " needs " + format_bytes(needed) +
+                       " of memory for its inputs, outputs and the backend's buffers; " + device.name + " has " +
+                       format_bytes(static_cast<double>(device.memory_bytes)) + " available");
+    }
+  }
+  return {};
+}
+
+Runner::Runner(Backend& backend, const DeviceInfo& device, RunOptions options)
+    : backend_(backend), device_(device), options_(options) {}
+
+std::string Runner::reproducer(const Problem& problem) const {
+  char opts[160];
+  std::snprintf(opts, sizeof opts, " --repetitions %d --min-time %g --warmup-time %g --seed %llu --threads %d",
+                options_.repetitions, options_.min_time_s, options_.warmup_time_s,
+                static_cast<unsigned long long>(options_.seed), device_.compute_units);
+  return "trainbench run --backend " + std::string(backend_.name()) + " --problem '" + problem.to_string() + "'" +
+         opts;
+}
+
+ProblemResult Runner::run(const ProblemPtr& problem) {
+  ProblemResult r;
+  r.problem = problem->to_string();
+  r.kernel = std::string(problem->kernel());
+  r.dtype = std::string(dtype_name(problem->dtype()));
+  r.flop = problem->flop();
+  r.min_bytes = problem->min_bytes();
+  r.reproducer = reproducer(*problem);
+
+  const Support support = backend_.supports(*problem);
+  if (!support.supported) {
+    r.status = ResultStatus::kSkipped;
+    r.reason = support.reason;
+    return r;
+  }
+  const std::vector<HostTensor> inputs = problem->make_inputs(options_.seed);
+  Expected<std::unique_ptr<Workload>> prepared = backend_.prepare(problem, inputs);
+  if (!prepared) {
+    r.status = ResultStatus::kError;
+    r.reason = prepared.error().message;
+    return r;
+  }
+  Workload& workload = **prepared;
+  r.implementation = workload.implementation();
+
+  // Verification run: poisoned outputs, one execution, outputs read back. Also the first warm-up.
+  Status s = workload.poison_outputs();
+  if (s) s = workload.run();
+  if (s) s = workload.synchronize();
+  if (!s) {
+    r.status = ResultStatus::kError;
+    r.reason = s.error().message;
+    return r;
+  }
+  Expected<std::vector<HostTensor>> outputs = workload.read_outputs();
+  if (!outputs) {
+    r.status = ResultStatus::kError;
+    r.reason = outputs.error().message;
+    return r;
+  }
+  r.verification = problem->verify(inputs, *outputs, options_.seed);
+  if (!r.verification.passed) {
+    r.status = ResultStatus::kFailed;
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "verification failed: max error %.3g > tolerance %.3g; ", r.verification.max_error,
+                  r.verification.tolerance);
+    r.reason = buf + r.verification.detail;
+    return r;
+  }
+
+  const std::string name = r.problem + "/" + std::string(backend_.name());
+  auto runs = time_with_benchmark(workload, name, options_);
+  if (!runs) {
+    r.status = ResultStatus::kError;
+    r.reason = runs.error().message;
+    return r;
+  }
+  const double to_seconds = 1e-3;  // GB reports in the unit we asked for: ms
+  for (const auto& run : *runs) {
+    BenchmarkEntry e;
+    e.run_type = run.run_type == benchmark::BenchmarkReporter::Run::RT_Aggregate ? "aggregate" : "iteration";
+    e.aggregate_name = run.aggregate_name;
+    if (e.run_type == "aggregate") {
+      e.aggregate_unit = run.aggregate_unit == benchmark::StatisticUnit::kPercentage ? "percentage" : "time";
+    }
+    e.repetitions = static_cast<int>(run.repetitions);
+    e.repetition_index = e.run_type == "aggregate" ? -1 : static_cast<int>(run.repetition_index);
+    e.iterations = static_cast<std::int64_t>(run.iterations);
+    e.real_time = run.GetAdjustedRealTime();
+    e.cpu_time = run.GetAdjustedCPUTime();
+    e.time_unit = "ms";
+    if (e.run_type == "iteration") {
+      r.samples_s.push_back(e.real_time * to_seconds);
+      r.iterations_per_sample = e.iterations;
+    }
+    r.entries.push_back(std::move(e));
+  }
+  r.time_s = summarize(r.samples_s);
+  r.status = ResultStatus::kPassed;
+  if (r.time_s.median > 0.0) {
+    r.flop_per_s = r.flop / r.time_s.median;
+    r.bytes_per_s = r.min_bytes / r.time_s.median;
+    const auto peak = device_.peak_flop_per_s.find(problem->dtype());
+    if (peak != device_.peak_flop_per_s.end() && peak->second > 0.0) r.fraction_of_peak = r.flop_per_s / peak->second;
+  }
+  if (r.time_s.cv > kNoisyCv) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "noisy: coefficient of variation %.1f%% is above %.0f%%", 100.0 * r.time_s.cv,
+                  100.0 * kNoisyCv);
+    r.warnings.emplace_back(buf);
+  }
+  return r;
+}
+
+}  // namespace tb
