@@ -12,7 +12,8 @@ namespace tb {
 // Measured compute ceiling per dtype (FLOP/s) on `threads` threads: a loop of
 // independent FMAs (fp32: AVX-512 or AVX2 vfmadd; bf16: AVX512-BF16 vdpbf16ps)
 // that no GEMM can beat. Dtypes without a native FMA on this CPU are absent.
-// Measured once per process (about 0.2 s) and cached.
+// Measured once per process (about 0.3 s) and cached. A busy machine lowers it:
+// the runner warns when a result exceeds it.
 std::map<DType, double> measured_peak_flop_per_s(int threads);
 
 // OpenBLAS's build configuration and the core kernel it chose at run time,

@@ -97,7 +97,9 @@ int run_command(const RunArgs& args) {
     }
     std::cout << "results: " << path << "\n";
   }
+  // The table already carries these notes; other formats keep stdout machine-readable.
   for (const ProblemResult& r : record.results) {
+    if (args.format == "table") break;
     for (const std::string& w : r.warnings) std::fprintf(stderr, "trainbench: warning: %s: %s\n", r.problem.c_str(), w.c_str());
     if (r.status == ResultStatus::kFailed || r.status == ResultStatus::kError) {
       std::fprintf(stderr, "trainbench: %s: %s: %s\n  reproduce: %s\n", r.problem.c_str(),

@@ -195,6 +195,10 @@ ProblemResult Runner::run(const ProblemPtr& problem) {
     const auto peak = device_.peak_flop_per_s.find(problem->dtype());
     if (peak != device_.peak_flop_per_s.end() && peak->second > 0.0) r.fraction_of_peak = r.flop_per_s / peak->second;
   }
+  if (r.fraction_of_peak > 1.0) {
+    r.warnings.emplace_back("throughput exceeds the device peak (" + device_.peak_source +
+                            "): the peak was likely measured while the machine was busy; rerun on an idle machine");
+  }
   if (r.time_s.cv > kNoisyCv) {
     char buf[96];
     std::snprintf(buf, sizeof buf, "noisy: coefficient of variation %.1f%% is above %.0f%%", 100.0 * r.time_s.cv,

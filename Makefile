@@ -1,0 +1,40 @@
+# trainbench: `make run` (install, build, run the default CPU suite) and `make test`.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+SUITE      ?= benchmarks/suites/default.suite
+OUT        ?= results
+CMAKE_ARGS ?=
+
+.PHONY: all deps build run test test-sanitize targets clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
+	cmake --build $(BUILD) -j $(JOBS)
+
+# The default CPU suite: prints the results table and writes results/<time>_cpu_<host>.json.
+run: build
+	./$(BUILD)/trainbench run --backend cpu --suite $(SUITE) --out $(OUT)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The same tests under AddressSanitizer and UndefinedBehaviorSanitizer (CI runs this too).
+test-sanitize: deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRAINBENCH_SANITIZE=ON \
+	  -DTRAINBENCH_BUILD_BENCHMARKS=OFF $(CMAKE_ARGS)
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS)
+
+# Measures the foundation issue's targets (docs/measurements.md).
+targets: build
+	benchmarks/measure-targets.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

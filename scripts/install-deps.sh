@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages trainbench builds and tests with. Idempotent:
+# does nothing (and needs no network) when everything is already installed.
+set -euo pipefail
+
+packages=(
+  build-essential cmake git
+  libopenblas-dev   # fp32 GEMM (cblas_sgemm)
+  libeigen3-dev     # fp32 GEMM, cpu-eigen backend
+  libdnnl-dev       # oneDNN: bf16/fp16 GEMM on CPU
+  libbenchmark-dev  # Google Benchmark: repetitions, aggregates, manual timing
+  libgtest-dev      # GoogleTest
+  libcli11-dev      # command line
+  nlohmann-json3-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
