@@ -67,7 +67,7 @@ class Workload {
 
 struct Support {
   bool supported = false;
-  std::string reason;  // why not, when !supported: "cpu-eigen: bf16 GEMM not supported; use cpu"
+  std::string reason;  // why not, when !supported: "cpu-eigen: bf16 GEMM not supported (Eigen has no fast path); use --backend cpu"
 };
 
 struct BackendOptions {

@@ -62,8 +62,10 @@ Expected<Split> split_problem(std::string_view text) {
   return out;
 }
 
-// The values a sweep item stands for.
-Expected<std::vector<std::string>> expand_value(std::string_view key, std::string_view value) {
+// The values a sweep item stands for. A range stops after `limit` + 1 values:
+// enough for the caller to see that it exceeds the limit, without
+// materializing an enormous range (m=1:1G:+1) first.
+Expected<std::vector<std::string>> expand_value(std::string_view key, std::string_view value, std::size_t limit) {
   if (value.find('|') != std::string_view::npos) {
     std::vector<std::string> values;
     for (std::string_view v : split(value, '|')) {
@@ -93,6 +95,7 @@ Expected<std::vector<std::string>> expand_value(std::string_view key, std::strin
   std::vector<std::string> values;
   for (std::int64_t v = start; v <= stop;) {
     values.push_back(std::to_string(v));
+    if (values.size() > limit) break;
     if (multiply ? v > stop / step : v > stop - step) break;
     v = multiply ? v * step : v + step;
   }
@@ -141,7 +144,7 @@ Expected<std::vector<std::string>> expand_sweep(std::string_view text, std::size
   std::vector<std::string> heads{s.kernel + ":"};
   for (std::size_t i = 0; i < s.params.size(); ++i) {
     const auto& [key, value] = s.params[i];
-    TB_ASSIGN_OR_RETURN(std::vector<std::string> values, expand_value(key, value));
+    TB_ASSIGN_OR_RETURN(std::vector<std::string> values, expand_value(key, value, max_points));
     if (heads.size() * values.size() > max_points) {
       return bad_input("sweep '" + std::string(text) + "' expands to more than " + std::to_string(max_points) +
                        " problems");

@@ -46,7 +46,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run_cmd->add_option("--warmup-time", run.options.warmup_time_s, "Untimed warm-up before timing, seconds")
       ->capture_default_str();
-  run_cmd->add_option("--seed", run.options.seed, "Seed of the input fill and verification sample")->capture_default_str();
+  run_cmd->add_option("--seed", run.options.seed, "Seed of the input fill and verification sample")
+      ->check(CLI::Validator(  // CLI11 would otherwise wrap -1 around to 2^64-1
+          [](std::string& value) {
+            return value.find('-') == std::string::npos ? std::string()
+                                                        : value + " is negative: expected 0 to 18446744073709551615";
+          },
+          ""))
+      ->capture_default_str();
   run_cmd->add_option("-t,--threads", run.options.threads, "Host threads; 0 = all logical CPUs")->capture_default_str();
   run_cmd->add_option("-o,--out", run.out_dir, "Directory for the JSON result file")->capture_default_str();
   run_cmd->add_option("-f,--format", run.format, "What to print on stdout")
@@ -64,6 +71,19 @@ int main(int argc, char** argv) {
   show_cmd->add_option("-f,--format", show_format, "table | csv | json")
       ->check(CLI::IsMember({"table", "json", "csv"}))
       ->capture_default_str();
+
+  // CLI11 reports a mistyped subcommand only as "A subcommand is required";
+  // name the word the user typed instead.
+  if (argc > 1 && argv[1][0] != '-') {
+    try {
+      app.get_subcommand(argv[1]);
+    } catch (const CLI::OptionNotFound&) {
+      std::fprintf(stderr,
+                   "trainbench: error: unknown subcommand '%s': expected one of run, list, show (trainbench --help)\n",
+                   argv[1]);
+      return 2;
+    }
+  }
 
   try {
     app.parse(argc, argv);

@@ -3,7 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <filesystem>
+#include <cctype>
 #include <iostream>
 
 #include "backends/backend_registry.h"
@@ -18,8 +18,8 @@
 namespace tb::cli {
 namespace {
 
-// results/<UTC time>_<backend>_<host>.json, not overwriting an earlier file.
-std::string result_path(const std::string& dir, const RunContext& c) {
+// results/<UTC time>_<backend>_<host>, without the .json extension.
+std::string result_stem(const std::string& dir, const RunContext& c) {
   std::string stamp = c.timestamp_utc;
   std::erase(stamp, ':');
   std::erase(stamp, '-');
@@ -27,10 +27,7 @@ std::string result_path(const std::string& dir, const RunContext& c) {
   for (char& ch : host) {
     if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-') ch = '_';
   }
-  const std::string base = dir + "/" + stamp + "_" + c.backend + "_" + host;
-  std::string path = base + ".json";
-  for (int i = 2; std::filesystem::exists(path); ++i) path = base + "-" + std::to_string(i) + ".json";
-  return path;
+  return dir + "/" + stamp + "_" + c.backend + "_" + host;
 }
 
 }  // namespace
@@ -65,7 +62,8 @@ int run_command(const RunArgs& args) {
 
   RunRecord record;
   record.context = capture_context(**backend, device, args.options, args.command_line, args.executable);
-  const std::string path = result_path(args.out_dir, record.context);
+  const std::string stem = result_stem(args.out_dir, record.context);
+  std::string path;  // set when the first problem's result creates the file
 
   Runner runner(**backend, device, args.options);
   Progress progress(plan->size());
@@ -77,9 +75,17 @@ int run_command(const RunArgs& args) {
     any_failed |= result.status == ResultStatus::kFailed || result.status == ResultStatus::kError;
     record.results.push_back(std::move(result));
     // Rewritten after every problem: an interrupted sweep keeps what it completed.
-    if (Status s = write_result_file(path, record); !s) {
+    Status written;
+    if (path.empty()) {
+      Expected<std::string> created = create_result_file(stem, record);
+      if (created) path = *created;
+      written = created ? Status() : Status(created.error());
+    } else {
+      written = write_result_file(path, record);
+    }
+    if (!written) {
       progress.clear();
-      return report_error(s.error());
+      return report_error(written.error());
     }
   }
   progress.clear();

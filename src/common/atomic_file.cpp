@@ -14,9 +14,8 @@ namespace {
 
 std::string os_reason() { return std::strerror(errno); }
 
-}  // namespace
-
-Status write_file_atomically(const std::string& path, const std::string& content) {
+// Writes `content` to a new temporary file next to `path`, flushed to disk.
+Expected<std::string> write_temporary(const std::string& path, const std::string& content) {
   const std::string tmp = path + ".tmp." + std::to_string(getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return io_error("cannot write '" + path + "': " + os_reason());
@@ -37,12 +36,29 @@ Status write_file_atomically(const std::string& path, const std::string& content
     ::unlink(tmp.c_str());
     return io_error("cannot write '" + path + "': " + reason);
   }
+  return tmp;
+}
+
+}  // namespace
+
+Status write_file_atomically(const std::string& path, const std::string& content) {
+  TB_ASSIGN_OR_RETURN(const std::string tmp, write_temporary(path, content));
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const std::string reason = os_reason();
     ::unlink(tmp.c_str());
     return io_error("cannot move the finished file into '" + path + "': " + reason);
   }
   return {};
+}
+
+Expected<bool> create_file_atomically(const std::string& path, const std::string& content) {
+  TB_ASSIGN_OR_RETURN(const std::string tmp, write_temporary(path, content));
+  const int rc = ::link(tmp.c_str(), path.c_str());  // fails with EEXIST instead of replacing
+  const int link_errno = errno;
+  ::unlink(tmp.c_str());
+  if (rc == 0) return true;
+  if (link_errno == EEXIST) return false;
+  return io_error("cannot create '" + path + "': " + std::strerror(link_errno));
 }
 
 Expected<std::string> read_file(const std::string& path) {

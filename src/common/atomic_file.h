@@ -11,6 +11,10 @@ namespace tb {
 // Writes `content` to `path` atomically. kIo error naming the path and the OS reason.
 Status write_file_atomically(const std::string& path, const std::string& content);
 
+// Like write_file_atomically, but never replaces: returns false, writing
+// nothing, when `path` already exists.
+Expected<bool> create_file_atomically(const std::string& path, const std::string& content);
+
 // Reads a whole file. kIo error naming the path when it cannot be read.
 Expected<std::string> read_file(const std::string& path);
 

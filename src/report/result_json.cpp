@@ -1,11 +1,22 @@
 #include "report/result_json.h"
 
+#include <cmath>
+
 #include "common/atomic_file.h"
 
 namespace tb {
 namespace {
 
 using nlohmann::json;
+
+// JSON has no infinity or NaN: non-finite numbers are written as the strings
+// "inf", "-inf" and "nan" (a verification that met NaN outputs has an
+// infinite max_error) and read back by Reader::num.
+json number(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  return v;
+}
 
 json device_to_json(const DeviceInfo& d) {
   json peaks = json::object();
@@ -24,7 +35,7 @@ json device_to_json(const DeviceInfo& d) {
 }
 
 json verification_to_json(const Verification& v) {
-  return {{"passed", v.passed},       {"metric", v.metric},       {"max_error", v.max_error},
+  return {{"passed", v.passed},       {"metric", v.metric},       {"max_error", number(v.max_error)},
           {"tolerance", v.tolerance}, {"checked_elements", v.checked}, {"total_elements", v.total},
           {"nonfinite_elements", v.nonfinite}, {"detail", v.detail}};
 }
@@ -76,7 +87,7 @@ json entry_to_json(const ProblemResult& r, const BenchmarkEntry& e, const RunCon
             {"dtype", r.dtype},
             {"provenance", r.provenance},
             {"verification_status", status_name(r.status)},
-            {"verification_max_error", r.verification.max_error}};
+            {"verification_max_error", number(r.verification.max_error)}};
   if (e.run_type == "aggregate") {
     j["aggregate_name"] = e.aggregate_name;
     j["aggregate_unit"] = e.aggregate_unit;
@@ -106,6 +117,12 @@ class Reader {
   }
   Expected<double> num(const std::string& key) const {
     const auto it = j_.find(key);
+    if (it != j_.end() && it->is_string()) {
+      const std::string s = it->get<std::string>();
+      if (s == "inf") return INFINITY;
+      if (s == "-inf") return -INFINITY;
+      if (s == "nan") return NAN;
+    }
     if (it == j_.end() || !it->is_number()) return missing(key, "a number");
     return it->get<double>();
   }
@@ -362,6 +379,16 @@ Expected<RunRecord> from_json(const nlohmann::json& doc) {
 
 Status write_result_file(const std::string& path, const RunRecord& record) {
   return write_file_atomically(path, to_json(record).dump(2) + "\n");
+}
+
+Expected<std::string> create_result_file(const std::string& stem, const RunRecord& record) {
+  const std::string content = to_json(record).dump(2) + "\n";
+  for (int i = 1; i <= 1000; ++i) {
+    const std::string path = stem + (i == 1 ? "" : "-" + std::to_string(i)) + ".json";
+    TB_ASSIGN_OR_RETURN(const bool created, create_file_atomically(path, content));
+    if (created) return path;
+  }
+  return io_error("cannot create a result file: '" + stem + ".json' and 999 numbered variants exist");
 }
 
 Expected<RunRecord> read_result_file(const std::string& path) {

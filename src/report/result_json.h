@@ -20,6 +20,9 @@ Expected<RunRecord> from_json(const nlohmann::json& doc);
 
 // Writes the record atomically (temporary file, fsync, rename).
 Status write_result_file(const std::string& path, const RunRecord& record);
+// Creates a new result file `stem`.json, or `stem`-2.json, -3, ... when taken
+// (never replacing another run's file); returns the path written.
+Expected<std::string> create_result_file(const std::string& stem, const RunRecord& record);
 // Reads and validates a result file; errors name the file and what is wrong.
 Expected<RunRecord> read_result_file(const std::string& path);
 

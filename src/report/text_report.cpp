@@ -109,6 +109,7 @@ std::string render_csv(const RunRecord& record) {
   const RunContext& c = record.context;
   for (const ProblemResult& r : record.results) {
     const bool passed = r.status == ResultStatus::kPassed;
+    const bool verified = passed || r.status == ResultStatus::kFailed;
     auto num = [&](double v, const char* f = "%.6g") { return passed ? fmt(f, v) : std::string(); };
     std::vector<std::string> cells = {
         r.problem, r.kernel, r.dtype, c.backend, c.device.name, std::string(status_name(r.status)), r.reason,
@@ -117,8 +118,8 @@ std::string render_csv(const RunRecord& record) {
         passed ? std::to_string(r.time_s.count) : "", passed ? std::to_string(r.iterations_per_sample) : "",
         fmt("%.17g", r.flop), fmt("%.17g", r.min_bytes), num(r.flop_per_s / 1e12), num(r.bytes_per_s / 1e9),
         passed && r.fraction_of_peak >= 0.0 ? fmt("%.4g", r.fraction_of_peak * 100.0) : "",
-        r.verification.metric, r.status == ResultStatus::kSkipped ? "" : fmt("%.6g", r.verification.max_error),
-        r.status == ResultStatus::kSkipped ? "" : fmt("%.6g", r.verification.tolerance),
+        r.verification.metric, verified ? fmt("%.6g", r.verification.max_error) : "",
+        verified ? fmt("%.6g", r.verification.tolerance) : "",
         std::to_string(r.verification.checked), r.reproducer};
     for (std::size_t i = 0; i < cells.size(); ++i) out += (i ? "," : "") + csv_field(cells[i]);
     out += "\n";

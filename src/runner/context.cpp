@@ -21,7 +21,9 @@ std::string format_time(std::time_t t, bool utc) {
   }
   char buf[64];
   std::strftime(buf, sizeof buf, utc ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%dT%H:%M:%S%z", &tm);
-  return buf;
+  std::string s = buf;
+  if (!utc && s.size() > 2) s.insert(s.size() - 2, ":");  // +0000 -> +00:00, as Google Benchmark writes it
+  return s;
 }
 
 }  // namespace
@@ -47,7 +49,11 @@ RunContext capture_context(const Backend& backend, const DeviceInfo& device, con
   c.trainbench_version = build::kVersion;
   c.git_commit = build::kGitCommit;
   c.build_type = build::kBuildType;
+#if defined(__clang__)
+  c.compiler = std::string("clang ") + __clang_version__;
+#else
   c.compiler = std::string("g++ ") + __VERSION__;
+#endif
   c.command_line = command_line;
   c.cpu_model = cpu_model_name();
   c.backend = std::string(backend.name());

@@ -20,7 +20,7 @@ std::string trim(const std::string& s) {
 
 Expected<std::vector<std::string>> read_suite_file(const std::string& path) {
   Expected<std::string> text = read_file(path);
-  if (!text) return bad_input("suite file: " + text.error().message);
+  if (!text) return bad_input("suite file: " + text.error().message);  // a wrong path is bad input
   std::vector<std::string> problems;
   std::istringstream in(*text);
   std::string line;
@@ -43,8 +43,13 @@ Expected<std::vector<ProblemPtr>> build_plan(const std::vector<std::string>& pro
   for (const std::string& text : problem_strings) {
     TB_ASSIGN_OR_RETURN(const std::vector<std::string> expanded, expand_sweep(text));
     for (const std::string& concrete : expanded) {
-      TB_ASSIGN_OR_RETURN(ProblemPtr problem, parse_problem(concrete));
-      plan.push_back(std::move(problem));
+      Expected<ProblemPtr> problem = parse_problem(concrete);
+      if (!problem) {
+        const std::string& message = problem.error().message;
+        if (message.find(concrete) != std::string::npos) return problem.error();
+        return bad_input("problem '" + concrete + "': " + message);
+      }
+      plan.push_back(std::move(problem).value());
     }
   }
   return plan;

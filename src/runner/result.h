@@ -53,7 +53,7 @@ struct ProblemResult {
   double flop_per_s = 0.0;        // flop / median time (FLOP/s)
   double bytes_per_s = 0.0;       // min_bytes / median time (B/s)
   double fraction_of_peak = -1.0;  // flop_per_s / device peak for dtype; -1 when the peak is unknown
-  std::vector<std::string> warnings;  // e.g. "cv 7.1% above 5%"
+  std::vector<std::string> warnings;  // e.g. "noisy: coefficient of variation 7.1% is above 5%"
   std::string reproducer;      // a command line that reruns exactly this problem
   std::vector<BenchmarkEntry> entries;  // GB repetitions and aggregates (passed results only)
 };

@@ -21,6 +21,13 @@ class CollectingReporter final : public benchmark::BenchmarkReporter {
   std::vector<Run> runs_;
 };
 
+// An option's value as the user would type it: -1, not -1.000000.
+std::string format_value(double value) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%g", value);
+  return buf;
+}
+
 std::string format_bytes(double bytes) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.0f bytes (%.2f GiB)", bytes, bytes / (1024.0 * 1024.0 * 1024.0));
@@ -71,10 +78,10 @@ Status validate(const RunOptions& o) {
     return bad_input("--repetitions " + std::to_string(o.repetitions) + " is out of range: expected 1 to 1000");
   }
   if (!(o.min_time_s > 0.0) || o.min_time_s > 3600.0) {
-    return bad_input("--min-time " + std::to_string(o.min_time_s) + " is out of range: expected > 0 and <= 3600 seconds");
+    return bad_input("--min-time " + format_value(o.min_time_s) + " is out of range: expected > 0 and <= 3600 seconds");
   }
   if (!(o.warmup_time_s >= 0.0) || o.warmup_time_s > 3600.0) {
-    return bad_input("--warmup-time " + std::to_string(o.warmup_time_s) +
+    return bad_input("--warmup-time " + format_value(o.warmup_time_s) +
                      " is out of range: expected 0 to 3600 seconds");
   }
   if (o.threads < 0 || o.threads > 4096) {
@@ -178,14 +185,26 @@ ProblemResult Runner::run(const ProblemPtr& problem) {
     e.repetitions = static_cast<int>(run.repetitions);
     e.repetition_index = e.run_type == "aggregate" ? -1 : static_cast<int>(run.repetition_index);
     e.iterations = static_cast<std::int64_t>(run.iterations);
-    e.real_time = run.GetAdjustedRealTime();
-    e.cpu_time = run.GetAdjustedCPUTime();
+    if (e.aggregate_unit == "percentage") {  // cv: a plain ratio, as GB's JSON writes it
+      e.real_time = run.real_accumulated_time;
+      e.cpu_time = run.cpu_accumulated_time;
+    } else {
+      e.real_time = run.GetAdjustedRealTime();
+      e.cpu_time = run.GetAdjustedCPUTime();
+    }
     e.time_unit = "ms";
     if (e.run_type == "iteration") {
       r.samples_s.push_back(e.real_time * to_seconds);
       r.iterations_per_sample = e.iterations;
     }
     r.entries.push_back(std::move(e));
+  }
+  if (r.samples_s.empty()) {
+    r.status = ResultStatus::kError;
+    r.reason = "Google Benchmark reported no repetitions; check BENCHMARK_* environment variables "
+               "(e.g. BENCHMARK_REPORT_AGGREGATES_ONLY, BENCHMARK_FILTER), which it reads as flags";
+    r.entries.clear();
+    return r;
   }
   r.time_s = summarize(r.samples_s);
   r.status = ResultStatus::kPassed;

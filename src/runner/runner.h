@@ -19,7 +19,7 @@ struct RunOptions {
   double min_time_s = 0.5;      // each repetition runs until at least this much device time (s)
   double warmup_time_s = 0.1;   // untimed runs before the first repetition (s), after the verification run
   std::uint64_t seed = 42;      // input fill and verification sampling seed
-  int threads = 0;              // host threads (0 = all logical CPUs); recorded for the reproducer
+  int threads = 0;              // host threads (0 = all logical CPUs); the reproducer records the count used
 };
 
 // Bad input before anything runs: each option in range. The message names the option.

@@ -1,0 +1,154 @@
+// Atomic file writes, reads, and the output-directory check.
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "common/atomic_file.h"
+
+namespace tb {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "tb_unit_XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
+    for (const auto& e : fs::recursive_directory_iterator(path_, ec)) {
+      fs::permissions(e.path(), fs::perms::owner_all, fs::perm_options::add, ec);
+    }
+    fs::remove_all(path_, ec);
+  }
+  std::string path(const std::string& name = "") const { return name.empty() ? path_.string() : (path_ / name).string(); }
+
+  // Names of the entries directly in the directory.
+  std::vector<std::string> entries() const {
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(path_)) names.push_back(e.path().filename().string());
+    return names;
+  }
+
+ private:
+  fs::path path_;
+};
+
+TEST(AtomicFileTest, WriteThenReadBack) {
+  const TempDir dir;
+  const std::string path = dir.path("out.json");
+  const std::string content = std::string("{\"a\": 1}\n") + std::string(1, '\0') + "binary\xff tail";
+  const Status s = write_file_atomically(path, content);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  const Expected<std::string> back = read_file(path);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(*back, content);
+  EXPECT_EQ(dir.entries(), std::vector<std::string>{"out.json"}) << "no temporary file may remain";
+}
+
+TEST(AtomicFileTest, OverwriteReplacesTheWholeFile) {
+  const TempDir dir;
+  const std::string path = dir.path("out.txt");
+  ASSERT_TRUE(write_file_atomically(path, std::string(10000, 'x')).ok());
+  ASSERT_TRUE(write_file_atomically(path, "short").ok());
+  const Expected<std::string> back = read_file(path);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, "short");
+  ASSERT_TRUE(write_file_atomically(path, "").ok());
+  EXPECT_EQ(*read_file(path), "");
+  EXPECT_EQ(dir.entries(), std::vector<std::string>{"out.txt"});
+}
+
+TEST(AtomicFileTest, WriteIntoMissingDirectoryIsIoErrorNamingThePath) {
+  const TempDir dir;
+  const std::string path = dir.path("no-such-dir") + "/out.json";
+  const Status s = write_file_atomically(path, "data");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, ErrorCode::kIo);
+  EXPECT_NE(s.error().message.find("'" + path + "'"), std::string::npos) << s.error().message;
+  EXPECT_NE(s.error().message.find("No such file or directory"), std::string::npos) << s.error().message;
+  EXPECT_TRUE(dir.entries().empty()) << "nothing may be left behind";
+  EXPECT_FALSE(fs::exists(path));
+}
+
+TEST(AtomicFileTest, WriteOverADirectoryFailsAndLeavesNoTemporary) {
+  const TempDir dir;
+  const std::string path = dir.path("taken");
+  fs::create_directory(path);
+  const Status s = write_file_atomically(path, "data");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, ErrorCode::kIo);
+  EXPECT_NE(s.error().message.find("'" + path + "'"), std::string::npos) << s.error().message;
+  EXPECT_EQ(dir.entries(), std::vector<std::string>{"taken"}) << "the temporary file must be removed";
+  EXPECT_TRUE(fs::is_directory(path));
+}
+
+TEST(AtomicFileTest, ReadMissingFileIsIoErrorNamingThePath) {
+  const TempDir dir;
+  const std::string path = dir.path("absent.txt");
+  const Expected<std::string> r = read_file(path);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kIo);
+  EXPECT_NE(r.error().message.find("'" + path + "'"), std::string::npos) << r.error().message;
+}
+
+TEST(CheckWritableDirectoryTest, CreatesMissingDirectoriesAndLeavesNothingBehind) {
+  const TempDir dir;
+  const std::string nested = dir.path("a") + "/b/c";
+  const Status s = check_writable_directory(nested);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_TRUE(fs::is_directory(nested));
+  EXPECT_TRUE(fs::is_empty(nested)) << "the probe file must be removed";
+  EXPECT_TRUE(check_writable_directory(nested).ok()) << "an existing directory is fine too";
+}
+
+TEST(CheckWritableDirectoryTest, ReadOnlyDirectoryIsIoErrorNamingIt) {
+  const TempDir dir;
+  const std::string ro = dir.path("readonly");
+  fs::create_directory(ro);
+  fs::permissions(ro, fs::perms::owner_read | fs::perms::owner_exec, fs::perm_options::replace);
+  // Privileged users (root, CAP_DAC_OVERRIDE) can write anyway: then there is nothing to test.
+  const std::string probe = ro + "/probe";
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+  if (fd >= 0) {
+    ::close(fd);
+    ::unlink(probe.c_str());
+    GTEST_SKIP() << "this user can write into a mode 0500 directory (running as root?)";
+  }
+  const Status s = check_writable_directory(ro);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, ErrorCode::kIo);
+  EXPECT_NE(s.error().message.find("'" + ro + "'"), std::string::npos) << s.error().message;
+  EXPECT_NE(s.error().message.find("not writable"), std::string::npos) << s.error().message;
+}
+
+TEST(CheckWritableDirectoryTest, RegularFileIsIoErrorNamingIt) {
+  const TempDir dir;
+  const std::string file = dir.path("file.txt");
+  std::ofstream(file) << "x";
+  Status s = check_writable_directory(file);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, ErrorCode::kIo);
+  EXPECT_NE(s.error().message.find("'" + file + "'"), std::string::npos) << s.error().message;
+  // A directory below a regular file cannot be created either.
+  const std::string below = file + "/sub";
+  s = check_writable_directory(below);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, ErrorCode::kIo);
+  EXPECT_NE(s.error().message.find("'" + below + "'"), std::string::npos) << s.error().message;
+  EXPECT_EQ(*read_file(file), "x") << "the file must be left alone";
+}
+
+}  // namespace
+}  // namespace tb

@@ -1,0 +1,160 @@
+// Suite files and plans: comments, blank lines, sweeps, and errors that name
+// the file and the line.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "runner/plan.h"
+
+namespace tb {
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "tb_unit_XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  // Writes `content` to a file in the directory and returns its path.
+  std::string write(const std::string& name, const std::string& content) const {
+    const std::string p = (path_ / name).string();
+    std::ofstream(p, std::ios::binary) << content;
+    return p;
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::vector<std::string> canonical_plan(const std::vector<std::string>& strings) {
+  const Expected<std::vector<ProblemPtr>> plan = build_plan(strings);
+  if (!plan.ok()) {
+    ADD_FAILURE() << plan.error().message;
+    return {};
+  }
+  std::vector<std::string> out;
+  for (const ProblemPtr& p : *plan) out.push_back(p->to_string());
+  return out;
+}
+
+TEST(PlanTest, SuiteFileSkipsCommentsAndBlankLines) {
+  const TempDir dir;
+  const std::string path = dir.write("suite.txt",
+                                     "# a suite\n"
+                                     "\n"
+                                     "gemm:m=1,n=2,k=3   # trailing comment\n"
+                                     "   gemm:m=4|8,n=4,k=4,dtype=bf16\n"
+                                     "\t# indented comment\n"
+                                     "   \t \n"
+                                     "gemm:m=1:4:*2,n=1,k=1");  // no final newline
+  const Expected<std::vector<std::string>> suite = read_suite_file(path);
+  ASSERT_TRUE(suite.ok()) << suite.error().message;
+  EXPECT_EQ(*suite, (std::vector<std::string>{"gemm:m=1,n=2,k=3", "gemm:m=4|8,n=4,k=4,dtype=bf16",
+                                               "gemm:m=1:4:*2,n=1,k=1"}));
+}
+
+TEST(PlanTest, SuiteFileWithWindowsLineEndings) {
+  const TempDir dir;
+  const std::string path = dir.write("crlf.txt", "# c\r\ngemm:m=1,n=1,k=1\r\n\r\ngemm:m=2,n=2,k=2\r\n");
+  const Expected<std::vector<std::string>> suite = read_suite_file(path);
+  ASSERT_TRUE(suite.ok()) << suite.error().message;
+  EXPECT_EQ(*suite, (std::vector<std::string>{"gemm:m=1,n=1,k=1", "gemm:m=2,n=2,k=2"}));
+}
+
+TEST(PlanTest, ErrorNamesTheFileAndLine) {
+  const TempDir dir;
+  const std::string path = dir.write("bad.txt",
+                                     "# header\n"
+                                     "\n"
+                                     "gemm:m=1,n=1,k=1\n"
+                                     "gemm:m=0,n=1,k=1\n"
+                                     "gemm:m=2,n=1,k=1\n");
+  const Expected<std::vector<std::string>> suite = read_suite_file(path);
+  ASSERT_FALSE(suite.ok());
+  EXPECT_EQ(suite.error().code, ErrorCode::kBadInput);
+  const std::string& msg = suite.error().message;
+  EXPECT_NE(msg.find("'" + path + "'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("line 4"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("'m=0'"), std::string::npos) << msg;
+}
+
+TEST(PlanTest, SweepAndKernelErrorsInSuiteNameTheLine) {
+  const TempDir dir;
+  struct Case { std::string content; std::string line; std::string needle; };
+  for (const Case& c : {Case{"conv:m=1\n", "line 1", "'conv'"},
+                        Case{"gemm:m=1,n=1,k=1\n# x\ngemm:m=8:4:*2,n=1,k=1\n", "line 3", "'8:4:*2'"},
+                        Case{"\n\ngemm:m=1,n=1,k=1,bogus=1\n", "line 3", "'bogus'"}}) {
+    const std::string path = dir.write("suite.txt", c.content);
+    const Expected<std::vector<std::string>> suite = read_suite_file(path);
+    ASSERT_FALSE(suite.ok()) << c.content;
+    EXPECT_NE(suite.error().message.find(c.line + ":"), std::string::npos) << suite.error().message;
+    EXPECT_NE(suite.error().message.find(c.needle), std::string::npos) << suite.error().message;
+    EXPECT_NE(suite.error().message.find(path), std::string::npos) << suite.error().message;
+  }
+}
+
+TEST(PlanTest, EmptySuiteIsAnError) {
+  const TempDir dir;
+  for (const std::string content : {"", "\n\n", "# only comments\n   # and more\n"}) {
+    const std::string path = dir.write("empty.txt", content);
+    const Expected<std::vector<std::string>> suite = read_suite_file(path);
+    ASSERT_FALSE(suite.ok()) << "'" << content << "'";
+    EXPECT_EQ(suite.error().code, ErrorCode::kBadInput);
+    EXPECT_NE(suite.error().message.find("'" + path + "'"), std::string::npos) << suite.error().message;
+    EXPECT_NE(suite.error().message.find("no problems"), std::string::npos) << suite.error().message;
+  }
+}
+
+TEST(PlanTest, MissingSuiteFileIsBadInputNamingIt) {
+  const TempDir dir;
+  const std::string path = dir.write("present.txt", "") + ".missing";
+  const Expected<std::vector<std::string>> suite = read_suite_file(path);
+  ASSERT_FALSE(suite.ok());
+  EXPECT_EQ(suite.error().code, ErrorCode::kBadInput);
+  EXPECT_NE(suite.error().message.find(path), std::string::npos) << suite.error().message;
+}
+
+TEST(PlanTest, BuildPlanExpandsSweepsInOrder) {
+  EXPECT_EQ(canonical_plan({"gemm:m=1,n=2,k=3", "gemm:m=4|8,n=4,k=4,dtype=bf16", "gemm:k=1,m=1:4:*2,n=1"}),
+            (std::vector<std::string>{"gemm:m=1,n=2,k=3,dtype=fp32", "gemm:m=4,n=4,k=4,dtype=bf16",
+                                      "gemm:m=8,n=4,k=4,dtype=bf16", "gemm:m=1,n=1,k=1,dtype=fp32",
+                                      "gemm:m=2,n=1,k=1,dtype=fp32", "gemm:m=4,n=1,k=1,dtype=fp32"}));
+}
+
+TEST(PlanTest, BuildPlanOfSuiteFileLines) {
+  const TempDir dir;
+  const std::string path = dir.write("suite.txt", "gemm:m=64,n=64,k=64,dtype=fp32|bf16\ngemm:m=1,n=1,k=1,ta=1\n");
+  const Expected<std::vector<std::string>> suite = read_suite_file(path);
+  ASSERT_TRUE(suite.ok()) << suite.error().message;
+  EXPECT_EQ(canonical_plan(*suite),
+            (std::vector<std::string>{"gemm:m=64,n=64,k=64,dtype=fp32", "gemm:m=64,n=64,k=64,dtype=bf16",
+                                      "gemm:m=1,n=1,k=1,ta=1,dtype=fp32"}));
+}
+
+TEST(PlanTest, BuildPlanRejectsAnyBadStringNamingIt) {
+  const Expected<std::vector<ProblemPtr>> plan =
+      build_plan({"gemm:m=1,n=1,k=1", "gemm:m=1|0,n=1,k=1", "gemm:m=2,n=2,k=2"});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.error().code, ErrorCode::kBadInput);
+  EXPECT_NE(plan.error().message.find("'m=0'"), std::string::npos) << plan.error().message;
+
+  const Expected<std::vector<ProblemPtr>> sweep = build_plan({"gemm:m=1:9:*1,n=1,k=1"});
+  ASSERT_FALSE(sweep.ok());
+  EXPECT_NE(sweep.error().message.find("'1:9:*1'"), std::string::npos) << sweep.error().message;
+
+  const Expected<std::vector<ProblemPtr>> empty = build_plan({});
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->empty());
+}
+
+}  // namespace
+}  // namespace tb

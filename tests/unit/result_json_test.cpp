@@ -1,0 +1,461 @@
+// The JSON result file: Google Benchmark's shape plus our fields, the round
+// trip through to_json/from_json and through files, and the validation errors.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "report/result_json.h"
+
+namespace tb {
+namespace {
+
+using nlohmann::json;
+
+const char* const kPassed = "gemm:m=64,n=32,k=16,dtype=fp32";
+const char* const kFailed = "gemm:m=8,n=8,k=8,ta=1,dtype=bf16";
+const char* const kSkipped = "gemm:m=8,n=8,k=8,dtype=fp16";
+
+BenchmarkEntry iteration(int index, double ms) {
+  BenchmarkEntry e;
+  e.run_type = "iteration";
+  e.repetitions = 2;
+  e.repetition_index = index;
+  e.iterations = 100;
+  e.real_time = ms;
+  e.cpu_time = ms * 1.5;
+  e.time_unit = "ms";
+  return e;
+}
+
+BenchmarkEntry aggregate(const std::string& name, double value, const std::string& unit = "time") {
+  BenchmarkEntry e;
+  e.run_type = "aggregate";
+  e.aggregate_name = name;
+  e.aggregate_unit = unit;
+  e.repetitions = 2;
+  e.iterations = 2;
+  e.real_time = value;
+  e.cpu_time = value;
+  e.time_unit = "ms";
+  return e;
+}
+
+RunRecord sample_record() {
+  RunRecord rec;
+  RunContext& c = rec.context;
+  c.date = "2024-05-01T12:00:00+0200";
+  c.host_name = "testhost";
+  c.executable = "/usr/bin/trainbench";
+  c.num_cpus = 2;
+  c.mhz_per_cpu = 2500.5;
+  c.cpu_scaling_enabled = true;
+  c.library_build_type = "release";
+  c.timestamp_utc = "2024-05-01T10:00:00Z";
+  c.trainbench_version = "0.1.0";
+  c.git_commit = "abcdef123456";
+  c.build_type = "Release";
+  c.compiler = "g++ 12.2.0";
+  c.command_line = "trainbench run --backend cpu --problem 'gemm:m=64,n=32,k=16'";
+  c.cpu_model = "Test CPU @ 2.5GHz";
+  c.backend = "cpu";
+  c.device.name = "Test CPU @ 2.5GHz";
+  c.device.kind = "cpu";
+  c.device.compute_units = 2;
+  c.device.memory_bytes = 17179869184;
+  c.device.shares_host_memory = true;
+  c.device.memory_bandwidth_bytes_per_s = 0.0;
+  c.device.peak_flop_per_s = {{DType::kFp32, 1.5e11}, {DType::kBf16, 3e11}};
+  c.device.peak_source = "measured: test";
+  c.device.properties = {{"blas_config", "OpenBLAS 0.3.21"}, {"threads", "2"}};
+  c.repetitions = 2;
+  c.min_time_s = 0.5;
+  c.warmup_time_s = 0.1;
+  c.seed = 42;
+
+  ProblemResult passed;
+  passed.problem = kPassed;
+  passed.kernel = "gemm";
+  passed.dtype = "fp32";
+  passed.status = ResultStatus::kPassed;
+  passed.implementation = "OpenBLAS cblas_sgemm";
+  passed.flop = 65536;
+  passed.min_bytes = 5120;
+  passed.verification = {true, "gemm_normalized_abs", 1.25e-8, 3.2e-6, 2048, 2048, 0, "worst c[1,2]=0.5, reference 0.5"};
+  passed.samples_s = {0.002, 0.004};
+  passed.time_s = summarize(passed.samples_s);
+  passed.iterations_per_sample = 100;
+  passed.flop_per_s = 65536 / 0.003;
+  passed.bytes_per_s = 5120 / 0.003;
+  passed.fraction_of_peak = passed.flop_per_s / 1.5e11;
+  passed.warnings = {"noisy: coefficient of variation 47.1% is above 5%"};
+  passed.reproducer = "trainbench run --backend cpu --problem 'gemm:m=64,n=32,k=16,dtype=fp32' --seed 42";
+  passed.entries = {iteration(0, 2.0), iteration(1, 4.0), aggregate("mean", 3.0), aggregate("median", 3.0),
+                    aggregate("stddev", 1.41), aggregate("cv", 0.47, "percentage")};
+
+  ProblemResult failed;
+  failed.problem = kFailed;
+  failed.kernel = "gemm";
+  failed.dtype = "bf16";
+  failed.status = ResultStatus::kFailed;
+  failed.reason = "verification failed: max error 0.5 > tolerance 0.0078; worst c[0,0]=1, reference 0.5";
+  failed.implementation = "oneDNN 2.6.3 matmul brg:avx512_core_bf16";
+  failed.flop = 1024;
+  failed.min_bytes = 384;
+  failed.verification = {false, "gemm_normalized_abs", 0.5, 0.0078, 64, 64, 0, "worst c[0,0]=1, reference 0.5"};
+  failed.reproducer = "trainbench run --backend cpu --problem 'gemm:m=8,n=8,k=8,ta=1,dtype=bf16' --seed 42";
+
+  ProblemResult skipped;
+  skipped.problem = kSkipped;
+  skipped.kernel = "gemm";
+  skipped.dtype = "fp16";
+  skipped.status = ResultStatus::kSkipped;
+  skipped.reason = "oneDNN has no fp16 matmul for this CPU";
+  skipped.flop = 1024;
+  skipped.min_bytes = 384;
+  skipped.reproducer = "trainbench run --backend cpu --problem 'gemm:m=8,n=8,k=8,dtype=fp16' --seed 42";
+
+  rec.results = {passed, failed, skipped};
+  return rec;
+}
+
+void expect_equal(const BenchmarkEntry& a, const BenchmarkEntry& b) {
+  EXPECT_EQ(a.run_type, b.run_type);
+  EXPECT_EQ(a.aggregate_name, b.aggregate_name);
+  EXPECT_EQ(a.aggregate_unit, b.aggregate_unit);
+  EXPECT_EQ(a.repetitions, b.repetitions);
+  EXPECT_EQ(a.repetition_index, b.repetition_index);
+  EXPECT_EQ(a.iterations, b.iterations);
+  EXPECT_EQ(a.real_time, b.real_time);
+  EXPECT_EQ(a.cpu_time, b.cpu_time);
+  EXPECT_EQ(a.time_unit, b.time_unit);
+}
+
+void expect_equal(const ProblemResult& a, const ProblemResult& b) {
+  SCOPED_TRACE(a.problem);
+  EXPECT_EQ(a.problem, b.problem);
+  EXPECT_EQ(a.kernel, b.kernel);
+  EXPECT_EQ(a.dtype, b.dtype);
+  EXPECT_EQ(a.status, b.status);
+  EXPECT_EQ(a.reason, b.reason);
+  EXPECT_EQ(a.implementation, b.implementation);
+  EXPECT_EQ(a.provenance, b.provenance);
+  EXPECT_EQ(a.flop, b.flop);
+  EXPECT_EQ(a.min_bytes, b.min_bytes);
+  EXPECT_EQ(a.verification.passed, b.verification.passed);
+  EXPECT_EQ(a.verification.metric, b.verification.metric);
+  EXPECT_EQ(a.verification.max_error, b.verification.max_error);
+  EXPECT_EQ(a.verification.tolerance, b.verification.tolerance);
+  EXPECT_EQ(a.verification.checked, b.verification.checked);
+  EXPECT_EQ(a.verification.total, b.verification.total);
+  EXPECT_EQ(a.verification.nonfinite, b.verification.nonfinite);
+  EXPECT_EQ(a.verification.detail, b.verification.detail);
+  EXPECT_EQ(a.time_s.count, b.time_s.count);
+  EXPECT_EQ(a.time_s.median, b.time_s.median);
+  EXPECT_EQ(a.time_s.p10, b.time_s.p10);
+  EXPECT_EQ(a.time_s.p90, b.time_s.p90);
+  EXPECT_EQ(a.time_s.cv, b.time_s.cv);
+  EXPECT_EQ(a.samples_s, b.samples_s);
+  EXPECT_EQ(a.iterations_per_sample, b.iterations_per_sample);
+  EXPECT_EQ(a.flop_per_s, b.flop_per_s);
+  EXPECT_EQ(a.bytes_per_s, b.bytes_per_s);
+  EXPECT_EQ(a.fraction_of_peak, b.fraction_of_peak);
+  EXPECT_EQ(a.warnings, b.warnings);
+  EXPECT_EQ(a.reproducer, b.reproducer);
+  ASSERT_EQ(a.entries.size(), b.entries.size());
+  for (std::size_t i = 0; i < a.entries.size(); ++i) expect_equal(a.entries[i], b.entries[i]);
+}
+
+void expect_equal(const RunRecord& a, const RunRecord& b) {
+  const RunContext &x = a.context, &y = b.context;
+  EXPECT_EQ(x.date, y.date);
+  EXPECT_EQ(x.host_name, y.host_name);
+  EXPECT_EQ(x.executable, y.executable);
+  EXPECT_EQ(x.num_cpus, y.num_cpus);
+  EXPECT_EQ(x.mhz_per_cpu, y.mhz_per_cpu);
+  EXPECT_EQ(x.cpu_scaling_enabled, y.cpu_scaling_enabled);
+  EXPECT_EQ(x.library_build_type, y.library_build_type);
+  EXPECT_EQ(x.timestamp_utc, y.timestamp_utc);
+  EXPECT_EQ(x.trainbench_version, y.trainbench_version);
+  EXPECT_EQ(x.git_commit, y.git_commit);
+  EXPECT_EQ(x.build_type, y.build_type);
+  EXPECT_EQ(x.compiler, y.compiler);
+  EXPECT_EQ(x.command_line, y.command_line);
+  EXPECT_EQ(x.cpu_model, y.cpu_model);
+  EXPECT_EQ(x.backend, y.backend);
+  EXPECT_EQ(x.device.name, y.device.name);
+  EXPECT_EQ(x.device.kind, y.device.kind);
+  EXPECT_EQ(x.device.compute_units, y.device.compute_units);
+  EXPECT_EQ(x.device.memory_bytes, y.device.memory_bytes);
+  EXPECT_EQ(x.device.shares_host_memory, y.device.shares_host_memory);
+  EXPECT_EQ(x.device.peak_flop_per_s, y.device.peak_flop_per_s);
+  EXPECT_EQ(x.device.peak_source, y.device.peak_source);
+  EXPECT_EQ(x.device.properties, y.device.properties);
+  EXPECT_EQ(x.repetitions, y.repetitions);
+  EXPECT_EQ(x.min_time_s, y.min_time_s);
+  EXPECT_EQ(x.warmup_time_s, y.warmup_time_s);
+  EXPECT_EQ(x.seed, y.seed);
+  ASSERT_EQ(a.results.size(), b.results.size());
+  for (std::size_t i = 0; i < a.results.size(); ++i) expect_equal(a.results[i], b.results[i]);
+}
+
+// A fresh directory, removed with its contents at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "tb_unit_XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// ---- Document shape ---------------------------------------------------------------
+
+TEST(ResultJsonTest, ContextHasGoogleBenchmarkFieldsAndOurSchemaVersion) {
+  const json doc = to_json(sample_record());
+  ASSERT_TRUE(doc.is_object());
+  const json& ctx = doc.at("context");
+  EXPECT_EQ(ctx.at("json_schema_version"), 1);
+  EXPECT_EQ(ctx.at("date"), "2024-05-01T12:00:00+0200");
+  EXPECT_EQ(ctx.at("host_name"), "testhost");
+  EXPECT_EQ(ctx.at("num_cpus"), 2);
+  EXPECT_EQ(ctx.at("mhz_per_cpu"), 2500.5);
+  EXPECT_EQ(ctx.at("cpu_scaling_enabled"), true);
+  EXPECT_EQ(ctx.at("library_build_type"), "release");
+  EXPECT_TRUE(ctx.at("caches").is_array());
+  const json& tb = ctx.at("trainbench");
+  EXPECT_EQ(tb.at("schema_version"), kResultSchemaVersion);
+  EXPECT_EQ(tb.at("backend"), "cpu");
+  EXPECT_EQ(tb.at("git_commit"), "abcdef123456");
+  EXPECT_EQ(tb.at("device").at("peak_flop_per_s").at("fp32"), 1.5e11);
+  EXPECT_EQ(tb.at("device").at("peak_flop_per_s").at("bf16"), 3e11);
+  EXPECT_EQ(tb.at("device").at("properties").at("threads"), "2");
+  EXPECT_EQ(tb.at("options").at("seed"), 42);
+}
+
+TEST(ResultJsonTest, BenchmarksHaveGoogleBenchmarkShapeAndOurFields) {
+  const json doc = to_json(sample_record());
+  const json& benchmarks = doc.at("benchmarks");
+  ASSERT_TRUE(benchmarks.is_array());
+  ASSERT_EQ(benchmarks.size(), 6u) << "only the passed result has entries";
+  const std::string run_name = std::string(kPassed) + "/cpu";
+  for (const json& b : benchmarks) {
+    SCOPED_TRACE(b.dump());
+    for (const char* key : {"name", "run_name", "run_type", "repetitions", "real_time", "cpu_time", "time_unit",
+                            "iterations", "threads", "family_index", "per_family_instance_index", "problem",
+                            "backend", "dtype", "provenance", "verification_status"}) {
+      EXPECT_TRUE(b.contains(key)) << key;
+    }
+    EXPECT_EQ(b.at("run_name"), run_name);
+    EXPECT_EQ(b.at("repetitions"), 2);
+    EXPECT_EQ(b.at("time_unit"), "ms");
+    EXPECT_EQ(b.at("problem"), kPassed);
+    EXPECT_EQ(b.at("backend"), "cpu");
+    EXPECT_EQ(b.at("dtype"), "fp32");
+    EXPECT_EQ(b.at("provenance"), "measured");
+    EXPECT_EQ(b.at("verification_status"), "passed");
+  }
+  EXPECT_EQ(benchmarks[0].at("name"), run_name);
+  EXPECT_EQ(benchmarks[0].at("run_type"), "iteration");
+  EXPECT_EQ(benchmarks[0].at("repetition_index"), 0);
+  EXPECT_FALSE(benchmarks[0].contains("aggregate_name"));
+  EXPECT_EQ(benchmarks[1].at("real_time"), 4.0);
+  EXPECT_EQ(benchmarks[1].at("cpu_time"), 6.0);
+  EXPECT_EQ(benchmarks[1].at("repetition_index"), 1);
+
+  EXPECT_EQ(benchmarks[2].at("name"), run_name + "_mean");
+  EXPECT_EQ(benchmarks[2].at("run_type"), "aggregate");
+  EXPECT_EQ(benchmarks[2].at("aggregate_name"), "mean");
+  EXPECT_EQ(benchmarks[2].at("aggregate_unit"), "time");
+  EXPECT_FALSE(benchmarks[2].contains("repetition_index"));
+  EXPECT_EQ(benchmarks[3].at("aggregate_name"), "median");
+  EXPECT_EQ(benchmarks[5].at("name"), run_name + "_cv");
+  EXPECT_EQ(benchmarks[5].at("aggregate_unit"), "percentage");
+
+  // Throughput only where the entry is a time: 65536 FLOP in 2 ms.
+  EXPECT_DOUBLE_EQ(benchmarks[0].at("flop_per_s").get<double>(), 65536 / 2e-3);
+  EXPECT_DOUBLE_EQ(benchmarks[3].at("flop_per_s").get<double>(), 65536 / 3e-3);
+  EXPECT_FALSE(benchmarks[4].contains("flop_per_s")) << "stddev is not a time";
+  EXPECT_FALSE(benchmarks[5].contains("flop_per_s")) << "cv is not a time";
+}
+
+TEST(ResultJsonTest, ResultsHaveOneRecordPerProblem) {
+  const json doc = to_json(sample_record());
+  const json& results = doc.at("results");
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_EQ(results[0].at("status"), "passed");
+  EXPECT_EQ(results[1].at("status"), "failed");
+  EXPECT_EQ(results[2].at("status"), "skipped");
+  EXPECT_EQ(results[1].at("verification").at("max_error"), 0.5);
+  EXPECT_EQ(results[1].at("verification").at("passed"), false);
+  EXPECT_EQ(results[2].at("reason"), "oneDNN has no fp16 matmul for this CPU");
+  EXPECT_DOUBLE_EQ(results[0].at("time_s").at("median").get<double>(), 0.003);
+  EXPECT_EQ(results[0].at("samples_s"), (json{0.002, 0.004}));
+}
+
+// ---- Round trips --------------------------------------------------------------------
+
+TEST(ResultJsonTest, RoundTripsThroughJson) {
+  const RunRecord rec = sample_record();
+  const Expected<RunRecord> back = from_json(to_json(rec));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  expect_equal(rec, *back);
+}
+
+TEST(ResultJsonTest, RoundTripsThroughJsonText) {
+  const RunRecord rec = sample_record();
+  const Expected<RunRecord> back = from_json(json::parse(to_json(rec).dump(2)));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  expect_equal(rec, *back);
+}
+
+TEST(ResultJsonTest, LargeSeedRoundTrips) {
+  RunRecord rec = sample_record();
+  rec.context.seed = 0xFFFFFFFFFFFFFFF0ull;
+  const Expected<RunRecord> back = from_json(json::parse(to_json(rec).dump()));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->context.seed, 0xFFFFFFFFFFFFFFF0ull);
+}
+
+TEST(ResultJsonTest, WriteAndReadResultFile) {
+  const TempDir dir;
+  const std::string path = dir.file("run.json");
+  const RunRecord rec = sample_record();
+  const Status written = write_result_file(path, rec);
+  ASSERT_TRUE(written.ok()) << written.error().message;
+  const Expected<RunRecord> back = read_result_file(path);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  expect_equal(rec, *back);
+  // No temporary files left next to it.
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.file(""))) {
+    ++files;
+    EXPECT_EQ(entry.path().filename().string(), "run.json");
+  }
+  EXPECT_EQ(files, 1);
+}
+
+// A verification that met NaN outputs has max_error = inf; JSON has no
+// infinity, so it is written as the string "inf" and must read back as inf.
+TEST(ResultJsonTest, ResultWithInfiniteMaxErrorRoundTripsThroughAFile) {
+  const TempDir dir;
+  const std::string path = dir.file("run.json");
+  RunRecord rec = sample_record();
+  rec.results[1].verification.max_error = INFINITY;
+  rec.results[1].verification.nonfinite = 64;
+  ASSERT_TRUE(write_result_file(path, rec).ok());
+  const Expected<RunRecord> back = read_result_file(path);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_TRUE(std::isinf(back->results[1].verification.max_error));
+}
+
+// ---- Rejections ---------------------------------------------------------------------
+
+struct Mutation {
+  const char* what;
+  std::function<void(json&)> apply;
+  std::vector<std::string> needles;
+};
+
+TEST(ResultJsonTest, FromJsonRejectsBadDocumentsNamingTheField) {
+  const std::vector<Mutation> mutations = {
+      {"missing status", [](json& d) { d["results"][0].erase("status"); }, {"'$.results[0].status'", "missing"}},
+      {"status not a string", [](json& d) { d["results"][1]["status"] = 3; }, {"'$.results[1].status'", "a string"}},
+      {"flop not a number", [](json& d) { d["results"][0]["flop"] = "many"; }, {"'$.results[0].flop'", "a number"}},
+      {"count not an integer", [](json& d) { d["results"][0]["time_s"]["count"] = 1.5; },
+       {"'$.results[0].time_s.count'", "an integer"}},
+      {"checked not an integer", [](json& d) { d["results"][2]["verification"]["checked_elements"] = "x"; },
+       {"'$.results[2].verification.checked_elements'"}},
+      {"unknown status", [](json& d) { d["results"][2]["status"] = "exploded"; }, {"'exploded'"}},
+      {"schema version", [](json& d) { d["context"]["trainbench"]["schema_version"] = kResultSchemaVersion + 1; },
+       {"schema_version " + std::to_string(kResultSchemaVersion + 1), "not supported"}},
+      {"no trainbench context", [](json& d) { d["context"].erase("trainbench"); }, {"'$.context.trainbench'"}},
+      {"no context", [](json& d) { d.erase("context"); }, {"'$.context'"}},
+      {"results not an array", [](json& d) { d["results"] = json::object(); }, {"'$.results'", "an array"}},
+      {"result not an object", [](json& d) { d["results"][1] = 5; }, {"'$.results[1]'", "not an object"}},
+      {"benchmark not an object", [](json& d) { d["benchmarks"][0] = "x"; }, {"'$.benchmarks[0]'"}},
+      {"benchmark without problem", [](json& d) { d["benchmarks"][3].erase("problem"); },
+       {"'$.benchmarks[3].problem'"}},
+      {"benchmark of an unknown problem", [](json& d) { d["benchmarks"][0]["problem"] = "gemm:m=1,n=1,k=1,dtype=fp32"; },
+       {"'$.benchmarks[0].problem'", "gemm:m=1,n=1,k=1,dtype=fp32", "$.results"}},
+      {"bad run type", [](json& d) { d["benchmarks"][1]["run_type"] = "bogus"; },
+       {"'$.benchmarks[1].run_type'", "bogus"}},
+      {"aggregate without name", [](json& d) { d["benchmarks"][2].erase("aggregate_name"); },
+       {"'$.benchmarks[2].aggregate_name'"}},
+      {"warnings not strings", [](json& d) { d["results"][0]["warnings"] = json::array({1}); },
+       {"'$.results[0].warnings'"}},
+      {"sample not a number", [](json& d) { d["results"][0]["samples_s"][1] = "slow"; }, {"'$.results[0].samples_s'"}},
+      {"peak not a number", [](json& d) { d["context"]["trainbench"]["device"]["peak_flop_per_s"]["fp32"] = "fast"; },
+       {"peak_flop_per_s.fp32"}},
+      {"peak of an unknown dtype", [](json& d) { d["context"]["trainbench"]["device"]["peak_flop_per_s"]["fp8"] = 1.0; },
+       {"'fp8'"}},
+      {"property not a string", [](json& d) { d["context"]["trainbench"]["device"]["properties"]["threads"] = 2; },
+       {"properties.threads"}},
+      {"device name missing", [](json& d) { d["context"]["trainbench"]["device"].erase("name"); },
+       {"'$.context.trainbench.device.name'"}},
+      {"seed not an integer", [](json& d) { d["context"]["trainbench"]["options"]["seed"] = "42"; },
+       {"'$.context.trainbench.options.seed'"}},
+  };
+  for (const Mutation& m : mutations) {
+    SCOPED_TRACE(m.what);
+    json doc = to_json(sample_record());
+    m.apply(doc);
+    const Expected<RunRecord> r = from_json(doc);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::kBadInput);
+    for (const std::string& needle : m.needles) {
+      EXPECT_NE(r.error().message.find(needle), std::string::npos)
+          << "message '" << r.error().message << "' lacks '" << needle << "'";
+    }
+  }
+}
+
+TEST(ResultJsonTest, FromJsonRejectsNonObjects) {
+  for (const json& doc : {json::array(), json(3), json("text"), json(nullptr)}) {
+    const Expected<RunRecord> r = from_json(doc);
+    ASSERT_FALSE(r.ok()) << doc.dump();
+    EXPECT_EQ(r.error().code, ErrorCode::kBadInput);
+    EXPECT_NE(r.error().message.find("not a JSON object"), std::string::npos) << r.error().message;
+  }
+}
+
+TEST(ResultJsonTest, ReadResultFileErrorsNameTheFile) {
+  const TempDir dir;
+  const std::string invalid = dir.file("invalid.json");
+  std::ofstream(invalid) << "{\"context\": ";
+  Expected<RunRecord> r = read_result_file(invalid);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kBadInput);
+  EXPECT_NE(r.error().message.find("'" + invalid + "'"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("not valid JSON"), std::string::npos) << r.error().message;
+
+  const std::string missing = dir.file("missing.json");
+  r = read_result_file(missing);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kIo);
+  EXPECT_NE(r.error().message.find("'" + missing + "'"), std::string::npos) << r.error().message;
+
+  const std::string wrong = dir.file("wrong.json");
+  std::ofstream(wrong) << "{\"benchmarks\": []}";
+  r = read_result_file(wrong);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kBadInput);
+  EXPECT_NE(r.error().message.find("'" + wrong + "'"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("'$.context'"), std::string::npos) << r.error().message;
+}
+
+}  // namespace
+}  // namespace tb

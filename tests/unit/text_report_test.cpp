@@ -1,0 +1,272 @@
+// The aligned table and the CSV rendering of a RunRecord.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "report/text_report.h"
+
+namespace tb {
+namespace {
+
+const char* const kPassed = "gemm:m=4096,n=4096,k=4096,dtype=bf16";
+const char* const kFailed = "gemm:m=8,n=8,k=8,ta=1,dtype=fp32";
+const char* const kSkipped = "gemm:m=8,n=8,k=8,dtype=fp16";
+const char* const kError = "gemm:m=9,n=9,k=9,dtype=fp32";
+
+RunRecord sample_record() {
+  RunRecord rec;
+  rec.context.backend = "cpu";
+  rec.context.device.name = "Test CPU, 2 cores";  // a comma: must be quoted in CSV
+
+  ProblemResult passed;
+  passed.problem = kPassed;
+  passed.kernel = "gemm";
+  passed.dtype = "bf16";
+  passed.status = ResultStatus::kPassed;
+  passed.implementation = "oneDNN matmul";
+  passed.flop = 137438953472.0;
+  passed.min_bytes = 100663296.0;
+  passed.verification = {true, "gemm_normalized_abs", 0.00125, 0.0079, 4096, 16777216, 0, ""};
+  passed.time_s.count = 5;
+  passed.time_s.median = 0.0125;
+  passed.time_s.min = 0.0121;
+  passed.time_s.max = 0.0133;
+  passed.time_s.p10 = 0.0122;
+  passed.time_s.p90 = 0.0131;
+  passed.time_s.cv = 0.034;
+  passed.iterations_per_sample = 40;
+  passed.flop_per_s = 1.5e12;
+  passed.bytes_per_s = 2.5e11;
+  passed.fraction_of_peak = 0.42;
+  passed.warnings = {"noisy: coefficient of variation 7.1% is above 5%"};
+  passed.reproducer = "trainbench run --backend cpu --problem 'gemm:m=4096,n=4096,k=4096,dtype=bf16'";
+
+  ProblemResult failed;
+  failed.problem = kFailed;
+  failed.kernel = "gemm";
+  failed.dtype = "fp32";
+  failed.status = ResultStatus::kFailed;
+  failed.reason = "verification failed: max error 0.5, \"worst\" c[0,0]";
+  failed.verification = {false, "gemm_normalized_abs", 0.5, 3.9e-6, 64, 64, 0, "worst c[0,0]"};
+  failed.flop = 1024;
+  failed.min_bytes = 768;
+  failed.reproducer = "trainbench run --backend cpu --problem 'gemm:m=8,n=8,k=8,ta=1,dtype=fp32' --seed 42";
+
+  ProblemResult skipped;
+  skipped.problem = kSkipped;
+  skipped.kernel = "gemm";
+  skipped.dtype = "fp16";
+  skipped.status = ResultStatus::kSkipped;
+  skipped.reason = "oneDNN has no fp16 matmul for this CPU";
+  skipped.flop = 1024;
+  skipped.min_bytes = 384;
+  skipped.reproducer = "trainbench run --backend cpu --problem 'gemm:m=8,n=8,k=8,dtype=fp16'";
+
+  ProblemResult error;
+  error.problem = kError;
+  error.kernel = "gemm";
+  error.dtype = "fp32";
+  error.status = ResultStatus::kError;
+  error.reason = "oneDNN matmul failed:\nout of memory";
+  error.reproducer = "trainbench run --backend cpu --problem 'gemm:m=9,n=9,k=9,dtype=fp32'";
+
+  rec.results = {passed, failed, skipped, error};
+  return rec;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(line);
+  return lines;
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// An RFC 4180 reader: rows of fields, quotes doubled inside quoted fields.
+std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows(1);
+  std::string field;
+  bool quoted = false, in_quotes = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_quotes) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (c == '"') {
+        in_quotes = false;
+      } else {
+        field += c;
+      }
+    } else if (c == '"') {
+      EXPECT_TRUE(field.empty() && !quoted) << "quote inside an unquoted field at offset " << i;
+      in_quotes = quoted = true;
+    } else if (c == ',' || c == '\n') {
+      rows.back().push_back(field);
+      field.clear();
+      quoted = false;
+      if (c == '\n') rows.emplace_back();
+    } else {
+      EXPECT_FALSE(quoted) << "text after a closing quote at offset " << i;
+      field += c;
+    }
+  }
+  EXPECT_FALSE(in_quotes) << "unterminated quoted field";
+  if (!field.empty() || !rows.back().empty()) rows.back().push_back(field);
+  if (rows.back().empty()) rows.pop_back();
+  return rows;
+}
+
+// ---- Table -------------------------------------------------------------------------
+
+TEST(TextReportTest, TableHasHeaderAndUnitsRows) {
+  const std::vector<std::string> lines = lines_of(render_table(sample_record()));
+  ASSERT_GE(lines.size(), 6u);
+  for (const char* title : {"problem", "backend", "status", "time", "throughput", "bandwidth", "peak", "error"}) {
+    EXPECT_TRUE(contains(lines[0], title)) << title << " in: " << lines[0];
+  }
+  for (const char* unit : {"ms", "TFLOP/s", "GB/s", "%"}) {
+    EXPECT_TRUE(contains(lines[1], unit)) << unit << " in: " << lines[1];
+  }
+  EXPECT_FALSE(contains(lines[1], "problem"));
+  EXPECT_EQ(render_table_header(), lines[0] + "\n" + lines[1] + "\n");
+}
+
+TEST(TextReportTest, TableHasOneRowPerResultInOrder) {
+  const RunRecord rec = sample_record();
+  const std::vector<std::string> lines = lines_of(render_table(rec));
+  ASSERT_GE(lines.size(), 7u);
+  const char* const problems[] = {kPassed, kFailed, kSkipped, kError};
+  const char* const statuses[] = {"passed", "failed", "skipped", "error"};
+  const std::size_t status_column = lines[0].find("status");
+  ASSERT_NE(status_column, std::string::npos);
+  for (std::size_t i = 0; i < 4; ++i) {
+    const std::string& row = lines[2 + i];
+    EXPECT_EQ(row.rfind(problems[i], 0), 0u) << row;
+    EXPECT_TRUE(contains(row, " cpu ")) << row;
+    EXPECT_EQ(row.compare(status_column, std::string(statuses[i]).size(), statuses[i]), 0)
+        << "status column misaligned: " << row;
+    EXPECT_EQ(render_table_row(rec, rec.results[i]), row + "\n");
+  }
+  EXPECT_EQ(lines[6], "notes:");
+}
+
+TEST(TextReportTest, PassedRowShowsFormattedMeasurements) {
+  const RunRecord rec = sample_record();
+  const std::string row = render_table_row(rec, rec.results[0]);
+  EXPECT_TRUE(contains(row, " 12.5 ")) << row;         // median ms
+  EXPECT_TRUE(contains(row, " 12.1-13.3 ")) << row;    // min-max ms
+  EXPECT_TRUE(contains(row, " 3.4 ")) << row;          // cv %
+  EXPECT_TRUE(contains(row, " 1.5000 ")) << row;       // TFLOP/s
+  EXPECT_TRUE(contains(row, " 250.00 ")) << row;       // GB/s
+  EXPECT_TRUE(contains(row, " 42.0 ")) << row;         // % of peak
+  EXPECT_TRUE(contains(row, "1.25e-03")) << row;       // max normalized error
+}
+
+TEST(TextReportTest, UnmeasuredRowsShowDashes) {
+  RunRecord rec = sample_record();
+  const std::string skipped = render_table_row(rec, rec.results[2]);
+  EXPECT_FALSE(contains(skipped, "e-")) << "a skipped problem has no verification error: " << skipped;
+  EXPECT_TRUE(contains(skipped, " -  ")) << skipped;
+  const std::string failed = render_table_row(rec, rec.results[1]);
+  EXPECT_TRUE(contains(failed, "5.00e-01")) << "a failed problem shows its error: " << failed;
+  EXPECT_FALSE(contains(failed, "TFLOP")) << failed;
+  // Unknown peak: a dash, not a negative percentage.
+  rec.results[0].fraction_of_peak = -1.0;
+  EXPECT_FALSE(contains(render_table_row(rec, rec.results[0]), "-100.0"));
+}
+
+TEST(TextReportTest, NotesGiveReasonsAndReproducers) {
+  const RunRecord rec = sample_record();
+  const std::string table = render_table(rec);
+  const std::string notes = table.substr(table.find("notes:\n"));
+  EXPECT_TRUE(contains(notes, std::string(kSkipped) + ": skipped: oneDNN has no fp16 matmul for this CPU")) << notes;
+  EXPECT_TRUE(contains(notes, std::string(kFailed) + ": failed: verification failed")) << notes;
+  EXPECT_TRUE(contains(notes, "reproduce: " + rec.results[1].reproducer)) << notes;
+  EXPECT_TRUE(contains(notes, "reproduce: " + rec.results[3].reproducer)) << notes;
+  EXPECT_FALSE(contains(notes, rec.results[2].reproducer)) << "no reproducer for a skip: " << notes;
+  EXPECT_FALSE(contains(notes, rec.results[0].reproducer)) << "no reproducer for a pass: " << notes;
+  EXPECT_TRUE(contains(notes, std::string(kPassed) + ": warning: noisy")) << notes;
+}
+
+TEST(TextReportTest, AllPassedWithoutWarningsHasNoNotes) {
+  RunRecord rec = sample_record();
+  rec.results.resize(1);
+  rec.results[0].warnings.clear();
+  const std::string table = render_table(rec);
+  EXPECT_FALSE(contains(table, "notes:")) << table;
+  EXPECT_EQ(lines_of(table).size(), 3u);
+}
+
+// ---- CSV ---------------------------------------------------------------------------
+
+TEST(TextReportTest, CsvHeaderNamesCarryUnits) {
+  const std::vector<std::vector<std::string>> rows = parse_csv(render_csv(sample_record()));
+  ASSERT_FALSE(rows.empty());
+  const std::vector<std::string>& header = rows[0];
+  ASSERT_EQ(header.size(), 27u);
+  EXPECT_EQ(header[0], "problem");
+  for (const char* name : {"time_median_ms", "time_min_ms", "time_max_ms", "time_p10_ms", "time_p90_ms",
+                           "time_cv_percent", "tflop_per_s", "gbyte_per_s", "fraction_of_peak_percent", "flop",
+                           "min_bytes", "verification_max_error", "reproducer"}) {
+    EXPECT_NE(std::find(header.begin(), header.end(), name), header.end()) << name;
+  }
+}
+
+TEST(TextReportTest, CsvHasOneRowPerResultWithEveryColumn) {
+  const RunRecord rec = sample_record();
+  const std::vector<std::vector<std::string>> rows = parse_csv(render_csv(rec));
+  ASSERT_EQ(rows.size(), 5u);
+  const std::vector<std::string>& header = rows[0];
+  auto col = [&](const std::string& name) {
+    return static_cast<std::size_t>(std::find(header.begin(), header.end(), name) - header.begin());
+  };
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    ASSERT_EQ(rows[i].size(), header.size()) << "row " << i;
+    EXPECT_EQ(rows[i][col("problem")], rec.results[i - 1].problem);
+    EXPECT_EQ(rows[i][col("backend")], "cpu");
+    EXPECT_EQ(rows[i][col("device")], "Test CPU, 2 cores");
+    EXPECT_EQ(rows[i][col("reproducer")], rec.results[i - 1].reproducer);
+  }
+  const std::vector<std::string>& passed = rows[1];
+  EXPECT_EQ(passed[col("status")], "passed");
+  EXPECT_EQ(passed[col("time_median_ms")], "12.5");
+  EXPECT_EQ(passed[col("time_cv_percent")], "3.4");
+  EXPECT_EQ(passed[col("tflop_per_s")], "1.5");
+  EXPECT_EQ(passed[col("gbyte_per_s")], "250");
+  EXPECT_EQ(passed[col("fraction_of_peak_percent")], "42");
+  EXPECT_EQ(passed[col("repetitions")], "5");
+  EXPECT_EQ(passed[col("iterations_per_repetition")], "40");
+  EXPECT_EQ(passed[col("flop")], "137438953472");
+  EXPECT_EQ(passed[col("verified_elements")], "4096");
+
+  const std::vector<std::string>& skipped = rows[3];
+  EXPECT_EQ(skipped[col("status")], "skipped");
+  EXPECT_EQ(skipped[col("time_median_ms")], "");
+  EXPECT_EQ(skipped[col("tflop_per_s")], "");
+  EXPECT_EQ(skipped[col("verification_max_error")], "");
+}
+
+TEST(TextReportTest, CsvQuotesCommasQuotesAndNewlines) {
+  const RunRecord rec = sample_record();
+  const std::string csv = render_csv(rec);
+  // The failed reason has a comma and quotes: quoted, inner quotes doubled.
+  EXPECT_TRUE(contains(csv, "\"verification failed: max error 0.5, \"\"worst\"\" c[0,0]\"")) << csv;
+  EXPECT_TRUE(contains(csv, ",\"Test CPU, 2 cores\",")) << csv;
+  // Problem strings have commas: quoted; fields without special characters stay bare.
+  EXPECT_TRUE(contains(csv, "\n\"" + std::string(kSkipped) + "\",gemm,fp16,cpu,")) << csv;
+  const std::vector<std::vector<std::string>> rows = parse_csv(csv);
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_EQ(rows[2][6], rec.results[1].reason);
+  EXPECT_EQ(rows[4][6], "oneDNN matmul failed:\nout of memory");
+}
+
+}  // namespace
+}  // namespace tb
