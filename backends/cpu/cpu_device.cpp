@@ -18,7 +18,10 @@ namespace {
 
 constexpr int kChains = 12;  // independent accumulators: hides FMA latency on current x86 cores
 
-__attribute__((target("avx512f"))) float fma_loop_avx512(long iterations) {
+// The probe loops touch only registers; sanitizer instrumentation would only slow them.
+#define TB_PROBE_LOOP __attribute__((no_sanitize("address", "undefined")))
+
+TB_PROBE_LOOP __attribute__((target("avx512f"))) float fma_loop_avx512(long iterations) {
   __m512 acc[kChains];
   const __m512 x = _mm512_set1_ps(0.999f), y = _mm512_set1_ps(1e-3f);
   for (int i = 0; i < kChains; ++i) acc[i] = _mm512_set1_ps(static_cast<float>(i));
@@ -31,7 +34,7 @@ __attribute__((target("avx512f"))) float fma_loop_avx512(long iterations) {
   return lanes[0];
 }
 
-__attribute__((target("avx2,fma"))) float fma_loop_avx2(long iterations) {
+TB_PROBE_LOOP __attribute__((target("avx2,fma"))) float fma_loop_avx2(long iterations) {
   __m256 acc[kChains];
   const __m256 x = _mm256_set1_ps(0.999f), y = _mm256_set1_ps(1e-3f);
   for (int i = 0; i < kChains; ++i) acc[i] = _mm256_set1_ps(static_cast<float>(i));
@@ -44,7 +47,7 @@ __attribute__((target("avx2,fma"))) float fma_loop_avx2(long iterations) {
   return lanes[0];
 }
 
-__attribute__((target("avx512f,avx512bf16"))) float dpbf16_loop(long iterations) {
+TB_PROBE_LOOP __attribute__((target("avx512f,avx512bf16"))) float dpbf16_loop(long iterations) {
   __m512 acc[kChains];
   const __m512bh x = (__m512bh)_mm512_set1_epi16(0x3F80);  // bf16 1.0 pairs
   for (int i = 0; i < kChains; ++i) acc[i] = _mm512_set1_ps(static_cast<float>(i));

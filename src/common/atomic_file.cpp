@@ -62,6 +62,8 @@ Expected<bool> create_file_atomically(const std::string& path, const std::string
 }
 
 Expected<std::string> read_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return io_error("cannot read '" + path + "': it is a directory, not a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) return io_error("cannot read '" + path + "': " + os_reason());
   std::ostringstream ss;
