@@ -1,20 +1,11 @@
 #include "cli_test_support.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 
 namespace tbtest {
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(line);
-  return lines;
-}
 
 std::vector<std::string> words_of(const std::string& line) {
   std::vector<std::string> words;
@@ -25,45 +16,6 @@ std::vector<std::string> words_of(const std::string& line) {
 }
 
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
-
-std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
-  std::vector<std::vector<std::string>> rows;
-  for (const std::string& line : lines_of(text)) {
-    std::vector<std::string> row;
-    std::string field;
-    bool quoted = false;
-    for (std::size_t i = 0; i < line.size(); ++i) {
-      const char c = line[i];
-      if (quoted) {
-        if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-          field += '"';
-          ++i;
-        } else if (c == '"') {
-          quoted = false;
-        } else {
-          field += c;
-        }
-      } else if (c == '"') {
-        quoted = true;
-      } else if (c == ',') {
-        row.push_back(std::move(field));
-        field.clear();
-      } else {
-        field += c;
-      }
-    }
-    if (quoted) throw std::invalid_argument("unterminated quote in CSV line: " + line);
-    row.push_back(std::move(field));
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
-
-std::size_t column(const std::vector<std::string>& header, const std::string& name) {
-  const auto it = std::find(header.begin(), header.end(), name);
-  if (it == header.end()) throw std::out_of_range("CSV header has no column '" + name + "'");
-  return static_cast<std::size_t>(it - header.begin());
-}
 
 std::vector<fs::path> files_under(const fs::path& dir) {
   std::vector<fs::path> files;
@@ -110,21 +62,14 @@ json read_json(const fs::path& path) { return json::parse(read_text(path)); }
 }
 
 void CliTest::SetUp() {
-  std::string templ = (fs::temp_directory_path() / "trainbench-cli-XXXXXX").string();
-  ASSERT_NE(::mkdtemp(templ.data()), nullptr) << "mkdtemp " << templ;
-  dir_ = templ;
+  temp_.emplace("trainbench-cli-");
+  ASSERT_TRUE(temp_->created());
+  dir_ = temp_->path();
   out_ = dir_ / "out";
 }
 
-void CliTest::TearDown() {
-  if (dir_.empty()) return;
-  std::error_code ec;
-  // Tests may leave read-only directories behind; make everything removable.
-  for (const auto& entry : fs::recursive_directory_iterator(dir_, ec)) {
-    if (entry.is_directory(ec)) fs::permissions(entry.path(), fs::perms::owner_all, fs::perm_options::add, ec);
-  }
-  fs::remove_all(dir_, ec);
-}
+// Removes the directory, read-only parts included (tests may leave some behind).
+void CliTest::TearDown() { temp_.reset(); }
 
 ProcessResult CliTest::trainbench(const std::vector<std::string>& args, ProcessOptions options) const {
   std::vector<std::string> argv = {kTrainbench};

@@ -7,10 +7,14 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "run_process.h"
+#include "support/csv.h"       // parse_csv, column
+#include "support/temp_dir.h"  // TempDir
+#include "support/text.h"      // lines_of
 
 #ifndef TRAINBENCH_EXE
 #error "TRAINBENCH_EXE must name the trainbench executable (set by tests/cli/CMakeLists.txt)"
@@ -26,12 +30,8 @@ inline constexpr const char* kTrainbench = TRAINBENCH_EXE;
 // Small and quick: every CLI test that times something uses these.
 inline const std::vector<std::string> kQuick = {"--repetitions", "2", "--min-time", "0.01", "--warmup-time", "0"};
 
-std::vector<std::string> lines_of(const std::string& text);
 std::vector<std::string> words_of(const std::string& line);  // split on blanks
 bool starts_with(const std::string& s, const std::string& prefix);
-// A minimal RFC 4180 reader: quoted fields, doubled quotes, no embedded newlines.
-std::vector<std::vector<std::string>> parse_csv(const std::string& text);
-std::size_t column(const std::vector<std::string>& header, const std::string& name);  // throws when absent
 
 // Regular files under `dir`, recursively, sorted; empty when `dir` does not exist.
 std::vector<fs::path> files_under(const fs::path& dir);
@@ -62,8 +62,9 @@ class CliTest : public ::testing::Test {
   void expect_bad_input(const ProcessResult& r, const std::vector<std::string>& needles, bool cli11 = false,
                         const std::vector<fs::path>& keep = {}) const;
 
-  fs::path dir_;  // fresh per test, removed afterwards
-  fs::path out_;  // dir_/out, not created: trainbench creates it
+  std::optional<TempDir> temp_;  // fresh per test, removed afterwards
+  fs::path dir_;                 // temp_'s path
+  fs::path out_;                 // dir_/out, not created: trainbench creates it
 };
 
 }  // namespace tbtest

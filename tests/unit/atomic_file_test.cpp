@@ -1,7 +1,6 @@
 // Atomic file writes, reads, and the output-directory check.
 #include <gtest/gtest.h>
 #include <fcntl.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,43 +10,18 @@
 #include <vector>
 
 #include "common/atomic_file.h"
+#include "support/temp_dir.h"
 
 namespace tb {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "tb_unit_XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
-    for (const auto& e : fs::recursive_directory_iterator(path_, ec)) {
-      fs::permissions(e.path(), fs::perms::owner_all, fs::perm_options::add, ec);
-    }
-    fs::remove_all(path_, ec);
-  }
-  std::string path(const std::string& name = "") const { return name.empty() ? path_.string() : (path_ / name).string(); }
-
-  // Names of the entries directly in the directory.
-  std::vector<std::string> entries() const {
-    std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(path_)) names.push_back(e.path().filename().string());
-    return names;
-  }
-
- private:
-  fs::path path_;
-};
+using tbtest::TempDir;
 
 TEST(AtomicFileTest, WriteThenReadBack) {
   const TempDir dir;
-  const std::string path = dir.path("out.json");
+  const std::string path = dir.file("out.json");
   const std::string content = std::string("{\"a\": 1}\n") + std::string(1, '\0') + "binary\xff tail";
   const Status s = write_file_atomically(path, content);
   ASSERT_TRUE(s.ok()) << s.error().message;
@@ -59,7 +33,7 @@ TEST(AtomicFileTest, WriteThenReadBack) {
 
 TEST(AtomicFileTest, OverwriteReplacesTheWholeFile) {
   const TempDir dir;
-  const std::string path = dir.path("out.txt");
+  const std::string path = dir.file("out.txt");
   ASSERT_TRUE(write_file_atomically(path, std::string(10000, 'x')).ok());
   ASSERT_TRUE(write_file_atomically(path, "short").ok());
   const Expected<std::string> back = read_file(path);
@@ -72,7 +46,7 @@ TEST(AtomicFileTest, OverwriteReplacesTheWholeFile) {
 
 TEST(AtomicFileTest, WriteIntoMissingDirectoryIsIoErrorNamingThePath) {
   const TempDir dir;
-  const std::string path = dir.path("no-such-dir") + "/out.json";
+  const std::string path = dir.file("no-such-dir") + "/out.json";
   const Status s = write_file_atomically(path, "data");
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, ErrorCode::kIo);
@@ -84,7 +58,7 @@ TEST(AtomicFileTest, WriteIntoMissingDirectoryIsIoErrorNamingThePath) {
 
 TEST(AtomicFileTest, WriteOverADirectoryFailsAndLeavesNoTemporary) {
   const TempDir dir;
-  const std::string path = dir.path("taken");
+  const std::string path = dir.file("taken");
   fs::create_directory(path);
   const Status s = write_file_atomically(path, "data");
   ASSERT_FALSE(s.ok());
@@ -96,7 +70,7 @@ TEST(AtomicFileTest, WriteOverADirectoryFailsAndLeavesNoTemporary) {
 
 TEST(AtomicFileTest, ReadMissingFileIsIoErrorNamingThePath) {
   const TempDir dir;
-  const std::string path = dir.path("absent.txt");
+  const std::string path = dir.file("absent.txt");
   const Expected<std::string> r = read_file(path);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kIo);
@@ -105,7 +79,7 @@ TEST(AtomicFileTest, ReadMissingFileIsIoErrorNamingThePath) {
 
 TEST(CheckWritableDirectoryTest, CreatesMissingDirectoriesAndLeavesNothingBehind) {
   const TempDir dir;
-  const std::string nested = dir.path("a") + "/b/c";
+  const std::string nested = dir.file("a") + "/b/c";
   const Status s = check_writable_directory(nested);
   ASSERT_TRUE(s.ok()) << s.error().message;
   EXPECT_TRUE(fs::is_directory(nested));
@@ -115,7 +89,7 @@ TEST(CheckWritableDirectoryTest, CreatesMissingDirectoriesAndLeavesNothingBehind
 
 TEST(CheckWritableDirectoryTest, ReadOnlyDirectoryIsIoErrorNamingIt) {
   const TempDir dir;
-  const std::string ro = dir.path("readonly");
+  const std::string ro = dir.file("readonly");
   fs::create_directory(ro);
   fs::permissions(ro, fs::perms::owner_read | fs::perms::owner_exec, fs::perm_options::replace);
   // Privileged users (root, CAP_DAC_OVERRIDE) can write anyway: then there is nothing to test.
@@ -135,7 +109,7 @@ TEST(CheckWritableDirectoryTest, ReadOnlyDirectoryIsIoErrorNamingIt) {
 
 TEST(CheckWritableDirectoryTest, RegularFileIsIoErrorNamingIt) {
   const TempDir dir;
-  const std::string file = dir.path("file.txt");
+  const std::string file = dir.file("file.txt");
   std::ofstream(file) << "x";
   Status s = check_writable_directory(file);
   ASSERT_FALSE(s.ok());

@@ -1,48 +1,54 @@
 // The JSON result file: Google Benchmark's shape plus our fields, the round
 // trip through to_json/from_json and through files, and the validation errors.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "report/result_json.h"
+#include "support/sample_record.h"
+#include "support/temp_dir.h"
+#include "support/text.h"
 
 namespace tb {
 namespace {
 
 using nlohmann::json;
+using tbtest::expect_contains_all;
+using tbtest::problem_result;
+using tbtest::TempDir;
 
 const char* const kPassed = "gemm:m=64,n=32,k=16,dtype=fp32";
 const char* const kFailed = "gemm:m=8,n=8,k=8,ta=1,dtype=bf16";
-const char* const kSkipped = "gemm:m=8,n=8,k=8,dtype=fp16";
+const char* const kSeed = " --seed 42";  // the sample's reproducers end with it
 
-BenchmarkEntry iteration(int index, double ms) {
+// An entry of one of the sample's 2 repetitions, times in ms.
+BenchmarkEntry entry(const std::string& run_type, std::int64_t iterations, double real_ms, double cpu_ms) {
   BenchmarkEntry e;
-  e.run_type = "iteration";
+  e.run_type = run_type;
   e.repetitions = 2;
-  e.repetition_index = index;
-  e.iterations = 100;
-  e.real_time = ms;
-  e.cpu_time = ms * 1.5;
+  e.iterations = iterations;
+  e.real_time = real_ms;
+  e.cpu_time = cpu_ms;
   e.time_unit = "ms";
   return e;
 }
 
+BenchmarkEntry iteration(int index, double ms) {
+  BenchmarkEntry e = entry("iteration", 100, ms, ms * 1.5);
+  e.repetition_index = index;
+  return e;
+}
+
 BenchmarkEntry aggregate(const std::string& name, double value, const std::string& unit = "time") {
-  BenchmarkEntry e;
-  e.run_type = "aggregate";
+  BenchmarkEntry e = entry("aggregate", 2, value, value);
   e.aggregate_name = name;
   e.aggregate_unit = unit;
-  e.repetitions = 2;
-  e.iterations = 2;
-  e.real_time = value;
-  e.cpu_time = value;
-  e.time_unit = "ms";
   return e;
 }
 
@@ -78,11 +84,7 @@ RunRecord sample_record() {
   c.warmup_time_s = 0.1;
   c.seed = 42;
 
-  ProblemResult passed;
-  passed.problem = kPassed;
-  passed.kernel = "gemm";
-  passed.dtype = "fp32";
-  passed.status = ResultStatus::kPassed;
+  ProblemResult passed = problem_result(kPassed, ResultStatus::kPassed, kSeed);
   passed.implementation = "OpenBLAS cblas_sgemm";
   passed.flop = 65536;
   passed.min_bytes = 5120;
@@ -94,33 +96,17 @@ RunRecord sample_record() {
   passed.bytes_per_s = 5120 / 0.003;
   passed.fraction_of_peak = passed.flop_per_s / 1.5e11;
   passed.warnings = {"noisy: coefficient of variation 47.1% is above 5%"};
-  passed.reproducer = "trainbench run --backend cpu --problem 'gemm:m=64,n=32,k=16,dtype=fp32' --seed 42";
   passed.entries = {iteration(0, 2.0), iteration(1, 4.0), aggregate("mean", 3.0), aggregate("median", 3.0),
                     aggregate("stddev", 1.41), aggregate("cv", 0.47, "percentage")};
 
-  ProblemResult failed;
-  failed.problem = kFailed;
-  failed.kernel = "gemm";
-  failed.dtype = "bf16";
-  failed.status = ResultStatus::kFailed;
+  ProblemResult failed = problem_result(kFailed, ResultStatus::kFailed, kSeed);
   failed.reason = "verification failed: max error 0.5 > tolerance 0.0078; worst c[0,0]=1, reference 0.5";
   failed.implementation = "oneDNN 2.6.3 matmul brg:avx512_core_bf16";
   failed.flop = 1024;
   failed.min_bytes = 384;
   failed.verification = {false, "gemm_normalized_abs", 0.5, 0.0078, 64, 64, 0, "worst c[0,0]=1, reference 0.5"};
-  failed.reproducer = "trainbench run --backend cpu --problem 'gemm:m=8,n=8,k=8,ta=1,dtype=bf16' --seed 42";
 
-  ProblemResult skipped;
-  skipped.problem = kSkipped;
-  skipped.kernel = "gemm";
-  skipped.dtype = "fp16";
-  skipped.status = ResultStatus::kSkipped;
-  skipped.reason = "oneDNN has no fp16 matmul for this CPU";
-  skipped.flop = 1024;
-  skipped.min_bytes = 384;
-  skipped.reproducer = "trainbench run --backend cpu --problem 'gemm:m=8,n=8,k=8,dtype=fp16' --seed 42";
-
-  rec.results = {passed, failed, skipped};
+  rec.results = {passed, failed, tbtest::skipped_fp16_result(kSeed)};
   return rec;
 }
 
@@ -203,24 +189,6 @@ void expect_equal(const RunRecord& a, const RunRecord& b) {
   ASSERT_EQ(a.results.size(), b.results.size());
   for (std::size_t i = 0; i < a.results.size(); ++i) expect_equal(a.results[i], b.results[i]);
 }
-
-// A fresh directory, removed with its contents at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "tb_unit_XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 // ---- Document shape ---------------------------------------------------------------
 
@@ -341,7 +309,7 @@ TEST(ResultJsonTest, WriteAndReadResultFile) {
   expect_equal(rec, *back);
   // No temporary files left next to it.
   int files = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(dir.file(""))) {
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
     ++files;
     EXPECT_EQ(entry.path().filename().string(), "run.json");
   }
@@ -416,10 +384,7 @@ TEST(ResultJsonTest, FromJsonRejectsBadDocumentsNamingTheField) {
     const Expected<RunRecord> r = from_json(doc);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().code, ErrorCode::kBadInput);
-    for (const std::string& needle : m.needles) {
-      EXPECT_NE(r.error().message.find(needle), std::string::npos)
-          << "message '" << r.error().message << "' lacks '" << needle << "'";
-    }
+    expect_contains_all(r.error().message, m.needles);
   }
 }
 
@@ -428,33 +393,29 @@ TEST(ResultJsonTest, FromJsonRejectsNonObjects) {
     const Expected<RunRecord> r = from_json(doc);
     ASSERT_FALSE(r.ok()) << doc.dump();
     EXPECT_EQ(r.error().code, ErrorCode::kBadInput);
-    EXPECT_NE(r.error().message.find("not a JSON object"), std::string::npos) << r.error().message;
+    expect_contains_all(r.error().message, {"not a JSON object"});
   }
 }
 
 TEST(ResultJsonTest, ReadResultFileErrorsNameTheFile) {
+  struct Case {
+    const char* name;
+    std::optional<std::string> content;  // none: the file does not exist
+    ErrorCode code;
+    std::vector<std::string> needles;  // besides the quoted path
+  };
   const TempDir dir;
-  const std::string invalid = dir.file("invalid.json");
-  std::ofstream(invalid) << "{\"context\": ";
-  Expected<RunRecord> r = read_result_file(invalid);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, ErrorCode::kBadInput);
-  EXPECT_NE(r.error().message.find("'" + invalid + "'"), std::string::npos) << r.error().message;
-  EXPECT_NE(r.error().message.find("not valid JSON"), std::string::npos) << r.error().message;
-
-  const std::string missing = dir.file("missing.json");
-  r = read_result_file(missing);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, ErrorCode::kIo);
-  EXPECT_NE(r.error().message.find("'" + missing + "'"), std::string::npos) << r.error().message;
-
-  const std::string wrong = dir.file("wrong.json");
-  std::ofstream(wrong) << "{\"benchmarks\": []}";
-  r = read_result_file(wrong);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, ErrorCode::kBadInput);
-  EXPECT_NE(r.error().message.find("'" + wrong + "'"), std::string::npos) << r.error().message;
-  EXPECT_NE(r.error().message.find("'$.context'"), std::string::npos) << r.error().message;
+  for (const Case& c : {Case{"invalid.json", "{\"context\": ", ErrorCode::kBadInput, {"not valid JSON"}},
+                        Case{"missing.json", std::nullopt, ErrorCode::kIo, {}},
+                        Case{"wrong.json", "{\"benchmarks\": []}", ErrorCode::kBadInput, {"'$.context'"}}}) {
+    SCOPED_TRACE(c.name);
+    const std::string path = c.content ? dir.write(c.name, *c.content) : dir.file(c.name);
+    const Expected<RunRecord> r = read_result_file(path);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, c.code);
+    expect_contains_all(r.error().message, {"'" + path + "'"});
+    expect_contains_all(r.error().message, c.needles);
+  }
 }
 
 }  // namespace

@@ -2,18 +2,27 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "report/text_report.h"
+#include "support/csv.h"
+#include "support/sample_record.h"
+#include "support/text.h"
 
 namespace tb {
 namespace {
 
+using tbtest::contains;
+using tbtest::expect_contains_all;
+using tbtest::lines_of;
+using tbtest::parse_csv;
+using tbtest::problem_result;
+
 const char* const kPassed = "gemm:m=4096,n=4096,k=4096,dtype=bf16";
 const char* const kFailed = "gemm:m=8,n=8,k=8,ta=1,dtype=fp32";
-const char* const kSkipped = "gemm:m=8,n=8,k=8,dtype=fp16";
+const char* const kSkipped = tbtest::kSkippedFp16;
 const char* const kError = "gemm:m=9,n=9,k=9,dtype=fp32";
 
 RunRecord sample_record() {
@@ -21,11 +30,7 @@ RunRecord sample_record() {
   rec.context.backend = "cpu";
   rec.context.device.name = "Test CPU, 2 cores";  // a comma: must be quoted in CSV
 
-  ProblemResult passed;
-  passed.problem = kPassed;
-  passed.kernel = "gemm";
-  passed.dtype = "bf16";
-  passed.status = ResultStatus::kPassed;
+  ProblemResult passed = problem_result(kPassed, ResultStatus::kPassed);
   passed.implementation = "oneDNN matmul";
   passed.flop = 137438953472.0;
   passed.min_bytes = 100663296.0;
@@ -42,86 +47,18 @@ RunRecord sample_record() {
   passed.bytes_per_s = 2.5e11;
   passed.fraction_of_peak = 0.42;
   passed.warnings = {"noisy: coefficient of variation 7.1% is above 5%"};
-  passed.reproducer = "trainbench run --backend cpu --problem 'gemm:m=4096,n=4096,k=4096,dtype=bf16'";
 
-  ProblemResult failed;
-  failed.problem = kFailed;
-  failed.kernel = "gemm";
-  failed.dtype = "fp32";
-  failed.status = ResultStatus::kFailed;
+  ProblemResult failed = problem_result(kFailed, ResultStatus::kFailed, " --seed 42");
   failed.reason = "verification failed: max error 0.5, \"worst\" c[0,0]";
   failed.verification = {false, "gemm_normalized_abs", 0.5, 3.9e-6, 64, 64, 0, "worst c[0,0]"};
   failed.flop = 1024;
   failed.min_bytes = 768;
-  failed.reproducer = "trainbench run --backend cpu --problem 'gemm:m=8,n=8,k=8,ta=1,dtype=fp32' --seed 42";
 
-  ProblemResult skipped;
-  skipped.problem = kSkipped;
-  skipped.kernel = "gemm";
-  skipped.dtype = "fp16";
-  skipped.status = ResultStatus::kSkipped;
-  skipped.reason = "oneDNN has no fp16 matmul for this CPU";
-  skipped.flop = 1024;
-  skipped.min_bytes = 384;
-  skipped.reproducer = "trainbench run --backend cpu --problem 'gemm:m=8,n=8,k=8,dtype=fp16'";
-
-  ProblemResult error;
-  error.problem = kError;
-  error.kernel = "gemm";
-  error.dtype = "fp32";
-  error.status = ResultStatus::kError;
+  ProblemResult error = problem_result(kError, ResultStatus::kError);
   error.reason = "oneDNN matmul failed:\nout of memory";
-  error.reproducer = "trainbench run --backend cpu --problem 'gemm:m=9,n=9,k=9,dtype=fp32'";
 
-  rec.results = {passed, failed, skipped, error};
+  rec.results = {passed, failed, tbtest::skipped_fp16_result(), error};
   return rec;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(line);
-  return lines;
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-// An RFC 4180 reader: rows of fields, quotes doubled inside quoted fields.
-std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
-  std::vector<std::vector<std::string>> rows(1);
-  std::string field;
-  bool quoted = false, in_quotes = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_quotes) {
-      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
-        field += '"';
-        ++i;
-      } else if (c == '"') {
-        in_quotes = false;
-      } else {
-        field += c;
-      }
-    } else if (c == '"') {
-      EXPECT_TRUE(field.empty() && !quoted) << "quote inside an unquoted field at offset " << i;
-      in_quotes = quoted = true;
-    } else if (c == ',' || c == '\n') {
-      rows.back().push_back(field);
-      field.clear();
-      quoted = false;
-      if (c == '\n') rows.emplace_back();
-    } else {
-      EXPECT_FALSE(quoted) << "text after a closing quote at offset " << i;
-      field += c;
-    }
-  }
-  EXPECT_FALSE(in_quotes) << "unterminated quoted field";
-  if (!field.empty() || !rows.back().empty()) rows.back().push_back(field);
-  if (rows.back().empty()) rows.pop_back();
-  return rows;
 }
 
 // ---- Table -------------------------------------------------------------------------
@@ -161,13 +98,13 @@ TEST(TextReportTest, TableHasOneRowPerResultInOrder) {
 TEST(TextReportTest, PassedRowShowsFormattedMeasurements) {
   const RunRecord rec = sample_record();
   const std::string row = render_table_row(rec, rec.results[0]);
-  EXPECT_TRUE(contains(row, " 12.5 ")) << row;         // median ms
-  EXPECT_TRUE(contains(row, " 12.1-13.3 ")) << row;    // min-max ms
-  EXPECT_TRUE(contains(row, " 3.4 ")) << row;          // cv %
-  EXPECT_TRUE(contains(row, " 1.5000 ")) << row;       // TFLOP/s
-  EXPECT_TRUE(contains(row, " 250.00 ")) << row;       // GB/s
-  EXPECT_TRUE(contains(row, " 42.0 ")) << row;         // % of peak
-  EXPECT_TRUE(contains(row, "1.25e-03")) << row;       // max normalized error
+  expect_contains_all(row, {" 12.5 ",        // median ms
+                            " 12.1-13.3 ",   // min-max ms
+                            " 3.4 ",         // cv %
+                            " 1.5000 ",      // TFLOP/s
+                            " 250.00 ",      // GB/s
+                            " 42.0 ",        // % of peak
+                            "1.25e-03"});    // max normalized error
 }
 
 TEST(TextReportTest, UnmeasuredRowsShowDashes) {
@@ -225,9 +162,7 @@ TEST(TextReportTest, CsvHasOneRowPerResultWithEveryColumn) {
   const std::vector<std::vector<std::string>> rows = parse_csv(render_csv(rec));
   ASSERT_EQ(rows.size(), 5u);
   const std::vector<std::string>& header = rows[0];
-  auto col = [&](const std::string& name) {
-    return static_cast<std::size_t>(std::find(header.begin(), header.end(), name) - header.begin());
-  };
+  auto col = [&](const std::string& name) { return tbtest::column(header, name); };
   for (std::size_t i = 1; i < rows.size(); ++i) {
     ASSERT_EQ(rows[i].size(), header.size()) << "row " << i;
     EXPECT_EQ(rows[i][col("problem")], rec.results[i - 1].problem);
@@ -235,23 +170,23 @@ TEST(TextReportTest, CsvHasOneRowPerResultWithEveryColumn) {
     EXPECT_EQ(rows[i][col("device")], "Test CPU, 2 cores");
     EXPECT_EQ(rows[i][col("reproducer")], rec.results[i - 1].reproducer);
   }
-  const std::vector<std::string>& passed = rows[1];
-  EXPECT_EQ(passed[col("status")], "passed");
-  EXPECT_EQ(passed[col("time_median_ms")], "12.5");
-  EXPECT_EQ(passed[col("time_cv_percent")], "3.4");
-  EXPECT_EQ(passed[col("tflop_per_s")], "1.5");
-  EXPECT_EQ(passed[col("gbyte_per_s")], "250");
-  EXPECT_EQ(passed[col("fraction_of_peak_percent")], "42");
-  EXPECT_EQ(passed[col("repetitions")], "5");
-  EXPECT_EQ(passed[col("iterations_per_repetition")], "40");
-  EXPECT_EQ(passed[col("flop")], "137438953472");
-  EXPECT_EQ(passed[col("verified_elements")], "4096");
-
-  const std::vector<std::string>& skipped = rows[3];
-  EXPECT_EQ(skipped[col("status")], "skipped");
-  EXPECT_EQ(skipped[col("time_median_ms")], "");
-  EXPECT_EQ(skipped[col("tflop_per_s")], "");
-  EXPECT_EQ(skipped[col("verification_max_error")], "");
+  // Each named column of `row` holds its value.
+  auto expect_fields = [&](const std::vector<std::string>& row,
+                           const std::vector<std::pair<std::string, std::string>>& fields) {
+    for (const auto& [name, value] : fields) EXPECT_EQ(row[col(name)], value) << row[0] << ": " << name;
+  };
+  expect_fields(rows[1], {{"status", "passed"},
+                          {"time_median_ms", "12.5"},
+                          {"time_cv_percent", "3.4"},
+                          {"tflop_per_s", "1.5"},
+                          {"gbyte_per_s", "250"},
+                          {"fraction_of_peak_percent", "42"},
+                          {"repetitions", "5"},
+                          {"iterations_per_repetition", "40"},
+                          {"flop", "137438953472"},
+                          {"verified_elements", "4096"}});
+  expect_fields(rows[3],
+                {{"status", "skipped"}, {"time_median_ms", ""}, {"tflop_per_s", ""}, {"verification_max_error", ""}});
 }
 
 TEST(TextReportTest, CsvQuotesCommasQuotesAndNewlines) {
