@@ -1,5 +1,6 @@
 #include "kernels/kernel_registry.h"
 
+#include "kernels/attention/attention_problem.h"
 #include "kernels/gemm/gemm_problem.h"
 
 namespace tb {
@@ -9,6 +10,12 @@ const std::vector<KernelInfo>& kernels() {
       {"gemm", "C[M,N] = op(A)[M,K] * op(B)[K,N], row-major, 2*M*N*K FLOP",
        "m, n, k (required); ta=0|1, tb=0|1 (default 0); dtype=fp32|bf16|fp16 (default fp32)",
        "gemm:m=4096,n=4096,k=4096,dtype=bf16", &GemmProblem::parse},
+      {"attention",
+       "softmax(scale*Q*K^T)*V with causal mask and GQA; fwd 4*B*H*pairs*D FLOP (pairs: attended query/key "
+       "pairs, about half of Sq*Skv when causal), bwd 2.5x, fwdbwd 3.5x",
+       "b, h, sq, d (required); kvh (default h); skv (default sq); causal=0|1 (default 0); "
+       "dtype=fp32|bf16|fp16 (default fp32); pass=fwd|bwd|fwdbwd (default fwd); scale (default 1/sqrt(d))",
+       "attention:b=2,h=32,kvh=8,sq=2048,skv=2048,d=128,causal=1,dtype=bf16,pass=fwd", &AttentionProblem::parse},
   };
   return list;
 }

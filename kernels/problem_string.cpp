@@ -1,6 +1,8 @@
 #include "kernels/problem_string.h"
 
 #include <charconv>
+#include <cmath>
+#include <cstdio>
 #include <limits>
 
 namespace tb {
@@ -194,6 +196,39 @@ Expected<DType> ParamReader::dtype(std::string_view key, DType fallback) {
   const std::string* text = find(key);
   if (text == nullptr) return fallback;
   return parse_dtype(*text);
+}
+
+Expected<double> ParamReader::real(std::string_view key, double min, double max, std::optional<double> fallback) {
+  const std::string* text = find(key);
+  if (text == nullptr) {
+    if (fallback) return *fallback;
+    return bad_input(spec_.kernel + " problem needs '" + std::string(key) + "=<number>'");
+  }
+  double value = 0.0;
+  const char* first = text->data();
+  const char* last = text->data() + text->size();
+  const auto [end, ec] = std::from_chars(first, last, value, std::chars_format::general);
+  if (ec != std::errc() || end != last || !std::isfinite(value)) {
+    return bad_input("'" + std::string(key) + "=" + *text + "' is not a decimal number (e.g. 0.125 or 1e-3)");
+  }
+  if (value < min || value > max) {
+    char range[64];
+    std::snprintf(range, sizeof range, "%g to %g", min, max);
+    return bad_input("'" + std::string(key) + "=" + *text + "' is out of range: expected " + range);
+  }
+  return value;
+}
+
+Expected<std::string> ParamReader::choice(std::string_view key, const std::vector<std::string_view>& accepted,
+                                          std::string_view fallback) {
+  const std::string* text = find(key);
+  if (text == nullptr) return std::string(fallback);
+  std::string list;
+  for (std::string_view a : accepted) {
+    if (*text == a) return *text;
+    list += (list.empty() ? "" : ", ") + std::string(a);
+  }
+  return bad_input("'" + std::string(key) + "=" + *text + "' is not one of " + list);
 }
 
 Status ParamReader::finish() const {

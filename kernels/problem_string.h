@@ -49,6 +49,14 @@ class ParamReader {
   // 0 or 1.
   Expected<bool> flag(std::string_view key, bool fallback);
   Expected<DType> dtype(std::string_view key, DType fallback);
+  // A finite decimal number in [min, max] (`0.125`, `1e-3`; no sign `+`, no
+  // `inf` or `nan`, nothing after the number); `fallback` when absent (absent
+  // and no fallback: error).
+  Expected<double> real(std::string_view key, double min, double max, std::optional<double> fallback = std::nullopt);
+  // One of `accepted`, verbatim (an enum-like string such as pass=fwd|bwd);
+  // `fallback` when absent.
+  Expected<std::string> choice(std::string_view key, const std::vector<std::string_view>& accepted,
+                               std::string_view fallback);
 
   // Error naming the first key no reader asked for, and the keys this kernel accepts.
   Status finish() const;

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <dnnl.hpp>
 
+#include "backends/cpu/cpu_attention.h"
 #include "backends/cpu/cpu_device.h"
 #include "common/host_info.h"
 #include "backends/cpu/cpu_gemm.h"
@@ -64,6 +65,12 @@ class CpuBackend final : public Backend {
   }
 
   Support supports(const Problem& problem) const override {
+    if (const auto* attention = dynamic_cast<const AttentionProblem*>(&problem)) {
+      if (engine_ != CpuEngine::kDefault) {
+        return {false, std::string(name()) + ": attention runs on --backend cpu (one fused kernel for every CPU engine)"};
+      }
+      return cpu_attention_support(*attention);
+    }
     const auto* gemm = dynamic_cast<const GemmProblem*>(&problem);
     if (gemm == nullptr) {
       return {false, std::string(name()) + ": kernel '" + std::string(problem.kernel()) + "' is not implemented"};
@@ -83,6 +90,7 @@ class CpuBackend final : public Backend {
   }
 
   std::int64_t device_bytes(const Problem& problem) const override {
+    if (const auto* attention = dynamic_cast<const AttentionProblem*>(&problem)) return cpu_attention_bytes(*attention);
     return problem.host_bytes();  // the workload's own copies of A, B and C
   }
 
@@ -90,6 +98,9 @@ class CpuBackend final : public Backend {
                                               const std::vector<HostTensor>& inputs) override {
     const Support s = supports(*problem);
     if (!s.supported) return bad_input(s.reason);
+    if (const auto* attention = dynamic_cast<const AttentionProblem*>(problem.get())) {
+      return make_cpu_attention(*attention, inputs);
+    }
     const auto& gemm = static_cast<const GemmProblem&>(*problem);
     const bool fp32 = gemm.dtype() == DType::kFp32;
     if (engine_ == CpuEngine::kEigen) return make_eigen_gemm(gemm, inputs);

@@ -1,5 +1,6 @@
 #include "report/text_report.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <vector>
 
@@ -34,11 +35,12 @@ std::string fmt(const char* format, double value) {
   return buf;
 }
 
-std::string join_row(const std::vector<std::string>& cells) {
+// Column 0 (the problem) is `problem_width` wide, left-aligned.
+std::string join_row(const std::vector<std::string>& cells, int problem_width) {
   std::string line;
   for (std::size_t i = 0; i < cells.size(); ++i) {
     if (i) line += "  ";
-    line += pad(cells[i], columns()[i].width);
+    line += pad(cells[i], i == 0 ? -problem_width : columns()[i].width);
   }
   while (!line.empty() && line.back() == ' ') line.pop_back();
   return line + "\n";
@@ -56,16 +58,16 @@ std::string csv_field(const std::string& s) {
 
 }  // namespace
 
-std::string render_table_header() {
+std::string render_table_header(int problem_width) {
   std::vector<std::string> titles, units;
   for (const Column& c : columns()) {
     titles.emplace_back(c.title);
     units.emplace_back(c.unit);
   }
-  return join_row(titles) + join_row(units);
+  return join_row(titles, problem_width) + join_row(units, problem_width);
 }
 
-std::string render_table_row(const RunRecord& record, const ProblemResult& r) {
+std::string render_table_row(const RunRecord& record, const ProblemResult& r, int problem_width) {
   const bool passed = r.status == ResultStatus::kPassed;
   const bool verified = passed || r.status == ResultStatus::kFailed;
   const double ms = 1e3;
@@ -80,12 +82,14 @@ std::string render_table_row(const RunRecord& record, const ProblemResult& r) {
       passed ? fmt("%.2f", r.bytes_per_s / 1e9) : "-",
       passed && r.fraction_of_peak >= 0.0 ? fmt("%.1f", r.fraction_of_peak * 100.0) : "-",
       verified ? fmt("%.2e", r.verification.max_error) : "-",
-  });
+  }, problem_width);
 }
 
 std::string render_table(const RunRecord& record) {
-  std::string out = render_table_header();
-  for (const ProblemResult& r : record.results) out += render_table_row(record, r);
+  int width = kMinProblemWidth;
+  for (const ProblemResult& r : record.results) width = std::max(width, static_cast<int>(r.problem.size()));
+  std::string out = render_table_header(width);
+  for (const ProblemResult& r : record.results) out += render_table_row(record, r, width);
   std::string notes;
   for (const ProblemResult& r : record.results) {
     if (r.status != ResultStatus::kPassed) {

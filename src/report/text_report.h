@@ -14,8 +14,12 @@ std::string render_table(const RunRecord& record);
 
 // The table's header and units rows and one row for `result`, as the runner
 // prints progressively; render_table is the same rows for every result.
-std::string render_table_header();
-std::string render_table_row(const RunRecord& record, const ProblemResult& result);
+// `problem_width`: characters of the problem column (render_table uses the
+// longest problem string, at least kMinProblemWidth).
+inline constexpr int kMinProblemWidth = 44;
+std::string render_table_header(int problem_width = kMinProblemWidth);
+std::string render_table_row(const RunRecord& record, const ProblemResult& result,
+                             int problem_width = kMinProblemWidth);
 
 // RFC 4180 CSV: one header row (names with units), one row per problem.
 std::string render_csv(const RunRecord& record);
