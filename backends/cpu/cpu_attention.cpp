@@ -120,7 +120,7 @@ std::int64_t cpu_attention_bytes(const AttentionProblem& p) {
   const std::int64_t elem = static_cast<std::int64_t>(dtype_size(p.dtype()));
   const std::int64_t qsize = s.b * s.h * s.sq * s.d * elem, ksize = s.b * s.kvh * s.skv * s.d * elem;
   const bool backward = p.pass() != AttentionPass::kFwd;
-  return (backward ? 3 : 2) * qsize + (backward ? 4 : 2) * ksize + s.b * s.h * s.sq * 4;
+  return (backward ? 4 : 2) * qsize + (backward ? 4 : 2) * ksize + s.b * s.h * s.sq * 4;
 }
 
 Expected<std::unique_ptr<Workload>> make_cpu_attention(const AttentionProblem& p, const std::vector<HostTensor>& inputs) {

@@ -581,6 +581,142 @@ TEST_F(BadInput, ShowAResultFileMissingAFieldNamesTheField) {
 }
 
 // ---------------------------------------------------------------------------
+// Attention through the CLI.
+
+using AttentionCli = CliTest;
+
+// The (query, key) pairs one head attends, counted pair by pair: every pair
+// without the mask; under it, key j is visible to query i iff
+// j <= i + (skv - sq) (aligned bottom-right, as FlashAttention 2 does).
+double attended_pairs(long sq, long skv, bool causal) {
+  double pairs = 0;
+  for (long i = 0; i < sq; ++i) {
+    for (long j = 0; j < skv; ++j) pairs += (!causal || j <= i + (skv - sq)) ? 1 : 0;
+  }
+  return pairs;
+}
+
+TEST_F(AttentionCli, HappyPathPassesWithTheCanonicalStringAndFlop) {
+  const std::string canonical = "attention:b=1,h=2,kvh=1,sq=33,skv=65,d=16,causal=1,dtype=fp32,pass=fwdbwd";
+  const ProcessResult r = run_quick({"--problem", "attention:b=1,h=2,kvh=1,sq=33,skv=65,d=16,causal=1,pass=fwdbwd"});
+  ASSERT_TRUE(exited_with(r, 0));
+  const std::vector<std::string> row = table_row(r.out, canonical);
+  ASSERT_GE(row.size(), 3u) << "no row for " << canonical << ":\n" << r.out;
+  EXPECT_EQ(row[1], "cpu");
+  EXPECT_EQ(row[2], "passed");
+
+  const std::vector<fs::path> files = json_files(out_);
+  ASSERT_EQ(files.size(), 1u);
+  const json doc = read_json(files[0]);
+  ASSERT_EQ(doc.at("results").size(), 1u);
+  const json& res = doc.at("results")[0];
+  EXPECT_EQ(res.at("problem"), canonical);
+  EXPECT_EQ(res.at("kernel"), "attention");
+  EXPECT_EQ(res.at("dtype"), "fp32");
+  EXPECT_EQ(res.at("status"), "passed");
+  EXPECT_EQ(res.at("verification").at("passed"), true) << res.dump(2);
+  // 33 query rows against 65 keys, causal: row i sees keys 0 .. i + 32.
+  const double pairs = attended_pairs(33, 65, true);
+  ASSERT_EQ(pairs, 33.0 * 33.0 + 32.0 * 33.0 / 2.0);
+  EXPECT_EQ(res.at("flop").get<double>(), 3.5 * 4.0 * 1 * 2 * pairs * 16);
+  EXPECT_GT(res.at("flop_per_s").get<double>(), 0.0);
+  ASSERT_EQ(res.at("samples_s").size(), 2u);
+  for (const json& s : res.at("samples_s")) EXPECT_GT(s.get<double>(), 0.0);
+  const std::string reproducer = res.at("reproducer").get<std::string>();
+  EXPECT_NE(reproducer.find("--problem '" + canonical + "'"), std::string::npos) << reproducer;
+  int iterations = 0;
+  for (const json& b : doc.at("benchmarks")) {
+    EXPECT_EQ(b.at("problem"), canonical);
+    if (b.at("run_type") == "iteration") ++iterations;
+  }
+  EXPECT_EQ(iterations, 2);
+}
+
+TEST_F(AttentionCli, SweepOverPasses) {
+  const ProcessResult r = run_quick({"--problem", "attention:b=1,h=2,sq=17,skv=9,d=16,causal=0|1,pass=fwd|bwd"});
+  ASSERT_TRUE(exited_with(r, 0));
+  const std::string head = "attention:b=1,h=2,kvh=2,sq=17,skv=9,d=16,";
+  const std::vector<std::string> expected = {
+      head + "causal=0,dtype=fp32,pass=fwd",
+      head + "causal=0,dtype=fp32,pass=bwd",
+      head + "causal=1,dtype=fp32,pass=fwd",
+      head + "causal=1,dtype=fp32,pass=bwd",
+  };
+  EXPECT_EQ(table_problems(r.out), expected) << r.out;
+  const std::vector<fs::path> files = json_files(out_);
+  ASSERT_EQ(files.size(), 1u);
+  const json doc = read_json(files[0]);
+  EXPECT_EQ(result_problems(doc), expected);
+  for (std::size_t i = 0; i < expected.size() && i < doc.at("results").size(); ++i) {
+    const json& res = doc.at("results")[i];
+    EXPECT_EQ(res.at("status"), "passed") << res.dump(2);
+    EXPECT_EQ(res.at("verification").at("passed"), true) << res.dump(2);
+    const bool causal = i >= 2, bwd = i % 2 == 1;
+    EXPECT_EQ(res.at("flop").get<double>(), (bwd ? 2.5 : 1.0) * 4.0 * 2 * attended_pairs(17, 9, causal) * 16)
+        << expected[i];
+  }
+}
+
+TEST_F(AttentionCli, HeadDimensionTooLargeIsSkippedNotBadInput) {
+  const std::string problem = "attention:b=1,h=1,kvh=1,sq=8,skv=8,d=512,causal=0,dtype=fp32,pass=fwd";
+  const ProcessResult r = run_quick({"--problem", "attention:b=1,h=1,sq=8,d=512"});
+  ASSERT_TRUE(exited_with(r, 0));
+  const std::vector<std::string> row = table_row(r.out, problem);
+  ASSERT_GE(row.size(), 3u) << r.out;
+  EXPECT_EQ(row[2], "skipped");
+  const std::vector<fs::path> files = json_files(out_);
+  ASSERT_EQ(files.size(), 1u);
+  const json doc = read_json(files[0]);
+  ASSERT_EQ(doc.at("results").size(), 1u);
+  const json& res = doc.at("results")[0];
+  EXPECT_EQ(res.at("status"), "skipped");
+  const std::string reason = res.at("reason").get<std::string>();
+  EXPECT_NE(reason.find("d=512"), std::string::npos) << reason;
+  EXPECT_TRUE(res.at("samples_s").empty());
+  EXPECT_TRUE(doc.at("benchmarks").empty());
+  const std::string notes = r.out.substr(std::min(r.out.find("notes:"), r.out.size()));
+  EXPECT_NE(notes.find(problem + ": skipped: " + reason), std::string::npos) << r.out;
+}
+
+TEST_F(BadInput, AttentionHeadsNotAMultipleOfKvHeads) {
+  expect_bad_input(run_quick({"--problem", "attention:b=1,h=6,kvh=4,sq=8,d=16"}), {"'h=6'", "'kvh=4'", "multiple"});
+}
+
+TEST_F(BadInput, AttentionZeroSequenceLength) {
+  expect_bad_input(run_quick({"--problem", "attention:b=1,h=2,sq=0,d=16"}), {"'sq=0'"});
+}
+
+TEST_F(BadInput, AttentionUnknownPassListsThePasses) {
+  expect_bad_input(run_quick({"--problem", "attention:b=1,h=2,sq=8,d=16,pass=sideways"}),
+                   {"'pass=sideways'", "fwd,", "bwd,", "fwdbwd"});
+}
+
+TEST_F(BadInput, AttentionTooLargeForMemoryIsRefusedBeforeAllocating) {
+  const std::string problem = "attention:b=1024,h=128,sq=1M,d=128";
+  const ProcessResult r = run_quick({"--problem", problem});
+  expect_bad_input(r, {"attention:b=1024,h=128,kvh=128,sq=1048576,skv=1048576,d=128", "bytes"});
+  // q, k, v and o are 2^44 fp32 values each, lse 2^37; the host holds them and
+  // the CPU workload its own copies: 2 * (4 * 2^46 + 2^39) bytes.
+  const std::size_t bytes = r.err.find(" bytes");
+  ASSERT_NE(bytes, std::string::npos) << r.err;
+  std::size_t digits = bytes;
+  while (digits > 0 && std::isdigit(static_cast<unsigned char>(r.err[digits - 1]))) --digits;
+  ASSERT_LT(digits, bytes) << "no number before ' bytes':\n" << r.err;
+  const long long tensor = 1024LL * 128 * 1048576 * 128 * 4, lse = 1024LL * 128 * 1048576 * 4;
+  EXPECT_EQ(r.err.substr(digits, bytes - digits), std::to_string(2 * (4 * tensor + lse))) << r.err;
+
+  // Refused before allocating: about as quick as an error found just after the memory check.
+  const fs::path file = dir_ / "OUTFILE";
+  write_text(file, "");
+  std::vector<std::string> argv = {"run", "--problem", "attention:b=1,h=1,sq=8,d=16", "--out", (file / "sub").string()};
+  argv.insert(argv.end(), kQuick.begin(), kQuick.end());
+  const ProcessResult baseline = trainbench(argv);
+  ASSERT_TRUE(exited_with(baseline, 2));
+  EXPECT_LT(r.seconds, 2.0 * baseline.seconds + 5.0)
+      << "refusing took " << r.seconds << " s, an error after the memory check " << baseline.seconds << " s";
+}
+
+// ---------------------------------------------------------------------------
 // An interrupted sweep keeps what it completed: the file is rewritten
 // (atomically) after every problem, so a kill at any moment leaves a complete
 // JSON document.
