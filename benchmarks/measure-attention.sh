@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Measures the attention targets on this machine (docs/measurements.md):
-#  1. fused vs composed (OpenBLAS matmul + softmax + matmul) forward and backward,
+#  1. fused vs composed (OpenBLAS or oneDNN matmul + softmax + matmul) forward and backward,
 #     b=1, h=16, s=2048, d=128, fp32, one process, interleaved repetitions;
 #  2. fused forward against fp32 GEMM throughput, both through `trainbench run`;
 #  3. causal vs non-causal forward at s=4096;

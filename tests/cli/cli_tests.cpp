@@ -91,6 +91,30 @@ TEST(ProcessHelper, SplitsShellWords) {
 
 using RunCommand = CliTest;
 
+// Checks that `problem`, the only problem of the run that wrote into `out`,
+// was skipped: its table row, a JSON record without samples or timed entries,
+// and a note giving the same reason. Returns the recorded reason.
+std::string expect_only_skipped(const ProcessResult& r, const fs::path& out, const std::string& problem) {
+  const std::vector<std::string> row = table_row(r.out, problem);
+  EXPECT_GE(row.size(), 3u) << r.out;
+  if (row.size() >= 3) {
+    EXPECT_EQ(row[2], "skipped");
+  }
+  const std::vector<fs::path> files = json_files(out);
+  EXPECT_EQ(files.size(), 1u);
+  if (files.size() != 1) return {};
+  const json doc = read_json(files[0]);
+  EXPECT_EQ(doc.at("results").size(), 1u);
+  const json& res = doc.at("results").at(0);
+  EXPECT_EQ(res.at("status"), "skipped");
+  const std::string reason = res.at("reason").get<std::string>();
+  EXPECT_TRUE(res.at("samples_s").empty());
+  EXPECT_TRUE(doc.at("benchmarks").empty()) << "a skipped problem has no timed entries";
+  const std::string notes = r.out.substr(std::min(r.out.find("notes:"), r.out.size()));
+  EXPECT_NE(notes.find(problem + ": skipped: " + reason), std::string::npos) << r.out;
+  return reason;
+}
+
 TEST_F(RunCommand, HappyPathPrintsTableAndWritesResultFile) {
   const ProcessResult r = run_quick({"--backend", "cpu", "--problem", "gemm:m=64,n=48,k=32"});
   ASSERT_TRUE(exited_with(r, 0));
@@ -284,24 +308,8 @@ TEST_F(RunCommand, UnsupportedProblemIsSkippedWithAReason) {
   const std::string problem = "gemm:m=16,n=16,k=16,dtype=bf16";
   const ProcessResult r = run_quick({"--backend", "cpu-eigen", "--problem", problem});
   ASSERT_TRUE(exited_with(r, 0));
-  const std::vector<std::string> row = table_row(r.out, problem);
-  ASSERT_GE(row.size(), 3u) << r.out;
-  EXPECT_EQ(row[1], "cpu-eigen");
-  EXPECT_EQ(row[2], "skipped");
-
-  const std::vector<fs::path> files = json_files(out_);
-  ASSERT_EQ(files.size(), 1u);
-  const json doc = read_json(files[0]);
-  ASSERT_EQ(doc.at("results").size(), 1u);
-  const json& res = doc.at("results")[0];
-  EXPECT_EQ(res.at("status"), "skipped");
-  const std::string reason = res.at("reason").get<std::string>();
-  EXPECT_FALSE(reason.empty());
-  EXPECT_TRUE(res.at("samples_s").empty());
-  EXPECT_TRUE(doc.at("benchmarks").empty()) << "a skipped problem has no timed entries";
-  // The notes under the table give the same reason.
-  const std::string notes = r.out.substr(std::min(r.out.find("notes:"), r.out.size()));
-  EXPECT_NE(notes.find(problem + ": skipped: " + reason), std::string::npos) << r.out;
+  EXPECT_EQ(table_row(r.out, problem).at(1), "cpu-eigen");
+  EXPECT_FALSE(expect_only_skipped(r, out_, problem).empty());
 }
 
 TEST_F(RunCommand, SecondRunIntoTheSameDirectoryKeepsTheFirst) {
@@ -661,21 +669,8 @@ TEST_F(AttentionCli, HeadDimensionTooLargeIsSkippedNotBadInput) {
   const std::string problem = "attention:b=1,h=1,kvh=1,sq=8,skv=8,d=512,causal=0,dtype=fp32,pass=fwd";
   const ProcessResult r = run_quick({"--problem", "attention:b=1,h=1,sq=8,d=512"});
   ASSERT_TRUE(exited_with(r, 0));
-  const std::vector<std::string> row = table_row(r.out, problem);
-  ASSERT_GE(row.size(), 3u) << r.out;
-  EXPECT_EQ(row[2], "skipped");
-  const std::vector<fs::path> files = json_files(out_);
-  ASSERT_EQ(files.size(), 1u);
-  const json doc = read_json(files[0]);
-  ASSERT_EQ(doc.at("results").size(), 1u);
-  const json& res = doc.at("results")[0];
-  EXPECT_EQ(res.at("status"), "skipped");
-  const std::string reason = res.at("reason").get<std::string>();
+  const std::string reason = expect_only_skipped(r, out_, problem);
   EXPECT_NE(reason.find("d=512"), std::string::npos) << reason;
-  EXPECT_TRUE(res.at("samples_s").empty());
-  EXPECT_TRUE(doc.at("benchmarks").empty());
-  const std::string notes = r.out.substr(std::min(r.out.find("notes:"), r.out.size()));
-  EXPECT_NE(notes.find(problem + ": skipped: " + reason), std::string::npos) << r.out;
 }
 
 TEST_F(BadInput, AttentionHeadsNotAMultipleOfKvHeads) {
