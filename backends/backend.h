@@ -70,8 +70,12 @@ struct Support {
   std::string reason;  // why not, when !supported: "cpu-eigen: bf16 GEMM not supported (Eigen has no fast path); use --backend cpu"
 };
 
+class MpiWorld;  // src/mpi/mpi_world.h
+
 struct BackendOptions {
-  int threads = 0;  // host threads for CPU backends; 0 = every logical CPU
+  int threads = 0;              // host threads for CPU backends; 0 = every logical CPU
+  double comm_timeout_s = 60.0;  // longest a collective waits for another rank (s)
+  MpiWorld* mpi = nullptr;      // MPI_COMM_WORLD when started by mpirun, else null; not owned
 };
 
 class Backend {

@@ -1,5 +1,6 @@
 #include "kernels/kernel_registry.h"
 
+#include "kernels/allreduce/allreduce_problem.h"
 #include "kernels/attention/attention_problem.h"
 #include "kernels/gemm/gemm_problem.h"
 
@@ -16,8 +17,29 @@ const std::vector<KernelInfo>& kernels() {
        "b, h, sq, d (required); kvh (default h); skv (default sq); causal=0|1 (default 0); "
        "dtype=fp32|bf16|fp16 (default fp32); pass=fwd|bwd|fwdbwd (default fwd); scale (default 1/sqrt(d))",
        "attention:b=2,h=32,kvh=8,sq=2048,skv=2048,d=128,causal=1,dtype=bf16,pass=fwd", &AttentionProblem::parse},
+      {"allreduce",
+       "every rank ends with the element-wise reduction of all ranks' buffers (ring or MPI_Allreduce); "
+       "reports algbw = bytes/time and busbw = algbw * 2(ranks-1)/ranks",
+       "bytes, ranks (required); dtype=fp32|bf16|fp16 (default fp32); op=sum|max|min (default sum); "
+       "inplace=0|1 (default: both); algo=ring|mpi (default ring); transport=threads|mpi (default mpi under "
+       "mpirun, else threads)",
+       "allreduce:bytes=64M,dtype=fp32,op=sum,ranks=4", &AllreduceProblem::parse, "inplace=0|1"},
   };
   return list;
+}
+
+std::string with_implicit_sweep(std::string_view text) {
+  const std::size_t colon = text.find(':');
+  if (colon == std::string_view::npos) return std::string(text);
+  const std::string_view kernel = text.substr(0, colon);
+  for (const KernelInfo& k : kernels()) {
+    if (k.name != kernel || k.implicit_sweep.empty()) continue;
+    const std::string key = k.implicit_sweep.substr(0, k.implicit_sweep.find('=') + 1);  // "inplace="
+    const std::string params = "," + std::string(text.substr(colon + 1));
+    if (params.find("," + key) != std::string::npos) return std::string(text);
+    return std::string(text) + (colon + 1 == text.size() ? "" : ",") + k.implicit_sweep;
+  }
+  return std::string(text);
 }
 
 Expected<ProblemPtr> parse_problem(std::string_view text) {

@@ -2,7 +2,7 @@
 
 namespace tb {
 
-std::vector<HostTensor> Problem::make_inputs(std::uint64_t seed) const {
+std::vector<HostTensor> Problem::make_inputs(std::uint64_t seed, int /*process_rank*/) const {
   std::vector<HostTensor> inputs;
   std::uint64_t stream = 0;
   for (const TensorSpec& spec : input_specs()) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,19 @@
 #include "kernels/verification.h"
 
 namespace tb {
+
+// What a collective (all-reduce) reports beyond a compute kernel, so that the
+// runner can derive bus bandwidth and the reports can print the nccl-tests
+// columns (docs/allreduce.md).
+struct CollectiveInfo {
+  int ranks = 1;
+  std::string transport;    // "threads" (one process) or "mpi" (one process per rank)
+  std::string algo;         // "ring" (ours) or "mpi" (the MPI library's MPI_Allreduce)
+  std::string op;           // reduction: "sum", "max", "min"
+  bool in_place = false;    // output buffer == input buffer
+  std::int64_t count = 0;   // elements per rank
+  double bus_factor = 1.0;  // busbw = algbw * bus_factor; all-reduce: 2 (ranks - 1) / ranks
+};
 
 class Problem {
  public:
@@ -31,8 +45,14 @@ class Problem {
   virtual std::vector<TensorSpec> input_specs() const = 0;
   virtual std::vector<TensorSpec> output_specs() const = 0;
 
-  // Seeded inputs in the order of input_specs().
-  std::vector<HostTensor> make_inputs(std::uint64_t seed) const;
+  // Seeded inputs in the order of input_specs(), as process `process_rank` of
+  // a multi-process run needs them (single-process problems ignore the rank;
+  // an all-reduce over MPI builds only that rank's send buffer).
+  virtual std::vector<HostTensor> make_inputs(std::uint64_t seed, int process_rank) const;
+  std::vector<HostTensor> make_inputs(std::uint64_t seed) const { return make_inputs(seed, 0); }
+
+  // Set for collectives; the runner then reports algbw, busbw and ranks.
+  virtual std::optional<CollectiveInfo> collective() const { return std::nullopt; }
 
   // Compares `outputs` (in output_specs() order) with the reference kernel run
   // on `inputs`. Checks every element for small problems and a seeded sample

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <utility>
 
 namespace tb {
 namespace {
@@ -128,6 +129,14 @@ Expected<std::int64_t> parse_size(std::string_view what, std::string_view text) 
     return bad_input("'" + std::string(what) + "=" + std::string(text) + "' is too large");
   }
   return value * scale;
+}
+
+std::string format_size(std::int64_t value) {
+  for (const auto& [suffix, shift] : {std::pair{'G', 30}, std::pair{'M', 20}, std::pair{'K', 10}}) {
+    const std::int64_t unit = std::int64_t{1} << shift;
+    if (value != 0 && value % unit == 0) return std::to_string(value / unit) + suffix;
+  }
+  return std::to_string(value);
 }
 
 Expected<ProblemSpec> parse_problem_spec(std::string_view text) {

@@ -3,18 +3,6 @@
 #include <limits>
 
 namespace tb {
-namespace {
-
-// SplitMix64: a counter-based generator, so fills are order independent.
-std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
-}  // namespace
-
 std::int64_t TensorSpec::elements() const {
   std::int64_t n = 1;
   for (std::int64_t d : shape) n *= d;

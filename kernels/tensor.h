@@ -29,6 +29,15 @@ struct HostTensor {
   void set(std::size_t index, float value) { store_from_float(data.data(), spec.dtype, index, value); }
 };
 
+// SplitMix64: a counter-based generator (value i depends only on the seed and
+// i), so fills are order independent and identical for any thread count.
+inline std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
 // Fills with uniform[-1, 1) values rounded to the tensor's dtype. Element i's
 // value depends only on (seed, stream, i): the same on every machine and for
 // any thread count. Never fills with zeros.

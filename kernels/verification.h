@@ -17,6 +17,7 @@ struct Verification {
   std::int64_t total = 0;     // elements in the outputs
   std::int64_t nonfinite = 0;  // checked elements that were NaN or infinite (e.g. never written)
   std::string detail;         // the worst element, "c[i,j]=x, reference y", or why it failed
+  std::int64_t wrong = 0;     // checked elements that differ from the exact result (exact metrics only; else 0)
 };
 
 }  // namespace tb

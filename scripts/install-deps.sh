@@ -12,6 +12,7 @@ packages=(
   libgtest-dev      # GoogleTest
   libcli11-dev      # command line
   nlohmann-json3-dev
+  libopenmpi-dev openmpi-bin  # all-reduce across processes and nodes (mpirun)
 )
 
 missing=()

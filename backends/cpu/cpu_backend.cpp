@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <dnnl.hpp>
 
+#include "backends/cpu/allreduce/cpu_allreduce.h"
 #include "backends/cpu/cpu_attention.h"
 #include "backends/cpu/cpu_device.h"
 #include "common/host_info.h"
@@ -23,7 +24,10 @@ std::string env_or(const char* name, const char* fallback) {
 class CpuBackend final : public Backend {
  public:
   CpuBackend(CpuEngine engine, const BackendOptions& options)
-      : engine_(engine), threads_(options.threads > 0 ? options.threads : logical_cpu_count()) {
+      : engine_(engine),
+        threads_(options.threads > 0 ? options.threads : logical_cpu_count()),
+        comm_timeout_s_(options.comm_timeout_s),
+        mpi_(options.mpi) {
     // Every library gets the same thread count, so engines compare fairly.
     openblas_set_num_threads(threads_);
     omp_set_num_threads(threads_);
@@ -65,6 +69,12 @@ class CpuBackend final : public Backend {
   }
 
   Support supports(const Problem& problem) const override {
+    if (const auto* allreduce = dynamic_cast<const AllreduceProblem*>(&problem)) {
+      if (engine_ != CpuEngine::kDefault) {
+        return {false, std::string(name()) + ": allreduce runs on --backend cpu (it uses no math library)"};
+      }
+      return cpu_allreduce_support(*allreduce, mpi_);
+    }
     if (const auto* attention = dynamic_cast<const AttentionProblem*>(&problem)) {
       if (engine_ != CpuEngine::kDefault) {
         return {false, std::string(name()) + ": attention runs on --backend cpu (one fused kernel for every CPU engine)"};
@@ -90,6 +100,7 @@ class CpuBackend final : public Backend {
   }
 
   std::int64_t device_bytes(const Problem& problem) const override {
+    if (const auto* allreduce = dynamic_cast<const AllreduceProblem*>(&problem)) return cpu_allreduce_bytes(*allreduce);
     if (const auto* attention = dynamic_cast<const AttentionProblem*>(&problem)) return cpu_attention_bytes(*attention);
     return problem.host_bytes();  // the workload's own copies of A, B and C
   }
@@ -101,6 +112,12 @@ class CpuBackend final : public Backend {
     if (const auto* attention = dynamic_cast<const AttentionProblem*>(problem.get())) {
       return make_cpu_attention(*attention, inputs);
     }
+    if (const auto* allreduce = dynamic_cast<const AllreduceProblem*>(problem.get())) {
+      if (allreduce->transport() == AllreduceTransport::kThreads) {
+        return make_threads_allreduce(*allreduce, inputs, comm_timeout_s_);
+      }
+      return make_mpi_allreduce(*allreduce, inputs, *mpi_);
+    }
     const auto& gemm = static_cast<const GemmProblem&>(*problem);
     const bool fp32 = gemm.dtype() == DType::kFp32;
     if (engine_ == CpuEngine::kEigen) return make_eigen_gemm(gemm, inputs);
@@ -111,6 +128,8 @@ class CpuBackend final : public Backend {
  private:
   CpuEngine engine_;
   int threads_;
+  double comm_timeout_s_;
+  MpiWorld* mpi_;
 };
 
 }  // namespace

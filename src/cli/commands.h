@@ -17,6 +17,7 @@ struct RunArgs {
   RunOptions options;
   std::string out_dir = "results";
   std::string format = "table";  // table | json | csv (stdout)
+  double min_busbw_gb_per_s = 0.0;  // exit 1 when collectives' average bus bandwidth is below (GB/s); 0 = no floor
   std::string command_line;      // as typed, for the record
   std::string executable;
 };

@@ -25,6 +25,8 @@ Examples:
   trainbench run --backend cpu-onednn --problem 'gemm:m=1024:8192:*2,n=4096,k=4096,dtype=bf16'
   trainbench run --suite benchmarks/suites/default.suite --repetitions 9 --out results/
   trainbench run --problem gemm:m=512,n=512,k=512,ta=1 --format csv > gemm.csv
+  trainbench run --problem 'allreduce:bytes=1K:64M:*4,ranks=4'
+  mpirun -np 2 trainbench run --problem 'allreduce:bytes=1M:64M:*2,ranks=2,algo=ring|mpi' --min-busbw 1
 
 Sweeps: m=256|512|1024 (list), m=1024:8192:*2 (multiply), m=128:512:+128 (add).
 Exit status: 0 ok, 1 a problem failed verification or could not run, 2 bad input.)";
@@ -55,6 +57,12 @@ int main(int argc, char** argv) {
           ""))
       ->capture_default_str();
   run_cmd->add_option("-t,--threads", run.options.threads, "Host threads; 0 = all logical CPUs")->capture_default_str();
+  run_cmd->add_option("--comm-timeout", run.options.comm_timeout_s,
+                      "Collectives: seconds a rank waits for another before the run fails")
+      ->capture_default_str();
+  run_cmd->add_option("--min-busbw", run.min_busbw_gb_per_s,
+                      "Collectives: exit 1 when the average bus bandwidth is below this, GB/s (0 = no floor)")
+      ->capture_default_str();
   run_cmd->add_option("-o,--out", run.out_dir, "Directory for the JSON result file")->capture_default_str();
   run_cmd->add_option("-f,--format", run.format, "What to print on stdout")
       ->check(CLI::IsMember({"table", "json", "csv"}))

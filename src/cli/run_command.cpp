@@ -10,6 +10,9 @@
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "common/atomic_file.h"
+#include "common/mpi_launch.h"
+#include "mpi/mpi_world.h"
+#include "report/collective_report.h"
 #include "report/result_json.h"
 #include "report/text_report.h"
 #include "runner/context.h"
@@ -37,43 +40,94 @@ int report_error(const Error& error) {
   return exit_status(error.code);
 }
 
+namespace {
+
+// Under mpirun only rank 0 prints and writes; every rank runs and checks.
+int run_in_group(const RunArgs& args, ProcessGroup& group, MpiWorld* mpi);
+
+}  // namespace
+
 int run_command(const RunArgs& args) {
+  if (!(args.min_busbw_gb_per_s >= 0.0) || args.min_busbw_gb_per_s > 1e9) {
+    return report_error(bad_input("--min-busbw " + std::to_string(args.min_busbw_gb_per_s) +
+                                  " is out of range: expected 0 (no floor) or a bus bandwidth in GB/s"));
+  }
+  if (!launched_by_mpi()) {
+    SingleProcess single;
+    return run_in_group(args, single, nullptr);
+  }
+  Expected<std::unique_ptr<MpiWorld>> world = MpiWorld::init(args.options.comm_timeout_s);
+  if (!world) return report_error(world.error());
+  const int status = run_in_group(args, **world, world->get());
+  // Exit statuses can differ between ranks; mpirun reports the first non-zero one.
+  if ((*world)->broken()) (*world)->abort(status == 0 ? 1 : status);
+  return status;
+}
+
+namespace {
+
+int report_rank_error(const ProcessGroup& group, const Error& error) {
+  std::fprintf(stderr, "trainbench: error: rank %d: %s\n", group.rank(), error.message.c_str());
+  return exit_status(error.code);
+}
+
+int run_in_group(const RunArgs& args, ProcessGroup& group, MpiWorld* mpi) {
+  const bool leader = group.rank() == 0;
+  // Errors every rank finds alike (bad input) are printed once, by rank 0.
+  const auto fail = [&](const Error& error) { return leader ? report_error(error) : exit_status(error.code); };
   // Everything the user gave is checked before anything is allocated, run or written.
-  if (Status s = validate(args.options); !s) return report_error(s.error());
+  if (Status s = validate(args.options); !s) return fail(s.error());
   std::vector<std::string> strings = args.problems;
   for (const std::string& suite : args.suites) {
     Expected<std::vector<std::string>> lines = read_suite_file(suite);
-    if (!lines) return report_error(lines.error());
+    if (!lines) return fail(lines.error());
     strings.insert(strings.end(), lines->begin(), lines->end());
   }
   if (strings.empty()) {
-    return report_error(bad_input("nothing to run: give --problem STRING or --suite FILE (trainbench run --help)"));
+    return fail(bad_input("nothing to run: give --problem STRING or --suite FILE (trainbench run --help)"));
   }
   Expected<std::vector<ProblemPtr>> plan = build_plan(strings);
-  if (!plan) return report_error(plan.error());
+  if (!plan) return fail(plan.error());
+  if (Status s = check_process_layout(*plan, group); !s) return fail(s.error());
 
   BackendOptions backend_options;
   backend_options.threads = args.options.threads;
+  backend_options.comm_timeout_s = args.options.comm_timeout_s;
+  backend_options.mpi = mpi;
   Expected<std::unique_ptr<Backend>> backend = create_backend(args.backend, backend_options);
-  if (!backend) return report_error(backend.error());
+  if (!backend) return fail(backend.error());
   const DeviceInfo device = (*backend)->device_info();
-  if (Status s = check_memory(**backend, device, *plan); !s) return report_error(s.error());
-  if (Status s = check_writable_directory(args.out_dir); !s) return report_error(s.error());
+  // Checks whose outcome can differ between ranks (free memory; rank 0 writes
+  // the results): every rank agrees before any collective starts.
+  Status ready = check_memory(**backend, device, *plan);
+  if (ready && leader) ready = check_writable_directory(args.out_dir);
+  const Expected<bool> all_ready = group.all(ready.ok());
+  if (!ready) return group.size() == 1 ? report_error(ready.error()) : report_rank_error(group, ready.error());
+  if (!all_ready) return report_rank_error(group, all_ready.error());
+  if (!*all_ready) return 2;  // the rank that failed printed why
 
   RunRecord record;
   record.context = capture_context(**backend, device, args.options, args.command_line, args.executable);
+  record.context.processes = group.description();
   const std::string stem = result_stem(args.out_dir, record.context);
   std::string path;  // set when the first problem's result creates the file
 
-  Runner runner(**backend, device, args.options);
-  Progress progress(plan->size());
+  Runner runner(**backend, device, args.options, group);
+  Progress progress(leader ? plan->size() : 0);
   bool any_failed = false;
   for (std::size_t i = 0; i < plan->size(); ++i) {
     const ProblemPtr& problem = (*plan)[i];
     progress.start(i, problem->to_string());
     ProblemResult result = runner.run(problem);
     any_failed |= result.status == ResultStatus::kFailed || result.status == ResultStatus::kError;
+    if (!leader && (result.status == ResultStatus::kFailed || result.status == ResultStatus::kError)) {
+      std::fprintf(stderr, "trainbench: rank %d: %s: %s\n", group.rank(), result.problem.c_str(), result.reason.c_str());
+    }
     record.results.push_back(std::move(result));
+    if (!leader) {
+      if (group.broken()) return 1;
+      continue;
+    }
     // Rewritten after every problem: an interrupted sweep keeps what it completed.
     Status written;
     if (path.empty()) {
@@ -85,10 +139,14 @@ int run_command(const RunArgs& args) {
     }
     if (!written) {
       progress.clear();
-      return report_error(written.error());
+      const int status = report_error(written.error());
+      if (group.size() > 1) group.abort(status);  // the other ranks would wait for rank 0 forever
+      return status;
     }
+    if (group.broken()) break;  // a rank died or hangs: keep what completed, report, end the job
   }
   progress.clear();
+  if (!leader) return any_failed ? 1 : 0;
 
   if (args.format == "json") {
     std::cout << to_json(record).dump(2) << "\n";
@@ -112,7 +170,19 @@ int run_command(const RunArgs& args) {
                    std::string(status_name(r.status)).c_str(), r.reason.c_str(), r.reproducer.c_str());
     }
   }
+  if (group.broken()) {
+    std::fprintf(stderr, "trainbench: error: the run stopped after %zu of %zu problems: %s\n", record.results.size(),
+                 plan->size(), record.results.back().reason.c_str());
+    return 1;
+  }
+  if (args.min_busbw_gb_per_s > 0.0) {
+    if (Status s = check_min_busbw(record, args.min_busbw_gb_per_s); !s) {
+      std::fprintf(stderr, "trainbench: %s\n", s.error().message.c_str());
+      return 1;
+    }
+  }
   return any_failed ? 1 : 0;
 }
 
+}  // namespace
 }  // namespace tb::cli

@@ -1,5 +1,7 @@
 #include "report/text_report.h"
 
+#include "report/collective_report.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <vector>
@@ -86,10 +88,23 @@ std::string render_table_row(const RunRecord& record, const ProblemResult& r, in
 }
 
 std::string render_table(const RunRecord& record) {
+  // Compute kernels in the throughput table; collectives in the nccl-tests table.
   int width = kMinProblemWidth;
-  for (const ProblemResult& r : record.results) width = std::max(width, static_cast<int>(r.problem.size()));
-  std::string out = render_table_header(width);
-  for (const ProblemResult& r : record.results) out += render_table_row(record, r, width);
+  bool any_compute = false;
+  for (const ProblemResult& r : record.results) {
+    if (r.collective) continue;
+    width = std::max(width, static_cast<int>(r.problem.size()));
+    any_compute = true;
+  }
+  std::string out;
+  if (any_compute) {
+    out += render_table_header(width);
+    for (const ProblemResult& r : record.results) {
+      if (!r.collective) out += render_table_row(record, r, width);
+    }
+  }
+  const std::string collectives = render_collective_table(record);
+  if (!collectives.empty()) out += (out.empty() ? "" : "\n") + collectives;
   std::string notes;
   for (const ProblemResult& r : record.results) {
     if (r.status != ResultStatus::kPassed) {

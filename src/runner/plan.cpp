@@ -41,7 +41,7 @@ Expected<std::vector<std::string>> read_suite_file(const std::string& path) {
 Expected<std::vector<ProblemPtr>> build_plan(const std::vector<std::string>& problem_strings) {
   std::vector<ProblemPtr> plan;
   for (const std::string& text : problem_strings) {
-    TB_ASSIGN_OR_RETURN(const std::vector<std::string> expanded, expand_sweep(text));
+    TB_ASSIGN_OR_RETURN(const std::vector<std::string> expanded, expand_sweep(with_implicit_sweep(text)));
     for (const std::string& concrete : expanded) {
       Expected<ProblemPtr> problem = parse_problem(concrete);
       if (!problem) {

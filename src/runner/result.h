@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,21 @@ struct BenchmarkEntry {
   std::string time_unit;       // "ms"
 };
 
+// The nccl-tests figures of a collective (docs/allreduce.md). Times are the
+// slowest rank's: each iteration's time is the maximum over ranks.
+struct CollectiveResult {
+  int ranks = 1;
+  std::string transport;  // "threads" | "mpi"
+  std::string algo;       // "ring" | "mpi"
+  std::string op;         // "sum" | "max" | "min"
+  bool in_place = false;
+  std::int64_t count = 0;          // elements per rank
+  double bus_factor = 1.0;         // 2 (ranks - 1) / ranks for all-reduce (dimensionless)
+  double algbw_bytes_per_s = 0.0;  // bytes per rank / median time (B/s)
+  double busbw_bytes_per_s = 0.0;  // algbw * bus_factor (B/s)
+  std::int64_t wrong_elements = 0;  // summed over every rank's output (elements); 0 to pass
+};
+
 struct ProblemResult {
   std::string problem;  // canonical problem string
   std::string kernel;
@@ -54,6 +70,7 @@ struct ProblemResult {
   double bytes_per_s = 0.0;       // min_bytes / median time (B/s)
   double fraction_of_peak = -1.0;  // flop_per_s / device peak for dtype; -1 when the peak is unknown
   std::vector<std::string> warnings;  // e.g. "noisy: coefficient of variation 7.1% is above 5%"
+  std::optional<CollectiveResult> collective;  // set for collectives (all-reduce)
   std::string reproducer;      // a command line that reruns exactly this problem
   std::vector<BenchmarkEntry> entries;  // GB repetitions and aggregates (passed results only)
 };
@@ -81,6 +98,7 @@ struct RunContext {
   double min_time_s = 0.0;
   double warmup_time_s = 0.0;
   std::uint64_t seed = 0;
+  std::string processes = "single process";  // ProcessGroup::description(): "MPI: 2 processes (Open MPI v4.1.4)"
 };
 
 struct RunRecord {

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <memory>
 
+#include "common/mpi_launch.h"
+
 namespace tb {
 namespace {
 
@@ -87,6 +89,37 @@ Status validate(const RunOptions& o) {
   if (o.threads < 0 || o.threads > 4096) {
     return bad_input("--threads " + std::to_string(o.threads) + " is out of range: expected 0 (all) to 4096");
   }
+  if (!(o.comm_timeout_s > 0.0) || o.comm_timeout_s > 86400.0) {
+    return bad_input("--comm-timeout " + format_value(o.comm_timeout_s) +
+                     " is out of range: expected > 0 and <= 86400 seconds");
+  }
+  return {};
+}
+
+Status check_process_layout(const std::vector<ProblemPtr>& problems, const ProcessGroup& group) {
+  const std::string processes = std::to_string(group.size()) + " process" + (group.size() == 1 ? "" : "es");
+  for (const ProblemPtr& p : problems) {
+    const std::optional<CollectiveInfo> c = p->collective();
+    if (c && c->transport == "mpi") {
+      if (!launched_by_mpi()) {
+        return bad_input("problem " + p->to_string() + " has transport=mpi, which needs one process per rank: run mpirun -np " +
+                         std::to_string(c->ranks) + " trainbench run ... (or use transport=threads)");
+      }
+      if (c->ranks != group.size()) {
+        return bad_input("problem " + p->to_string() + " has ranks=" + std::to_string(c->ranks) + ", but mpirun started " +
+                         processes + ": expected ranks=" + std::to_string(group.size()) + " (or mpirun -np " +
+                         std::to_string(c->ranks) + ")");
+      }
+    }
+    if (group.size() > 1 && !c) {
+      return bad_input("problem " + p->to_string() + " runs in one process, but mpirun started " + processes +
+                       ": only allreduce runs across processes; run it without mpirun");
+    }
+    if (group.size() > 1 && c->transport != "mpi") {
+      return bad_input("problem " + p->to_string() + " has transport=" + c->transport + ", but mpirun started " +
+                       processes + ": drop transport= or give transport=mpi");
+    }
+  }
   return {};
 }
 
@@ -105,17 +138,60 @@ Status check_memory(const Backend& backend, const DeviceInfo& device, const std:
   return {};
 }
 
-Runner::Runner(Backend& backend, const DeviceInfo& device, RunOptions options)
-    : backend_(backend), device_(device), options_(options) {}
+Runner::Runner(Backend& backend, const DeviceInfo& device, RunOptions options, ProcessGroup& group)
+    : backend_(backend), device_(device), options_(options), group_(group) {}
 
 std::string Runner::reproducer(const Problem& problem) const {
-  char opts[160];
+  char opts[200];
   std::snprintf(opts, sizeof opts, " --repetitions %d --min-time %g --warmup-time %g --seed %llu --threads %d",
                 options_.repetitions, options_.min_time_s, options_.warmup_time_s,
                 static_cast<unsigned long long>(options_.seed), device_.compute_units);
-  return "trainbench run --backend " + std::string(backend_.name()) + " --problem '" + problem.to_string() + "'" +
-         opts;
+  std::string launcher, comm;
+  if (const std::optional<CollectiveInfo> c = problem.collective()) {
+    if (c->transport == "mpi") launcher = "mpirun -np " + std::to_string(c->ranks) + " ";
+    comm = " --comm-timeout " + format_value(options_.comm_timeout_s);
+  }
+  return launcher + "trainbench run --backend " + std::string(backend_.name()) + " --problem '" + problem.to_string() +
+         "'" + opts + comm;
 }
+
+bool Runner::agree(const Status& local, ProblemResult& r) {
+  const Expected<bool> everyone = group_.all(local.ok());
+  if (everyone && *everyone) return true;
+  r.status = ResultStatus::kError;
+  if (!local) {
+    r.reason = local.error().message;
+  } else if (!everyone) {
+    r.reason = everyone.error().message;
+  } else {
+    r.reason = "another rank failed (its error is on its own standard error)";
+  }
+  return false;
+}
+
+namespace {
+
+// Under MPI each rank checked its own buffer: sum the counts, keep the worst
+// error, pass only if every rank passed. The detail stays this rank's.
+Status combine_across_ranks(ProcessGroup& group, Verification& v) {
+  if (group.size() == 1) return {};
+  const bool passed_here = v.passed;
+  TB_ASSIGN_OR_RETURN(v.checked, group.sum(v.checked));
+  TB_ASSIGN_OR_RETURN(v.total, group.sum(v.total));
+  TB_ASSIGN_OR_RETURN(v.nonfinite, group.sum(v.nonfinite));
+  const std::int64_t wrong_here = v.wrong;
+  TB_ASSIGN_OR_RETURN(v.wrong, group.sum(v.wrong));
+  TB_ASSIGN_OR_RETURN(v.max_error, group.max(v.max_error));
+  TB_ASSIGN_OR_RETURN(v.passed, group.all(v.passed));
+  if (passed_here && !v.passed) {
+    v.detail = std::to_string(v.wrong - wrong_here) + " wrong elements on other ranks (each rank prints its own)";
+  } else if (!passed_here) {
+    v.detail = "rank " + std::to_string(group.rank()) + ": " + v.detail;
+  }
+  return {};
+}
+
+}  // namespace
 
 ProblemResult Runner::run(const ProblemPtr& problem) {
   ProblemResult r;
@@ -132,13 +208,10 @@ ProblemResult Runner::run(const ProblemPtr& problem) {
     r.reason = support.reason;
     return r;
   }
-  const std::vector<HostTensor> inputs = problem->make_inputs(options_.seed);
+  const std::optional<CollectiveInfo> collective = problem->collective();
+  const std::vector<HostTensor> inputs = problem->make_inputs(options_.seed, group_.rank());
   Expected<std::unique_ptr<Workload>> prepared = backend_.prepare(problem, inputs);
-  if (!prepared) {
-    r.status = ResultStatus::kError;
-    r.reason = prepared.error().message;
-    return r;
-  }
+  if (!agree(prepared ? Status() : Status(prepared.error()), r)) return r;
   Workload& workload = **prepared;
   r.implementation = workload.implementation();
 
@@ -146,18 +219,26 @@ ProblemResult Runner::run(const ProblemPtr& problem) {
   Status s = workload.poison_outputs();
   if (s) s = workload.run();
   if (s) s = workload.synchronize();
-  if (!s) {
-    r.status = ResultStatus::kError;
-    r.reason = s.error().message;
-    return r;
-  }
-  Expected<std::vector<HostTensor>> outputs = workload.read_outputs();
-  if (!outputs) {
-    r.status = ResultStatus::kError;
-    r.reason = outputs.error().message;
-    return r;
-  }
+  Expected<std::vector<HostTensor>> outputs = s ? workload.read_outputs() : Expected<std::vector<HostTensor>>(s.error());
+  if (!agree(outputs ? Status() : Status(outputs.error()), r)) return r;
   r.verification = problem->verify(inputs, *outputs, options_.seed);
+  if (Status combined = combine_across_ranks(group_, r.verification); !combined) {
+    r.status = ResultStatus::kError;
+    r.reason = combined.error().message;
+    return r;
+  }
+  if (collective) {
+    CollectiveResult c;
+    c.ranks = collective->ranks;
+    c.transport = collective->transport;
+    c.algo = collective->algo;
+    c.op = collective->op;
+    c.in_place = collective->in_place;
+    c.count = collective->count;
+    c.bus_factor = collective->bus_factor;
+    c.wrong_elements = r.verification.wrong;
+    r.collective = c;
+  }
   if (!r.verification.passed) {
     r.status = ResultStatus::kFailed;
     char buf[96];
@@ -169,11 +250,7 @@ ProblemResult Runner::run(const ProblemPtr& problem) {
 
   const std::string name = r.problem + "/" + std::string(backend_.name());
   auto runs = time_with_benchmark(workload, name, options_);
-  if (!runs) {
-    r.status = ResultStatus::kError;
-    r.reason = runs.error().message;
-    return r;
-  }
+  if (!agree(runs ? Status() : Status(runs.error()), r)) return r;
   const double to_seconds = 1e-3;  // GB reports in the unit we asked for: ms
   for (const auto& run : *runs) {
     BenchmarkEntry e;
@@ -212,7 +289,14 @@ ProblemResult Runner::run(const ProblemPtr& problem) {
     r.flop_per_s = r.flop / r.time_s.median;
     r.bytes_per_s = r.min_bytes / r.time_s.median;
     const auto peak = device_.peak_flop_per_s.find(problem->dtype());
-    if (peak != device_.peak_flop_per_s.end() && peak->second > 0.0) r.fraction_of_peak = r.flop_per_s / peak->second;
+    // A collective's reductions are not what limits it: no fraction of a compute peak.
+    if (!collective && peak != device_.peak_flop_per_s.end() && peak->second > 0.0) {
+      r.fraction_of_peak = r.flop_per_s / peak->second;
+    }
+    if (r.collective) {
+      r.collective->algbw_bytes_per_s = r.bytes_per_s;
+      r.collective->busbw_bytes_per_s = r.bytes_per_s * r.collective->bus_factor;
+    }
   }
   if (r.fraction_of_peak > 1.0) {
     r.warnings.emplace_back("throughput exceeds the device peak (" + device_.peak_source +

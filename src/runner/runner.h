@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "backends/backend.h"
+#include "common/process_group.h"
 #include "kernels/problem.h"
 #include "runner/result.h"
 
@@ -20,6 +21,7 @@ struct RunOptions {
   double warmup_time_s = 0.1;   // untimed runs before the first repetition (s), after the verification run
   std::uint64_t seed = 42;      // input fill and verification sampling seed
   int threads = 0;              // host threads (0 = all logical CPUs); the reproducer records the count used
+  double comm_timeout_s = 60.0;  // longest a collective waits for another rank before failing (s)
 };
 
 // Bad input before anything runs: each option in range. The message names the option.
@@ -29,17 +31,31 @@ Status validate(const RunOptions& options);
 // is allocated; the error names the problem and the bytes needed.
 Status check_memory(const Backend& backend, const DeviceInfo& device, const std::vector<ProblemPtr>& problems);
 
+// Bad input when the plan does not fit how the processes were started: under
+// mpirun with N processes only all-reduce with transport=mpi and ranks=N runs;
+// transport=mpi needs mpirun. The message names the problem and the fix.
+Status check_process_layout(const std::vector<ProblemPtr>& problems, const ProcessGroup& group);
+
 class Runner {
  public:
-  Runner(Backend& backend, const DeviceInfo& device, RunOptions options);
+  // Under MPI every rank runs the same problems in the same order; `group`
+  // keeps their decisions identical (a failure anywhere fails the problem everywhere).
+  Runner(Backend& backend, const DeviceInfo& device, RunOptions options, ProcessGroup& group);
+  // A single process.
+  Runner(Backend& backend, const DeviceInfo& device, RunOptions options)
+      : Runner(backend, device, options, single_process_) {}
   // Runs one problem end to end. Never throws; failures are in the result's status.
   ProblemResult run(const ProblemPtr& problem);
 
  private:
   std::string reproducer(const Problem& problem) const;
+  // False (and `r` marked as an error) unless every rank's `local` is ok.
+  bool agree(const Status& local, ProblemResult& r);
   Backend& backend_;
   const DeviceInfo& device_;
   RunOptions options_;
+  SingleProcess single_process_;  // the group of the single-process constructor
+  ProcessGroup& group_;
 };
 
 }  // namespace tb

@@ -1,0 +1,54 @@
+// MPI_COMM_WORLD as a ProcessGroup, with RAII for MPI_Init/MPI_Finalize and a
+// time-out on every wait, so that a rank that died or hangs ends the run with
+// an error naming it instead of a hang. Created only when the process was
+// started by an MPI launcher (common/mpi_launch.h).
+#pragma once
+
+#include <mpi.h>
+
+#include <memory>
+#include <string>
+
+#include "common/error.h"
+#include "common/process_group.h"
+
+namespace tb {
+
+class MpiWorld final : public ProcessGroup {
+ public:
+  // MPI_Init_thread (MPI calls come from one thread at a time). `timeout_s`:
+  // how long any wait may see no progress before it fails.
+  static Expected<std::unique_ptr<MpiWorld>> init(double timeout_s);
+  ~MpiWorld() override;  // MPI_Finalize, unless the group is broken
+  MpiWorld(const MpiWorld&) = delete;
+  MpiWorld& operator=(const MpiWorld&) = delete;
+
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  std::string description() const override;
+  Status barrier() override;
+  Expected<double> max(double value) override;
+  Expected<std::int64_t> sum(std::int64_t value) override;
+  Expected<bool> all(bool value) override;
+  bool broken() const override { return broken_; }
+  [[noreturn]] void abort(int code) override;
+
+  MPI_Comm comm() const { return MPI_COMM_WORLD; }
+  double timeout_s() const { return timeout_s_; }
+  std::string library_version() const;  // "Open MPI v4.1.4, ..." (first line)
+
+  // Polls `count` requests until all completed, or fails after the time-out
+  // (and marks the world broken). `what` names the operation and its peer for
+  // the message: "all-reduce receive from rank 1".
+  Status wait_all(MPI_Request* requests, int count, const std::string& what);
+  // Maps an MPI error code to an Error naming `what`.
+  Status check(int mpi_error, const std::string& what);
+
+ private:
+  MpiWorld(int rank, int size, double timeout_s) : rank_(rank), size_(size), timeout_s_(timeout_s) {}
+  int rank_, size_;
+  double timeout_s_;
+  bool broken_ = false;
+};
+
+}  // namespace tb
