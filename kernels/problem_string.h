@@ -39,7 +39,7 @@ Expected<std::vector<std::string>> expand_sweep(std::string_view text, std::size
 Expected<std::int64_t> parse_size(std::string_view what, std::string_view text);
 
 // Formats a size with the largest binary suffix that divides it exactly
-// (67108864 -> "64M", 1536 -> "3K", 1000 -> "1000"); parse_size inverts it.
+// (67108864 -> "64M", 3072 -> "3K", 1536 -> "1536"); parse_size inverts it.
 std::string format_size(std::int64_t value);
 
 // Reads typed parameters out of a ProblemSpec and rejects keys nobody read.

@@ -4,6 +4,8 @@
 #include <omp.h>
 
 #include <Eigen/Core>
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <dnnl.hpp>
 
@@ -15,6 +17,12 @@
 
 namespace tb {
 namespace {
+
+std::string gb_per_s(double bytes_per_s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f GB/s", bytes_per_s / 1e9);
+  return buf;
+}
 
 std::string env_or(const char* name, const char* fallback) {
   const char* v = std::getenv(name);
@@ -55,6 +63,8 @@ class CpuBackend final : public Backend {
     info.peak_flop_per_s = measured_peak_flop_per_s(threads_);
     info.peak_source = "measured: independent-FMA loop on " + std::to_string(threads_) +
                        " threads (AVX-512/AVX2 vfmadd for fp32, vdpbf16ps for bf16); best of 3";
+    const MemcpyBandwidth copy = measured_memcpy_bandwidth(threads_);
+    info.memory_bandwidth_bytes_per_s = std::max(copy.one_thread_bytes_per_s, copy.all_threads_bytes_per_s);
     const dnnl_version_t* v = dnnl_version();
     info.properties = {
         {"blas_config", openblas_config()},
@@ -64,6 +74,10 @@ class CpuBackend final : public Backend {
         {"eigen_version", std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
                               std::to_string(EIGEN_MINOR_VERSION)},
         {"threads", std::to_string(threads_)},
+        {"memory_bandwidth_source",
+         "measured: memcpy of 32 MiB per thread, bytes copied per second, best of 5; the larger of 1 thread (" +
+             gb_per_s(copy.one_thread_bytes_per_s) + ") and " + std::to_string(copy.threads) + " threads (" +
+             gb_per_s(copy.all_threads_bytes_per_s) + ")"},
     };
     return info;
   }

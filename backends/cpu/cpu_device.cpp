@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -76,7 +78,44 @@ double time_loop(float (*loop)(long), double flop_per_iteration, int threads) {
   return best;
 }
 
+// Best of five: every thread copies its own `bytes` at once (B/s, summed).
+double time_memcpy(int threads, std::size_t bytes) {
+  std::vector<std::unique_ptr<std::byte[]>> src, dst;
+  for (int t = 0; t < threads; ++t) {
+    src.emplace_back(new std::byte[bytes]);
+    dst.emplace_back(new std::byte[bytes]);
+    std::memset(src.back().get(), 1 + t, bytes);  // touch every page before timing
+    std::memset(dst.back().get(), 0, bytes);
+  }
+  double best = 0.0;
+  for (int trial = 0; trial < 5; ++trial) {
+    std::vector<std::thread> workers;
+    const auto start = std::chrono::steady_clock::now();
+    for (int t = 0; t < threads; ++t) {
+      workers.emplace_back([&, t] { std::memcpy(dst[static_cast<std::size_t>(t)].get(), src[static_cast<std::size_t>(t)].get(), bytes); });
+    }
+    for (auto& w : workers) w.join();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    best = std::max(best, static_cast<double>(bytes) * threads / seconds);
+  }
+  return best;
+}
+
 }  // namespace
+
+MemcpyBandwidth measured_memcpy_bandwidth(int threads) {
+  static std::mutex mutex;
+  static std::map<int, MemcpyBandwidth> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (auto it = cache.find(threads); it != cache.end()) return it->second;
+  constexpr std::size_t kBytes = std::size_t{32} << 20;
+  MemcpyBandwidth m;
+  m.threads = threads;
+  m.one_thread_bytes_per_s = time_memcpy(1, kBytes);
+  m.all_threads_bytes_per_s = threads == 1 ? m.one_thread_bytes_per_s : time_memcpy(threads, kBytes);
+  cache[threads] = m;
+  return m;
+}
 
 std::map<DType, double> measured_peak_flop_per_s(int threads) {
   static std::mutex mutex;

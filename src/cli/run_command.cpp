@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -48,10 +49,6 @@ int run_in_group(const RunArgs& args, ProcessGroup& group, MpiWorld* mpi);
 }  // namespace
 
 int run_command(const RunArgs& args) {
-  if (!(args.min_busbw_gb_per_s >= 0.0) || args.min_busbw_gb_per_s > 1e9) {
-    return report_error(bad_input("--min-busbw " + std::to_string(args.min_busbw_gb_per_s) +
-                                  " is out of range: expected 0 (no floor) or a bus bandwidth in GB/s"));
-  }
   if (!launched_by_mpi()) {
     SingleProcess single;
     return run_in_group(args, single, nullptr);
@@ -77,6 +74,13 @@ int run_in_group(const RunArgs& args, ProcessGroup& group, MpiWorld* mpi) {
   const auto fail = [&](const Error& error) { return leader ? report_error(error) : exit_status(error.code); };
   // Everything the user gave is checked before anything is allocated, run or written.
   if (Status s = validate(args.options); !s) return fail(s.error());
+  // Checked here, not before MPI_Init: under mpirun only rank 0 reports it.
+  if (!(args.min_busbw_gb_per_s >= 0.0) || args.min_busbw_gb_per_s > 1e9) {
+    char value[32];
+    std::snprintf(value, sizeof value, "%g", args.min_busbw_gb_per_s);  // as typed: -1, not -1.000000
+    return fail(bad_input("--min-busbw " + std::string(value) +
+                          " is out of range: expected 0 (no floor) to 1e9 GB/s"));
+  }
   std::vector<std::string> strings = args.problems;
   for (const std::string& suite : args.suites) {
     Expected<std::vector<std::string>> lines = read_suite_file(suite);
@@ -156,9 +160,13 @@ int run_in_group(const RunArgs& args, ProcessGroup& group, MpiWorld* mpi) {
     std::cout << render_table(record);
     std::cout << "device: " << device.name << ", " << device.compute_units << " threads; peak source: "
               << device.peak_source << "\n";
+    const bool collectives = std::any_of(record.results.begin(), record.results.end(),
+                                         [](const ProblemResult& r) { return r.collective.has_value(); });
     for (const auto& [key, value] : device.properties) {
       if (key == "blas_config" || key == "openblas_coretype_env") std::cout << key << ": " << value << "\n";
+      if (key == "memory_bandwidth_source" && collectives) std::cout << "memcpy bandwidth: " << value << "\n";
     }
+    if (collectives) std::cout << "processes: " << record.context.processes << "\n";
     std::cout << "results: " << path << "\n";
   }
   // The table already carries these notes; other formats keep stdout machine-readable.

@@ -1,10 +1,16 @@
 #include "mpi/mpi_world.h"
 
 #include <sched.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
+#include <thread>
 
 namespace tb {
 namespace {
@@ -17,13 +23,117 @@ std::string format_seconds(double s) {
   return buf;
 }
 
+// Blocking MPI calls (MPI_Init_thread, MPI_Allreduce, MPI_Finalize) have no
+// time-out: when a peer hangs (stopped, livelocked, stuck in I/O) they never
+// return, and mpirun, which only notices ranks that exit, waits forever. The
+// watchdog ends this process when such a call has not returned within the
+// group's time-out: it prints why and exits with status 1 (no MPI call from
+// this thread: MPI runs MPI_THREAD_SERIALIZED), and mpirun then ends the job.
+class Watchdog {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr Clock::duration kSlice = std::chrono::milliseconds(50);
+
+  static Watchdog& instance() {
+    static Watchdog watchdog;
+    return watchdog;
+  }
+
+  // rank < 0: not known yet (before MPI_Init). timeout_s <= 0: never fires.
+  void configure(int rank, double timeout_s) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    rank_ = rank;
+    timeout_s_ = timeout_s;
+  }
+
+  // Nested calls (an MPI call made inside another) keep the outermost one's time.
+  void arm(const char* what) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (depth_++ > 0 || !(timeout_s_ > 0.0)) return;
+    what_ = what;
+    ++generation_;
+    if (!thread_.joinable()) thread_ = std::thread([this] { watch(); });
+    changed_.notify_one();
+  }
+
+  void disarm() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (depth_ > 0 && --depth_ == 0) changed_.notify_one();
+  }
+
+  ~Watchdog() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+      changed_.notify_one();
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  Watchdog() = default;
+
+  void watch() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!stopping_) {
+      if (depth_ == 0) {
+        changed_.wait(lock);
+        continue;
+      }
+      // Time is counted in slices, and a gap much longer than a slice (this
+      // process was stopped, or not scheduled) counts as one slice: a rank
+      // that was itself stopped and is resumed does not blame the others.
+      const std::uint64_t generation = generation_;
+      const auto limit = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_s_));
+      const auto unchanged = [&] { return !stopping_ && depth_ > 0 && generation_ == generation; };
+      Clock::duration observed{};
+      Clock::time_point last = Clock::now();
+      while (unchanged() && observed < limit) {
+        changed_.wait_for(lock, std::min<Clock::duration>(kSlice, limit - observed), [&] { return !unchanged(); });
+        const Clock::time_point now = Clock::now();
+        observed += std::min<Clock::duration>(now - last, 4 * kSlice);
+        last = now;
+      }
+      if (!unchanged()) continue;
+      const std::string who = rank_ >= 0 ? "rank " + std::to_string(rank_) + ": " : std::string();
+      std::fprintf(stderr,
+                   "trainbench: error: %s%s did not return within %s s: a rank died or hangs (time-out: "
+                   "--comm-timeout)\n",
+                   who.c_str(), what_, format_seconds(timeout_s_).c_str());
+      std::fflush(stderr);
+      ::_exit(1);
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int depth_ = 0;
+  std::uint64_t generation_ = 0;
+  const char* what_ = "";
+  int rank_ = -1;
+  double timeout_s_ = 0.0;
+  bool stopping_ = false;
+  std::thread thread_;  // started by the first arm()
+};
+
+// Arms the watchdog for the lifetime of one blocking MPI call.
+class Guarded {
+ public:
+  explicit Guarded(const char* what) { Watchdog::instance().arm(what); }
+  ~Guarded() { Watchdog::instance().disarm(); }
+  Guarded(const Guarded&) = delete;
+  Guarded& operator=(const Guarded&) = delete;
+};
+
 }  // namespace
 
 Expected<std::unique_ptr<MpiWorld>> MpiWorld::init(double timeout_s) {
   int initialized = 0;
   MPI_Initialized(&initialized);
+  Watchdog::instance().configure(-1, timeout_s);
   if (!initialized) {
     int provided = 0;
+    Guarded guard("MPI_Init_thread");  // it waits for every rank to start
     if (MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided) != MPI_SUCCESS) {
       return unavailable("MPI_Init_thread failed: check the MPI installation (mpirun --version)");
     }
@@ -33,11 +143,14 @@ Expected<std::unique_ptr<MpiWorld>> MpiWorld::init(double timeout_s) {
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
+  Watchdog::instance().configure(rank, timeout_s);
   return std::unique_ptr<MpiWorld>(new MpiWorld(rank, size, timeout_s));
 }
 
 MpiWorld::~MpiWorld() {
-  if (!broken_) MPI_Finalize();
+  if (broken_) return;
+  Guarded guard("MPI_Finalize");  // it waits for every rank to finalize
+  MPI_Finalize();
 }
 
 std::string MpiWorld::library_version() const {
@@ -124,3 +237,13 @@ void MpiWorld::abort(int code) {
 }
 
 }  // namespace tb
+
+// The MPI profiling interface: this definition takes the place of the
+// library's for every MPI_Allreduce call in trainbench (the CPU backend's
+// algo=mpi calls it blocking), so that a peer that hangs inside it ends the
+// run after --comm-timeout instead of never.
+extern "C" int MPI_Allreduce(const void* sendbuf, void* recvbuf, int count, MPI_Datatype datatype, MPI_Op op,
+                             MPI_Comm comm) {
+  tb::Guarded guard("MPI_Allreduce");
+  return PMPI_Allreduce(sendbuf, recvbuf, count, datatype, op, comm);
+}

@@ -1,6 +1,7 @@
 #include "report/result_json.h"
 
 #include <cmath>
+#include <limits>
 
 #include "common/atomic_file.h"
 
@@ -37,7 +38,20 @@ json device_to_json(const DeviceInfo& d) {
 json verification_to_json(const Verification& v) {
   return {{"passed", v.passed},       {"metric", v.metric},       {"max_error", number(v.max_error)},
           {"tolerance", v.tolerance}, {"checked_elements", v.checked}, {"total_elements", v.total},
-          {"nonfinite_elements", v.nonfinite}, {"detail", v.detail}};
+          {"nonfinite_elements", v.nonfinite}, {"wrong_elements", v.wrong}, {"detail", v.detail}};
+}
+
+json collective_to_json(const CollectiveResult& c) {
+  return {{"ranks", c.ranks},
+          {"transport", c.transport},
+          {"algo", c.algo},
+          {"op", c.op},
+          {"in_place", c.in_place},
+          {"count_elements", c.count},
+          {"bus_factor", c.bus_factor},
+          {"algbw_bytes_per_s", c.algbw_bytes_per_s},
+          {"busbw_bytes_per_s", c.busbw_bytes_per_s},
+          {"wrong_elements", c.wrong_elements}};
 }
 
 json summary_to_json(const SampleSummary& s) {
@@ -46,24 +60,27 @@ json summary_to_json(const SampleSummary& s) {
 }
 
 json result_to_json(const ProblemResult& r) {
-  return {{"problem", r.problem},
-          {"kernel", r.kernel},
-          {"dtype", r.dtype},
-          {"status", status_name(r.status)},
-          {"reason", r.reason},
-          {"implementation", r.implementation},
-          {"provenance", r.provenance},
-          {"flop", r.flop},
-          {"min_bytes", r.min_bytes},
-          {"verification", verification_to_json(r.verification)},
-          {"time_s", summary_to_json(r.time_s)},
-          {"samples_s", r.samples_s},
-          {"iterations_per_sample", r.iterations_per_sample},
-          {"flop_per_s", r.flop_per_s},
-          {"bytes_per_s", r.bytes_per_s},
-          {"fraction_of_peak", r.fraction_of_peak},
-          {"warnings", r.warnings},
-          {"reproducer", r.reproducer}};
+  json j = {{"problem", r.problem},
+            {"kernel", r.kernel},
+            {"dtype", r.dtype},
+            {"status", status_name(r.status)},
+            {"reason", r.reason},
+            {"implementation", r.implementation},
+            {"provenance", r.provenance},
+            {"flop", r.flop},
+            {"min_bytes", r.min_bytes},
+            {"verification", verification_to_json(r.verification)},
+            {"time_s", summary_to_json(r.time_s)},
+            {"samples_s", r.samples_s},
+            {"iterations_per_sample", r.iterations_per_sample},
+            {"flop_per_s", r.flop_per_s},
+            {"bytes_per_s", r.bytes_per_s},
+            {"fraction_of_peak", r.fraction_of_peak},
+            {"warnings", r.warnings},
+            {"reproducer", r.reproducer}};
+  // Only collectives have one; readers of files without it get none.
+  if (r.collective) j["collective"] = collective_to_json(*r.collective);
+  return j;
 }
 
 // One GB-shaped entry, with our identifying fields added.
@@ -134,6 +151,19 @@ class Reader {
   Expected<bool> boolean(const std::string& key) const {
     TB_ASSIGN_OR_RETURN(const json* v, get(key, json::value_t::boolean));
     return v->get<bool>();
+  }
+  // Whether `key` is present (with any value): for optional fields.
+  bool has(const std::string& key) const { return j_.contains(key); }
+  // A checked integer in [min, max]: the error names the field and the range.
+  Expected<std::int64_t> integer_in(const std::string& key, std::int64_t min, std::int64_t max) const {
+    TB_ASSIGN_OR_RETURN(const std::int64_t v, integer(key));
+    if (v < min || v > max) {
+      return bad_input("field '" + path_ + "." + key + "' is " + std::to_string(v) + ": expected " +
+                       (max == std::numeric_limits<std::int64_t>::max()
+                            ? "at least " + std::to_string(min)
+                            : std::to_string(min) + " to " + std::to_string(max)));
+    }
+    return v;
   }
   const std::string& path() const { return path_; }
 
@@ -206,8 +236,28 @@ Expected<Verification> verification_from_json(const Reader& r) {
   TB_ASSIGN_OR_RETURN(v.checked, r.integer("checked_elements"));
   TB_ASSIGN_OR_RETURN(v.total, r.integer("total_elements"));
   TB_ASSIGN_OR_RETURN(v.nonfinite, r.integer("nonfinite_elements"));
+  if (r.has("wrong_elements")) {  // optional: files written before exact metrics lack it
+    TB_ASSIGN_OR_RETURN(v.wrong, r.integer_in("wrong_elements", 0, std::numeric_limits<std::int64_t>::max()));
+  }
   TB_ASSIGN_OR_RETURN(v.detail, r.str("detail"));
   return v;
+}
+
+Expected<CollectiveResult> collective_from_json(const Reader& r) {
+  constexpr std::int64_t kNoLimit = std::numeric_limits<std::int64_t>::max();
+  CollectiveResult c;
+  TB_ASSIGN_OR_RETURN(const std::int64_t ranks, r.integer_in("ranks", 1, std::numeric_limits<int>::max()));
+  c.ranks = static_cast<int>(ranks);
+  TB_ASSIGN_OR_RETURN(c.transport, r.str("transport"));
+  TB_ASSIGN_OR_RETURN(c.algo, r.str("algo"));
+  TB_ASSIGN_OR_RETURN(c.op, r.str("op"));
+  TB_ASSIGN_OR_RETURN(c.in_place, r.boolean("in_place"));
+  TB_ASSIGN_OR_RETURN(c.count, r.integer_in("count_elements", 0, kNoLimit));
+  TB_ASSIGN_OR_RETURN(c.bus_factor, r.num("bus_factor"));
+  TB_ASSIGN_OR_RETURN(c.algbw_bytes_per_s, r.num("algbw_bytes_per_s"));
+  TB_ASSIGN_OR_RETURN(c.busbw_bytes_per_s, r.num("busbw_bytes_per_s"));
+  TB_ASSIGN_OR_RETURN(c.wrong_elements, r.integer_in("wrong_elements", 0, kNoLimit));
+  return c;
 }
 
 Expected<ProblemResult> result_from_json(const Reader& r) {
@@ -236,6 +286,10 @@ Expected<ProblemResult> result_from_json(const Reader& r) {
   TB_ASSIGN_OR_RETURN(p.bytes_per_s, r.num("bytes_per_s"));
   TB_ASSIGN_OR_RETURN(p.fraction_of_peak, r.num("fraction_of_peak"));
   TB_ASSIGN_OR_RETURN(p.warnings, string_list(r, "warnings"));
+  if (r.has("collective")) {  // optional: only collectives have it
+    TB_ASSIGN_OR_RETURN(const Reader collective, r.object("collective"));
+    TB_ASSIGN_OR_RETURN(p.collective, collective_from_json(collective));
+  }
   TB_ASSIGN_OR_RETURN(p.reproducer, r.str("reproducer"));
   return p;
 }
@@ -275,6 +329,8 @@ nlohmann::json to_json(const RunRecord& record) {
                   {"caches", json::array()},
                   {"library_build_type", c.library_build_type},
                   {"json_schema_version", 1},
+                  // Ours, beside GB's fields (GB's tools ignore unknown context keys).
+                  {"processes", c.processes},
                   {"trainbench",
                    {{"schema_version", kResultSchemaVersion},
                     {"version", c.trainbench_version},
@@ -320,6 +376,9 @@ Expected<RunRecord> from_json(const nlohmann::json& doc) {
   TB_ASSIGN_OR_RETURN(c.mhz_per_cpu, ctx.num("mhz_per_cpu"));
   TB_ASSIGN_OR_RETURN(c.cpu_scaling_enabled, ctx.boolean("cpu_scaling_enabled"));
   TB_ASSIGN_OR_RETURN(c.library_build_type, ctx.str("library_build_type"));
+  if (ctx.has("processes")) {  // optional: files written before MPI runs lack it (RunContext's default stays)
+    TB_ASSIGN_OR_RETURN(c.processes, ctx.str("processes"));
+  }
   TB_ASSIGN_OR_RETURN(c.trainbench_version, tb.str("version"));
   TB_ASSIGN_OR_RETURN(c.git_commit, tb.str("git_commit"));
   TB_ASSIGN_OR_RETURN(c.build_type, tb.str("build_type"));

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <vector>
 
 namespace tb {
@@ -124,7 +125,9 @@ std::string render_csv(const RunRecord& record) {
       "problem,kernel,dtype,backend,device,status,reason,implementation,provenance,time_median_ms,time_min_ms,"
       "time_max_ms,time_p10_ms,time_p90_ms,time_cv_percent,repetitions,iterations_per_repetition,flop,min_bytes,"
       "tflop_per_s,gbyte_per_s,fraction_of_peak_percent,verification_metric,verification_max_error,"
-      "verification_tolerance,verified_elements,reproducer\n";
+      "verification_tolerance,verified_elements,reproducer,"
+      // Collectives only (empty otherwise); after `reproducer` so that the columns above keep their positions.
+      "ranks,transport,algo,op,in_place,count_elements,algbw_gbyte_per_s,busbw_gbyte_per_s,wrong_elements\n";
   const RunContext& c = record.context;
   for (const ProblemResult& r : record.results) {
     const bool passed = r.status == ResultStatus::kPassed;
@@ -140,6 +143,13 @@ std::string render_csv(const RunRecord& record) {
         r.verification.metric, verified ? fmt("%.6g", r.verification.max_error) : "",
         verified ? fmt("%.6g", r.verification.tolerance) : "",
         std::to_string(r.verification.checked), r.reproducer};
+    if (const std::optional<CollectiveResult>& k = r.collective) {
+      cells.insert(cells.end(), {std::to_string(k->ranks), k->transport, k->algo, k->op, k->in_place ? "1" : "0",
+                                 std::to_string(k->count), num(k->algbw_bytes_per_s / 1e9),
+                                 num(k->busbw_bytes_per_s / 1e9), std::to_string(k->wrong_elements)});
+    } else {
+      cells.resize(cells.size() + 9);
+    }
     for (std::size_t i = 0; i < cells.size(); ++i) out += (i ? "," : "") + csv_field(cells[i]);
     out += "\n";
   }

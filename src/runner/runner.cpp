@@ -201,6 +201,18 @@ ProblemResult Runner::run(const ProblemPtr& problem) {
   r.flop = problem->flop();
   r.min_bytes = problem->min_bytes();
   r.reproducer = reproducer(*problem);
+  const std::optional<CollectiveInfo> collective = problem->collective();
+  if (collective) {  // set before anything can fail: reports file a collective by this, whatever its status
+    CollectiveResult c;
+    c.ranks = collective->ranks;
+    c.transport = collective->transport;
+    c.algo = collective->algo;
+    c.op = collective->op;
+    c.in_place = collective->in_place;
+    c.count = collective->count;
+    c.bus_factor = collective->bus_factor;
+    r.collective = c;
+  }
 
   const Support support = backend_.supports(*problem);
   if (!support.supported) {
@@ -208,7 +220,6 @@ ProblemResult Runner::run(const ProblemPtr& problem) {
     r.reason = support.reason;
     return r;
   }
-  const std::optional<CollectiveInfo> collective = problem->collective();
   const std::vector<HostTensor> inputs = problem->make_inputs(options_.seed, group_.rank());
   Expected<std::unique_ptr<Workload>> prepared = backend_.prepare(problem, inputs);
   if (!agree(prepared ? Status() : Status(prepared.error()), r)) return r;
@@ -227,18 +238,7 @@ ProblemResult Runner::run(const ProblemPtr& problem) {
     r.reason = combined.error().message;
     return r;
   }
-  if (collective) {
-    CollectiveResult c;
-    c.ranks = collective->ranks;
-    c.transport = collective->transport;
-    c.algo = collective->algo;
-    c.op = collective->op;
-    c.in_place = collective->in_place;
-    c.count = collective->count;
-    c.bus_factor = collective->bus_factor;
-    c.wrong_elements = r.verification.wrong;
-    r.collective = c;
-  }
+  if (r.collective) r.collective->wrong_elements = r.verification.wrong;
   if (!r.verification.passed) {
     r.status = ResultStatus::kFailed;
     char buf[96];

@@ -1,1 +1,551 @@
-// Filled in by the all-reduce work (issue 4).
+// End-to-end tests of the all-reduce collective (issue 4): the real trainbench
+// executable with transport=threads in one process, and under mpirun with
+// transport=mpi, including a rank that dies or hangs mid-run.
+//
+// Filter: --gtest_filter='*llreduce*:*Mpi*'.
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <string>
+#include <optional>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "cli_test_support.h"
+
+#ifndef MPIEXEC
+#error "MPIEXEC must name mpirun (empty when CMake found none; set by tests/cli/CMakeLists.txt)"
+#endif
+
+namespace tbtest {
+namespace {
+
+constexpr const char* kMpiexec = MPIEXEC;
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+bool contains(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
+
+// Lines of `text` that start with `prefix`.
+std::vector<std::string> lines_starting_with(const std::string& text, const std::string& prefix) {
+  std::vector<std::string> out;
+  for (const std::string& line : lines_of(text)) {
+    if (starts_with(line, prefix)) out.push_back(line);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// The nccl-tests table on stdout:
+//   #  <blank>  out-of-place  in-place
+//   #  size count type redop ranks algo transport  time algbw busbw #wrong  time algbw busbw #wrong
+//   #  (B) (elements) ... (us) (GB/s) (GB/s) (elem.)  (us) (GB/s) (GB/s) (elem.)
+//   rows...
+//   # Out of bounds values : 0 OK
+//   # Avg bus bandwidth    : 1.234 GB/s
+
+struct Figures {  // one side (out-of-place or in-place) of a row
+  std::string time_us, algbw, busbw, wrong;
+};
+
+struct TableRow {
+  std::string line;
+  long long size = -1, count = -1;
+  std::string type, redop, algo, transport;
+  int ranks = -1;
+  Figures out_of_place, in_place;
+};
+
+struct CollectiveTable {
+  int units_rows = 0;               // tables printed (each has one units row)
+  std::vector<std::string> header;  // the line above the units row
+  std::vector<std::string> units;   // words of the units row, without '#'
+  std::vector<TableRow> rows;
+  std::vector<std::string> bad_rows;  // data lines that do not have the 15 columns
+  std::vector<std::string> out_of_bounds_lines;
+  std::vector<std::string> average_lines;
+  std::string average_gb_per_s;  // the figure of the "# Avg bus bandwidth" line
+};
+
+CollectiveTable parse_collective_table(const std::string& out) {
+  CollectiveTable t;
+  const std::vector<std::string> lines = lines_of(out);
+  bool in_rows = false;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const std::string& line = lines[i];
+    std::vector<std::string> words = words_of(line);
+    if (starts_with(line, "#") && contains(line, "(elements)")) {
+      ++t.units_rows;
+      t.units.assign(words.begin() + 1, words.end());
+      if (i > 0) t.header = words_of(lines[i - 1]);
+      in_rows = true;
+      continue;
+    }
+    if (starts_with(line, "# Out of bounds values")) t.out_of_bounds_lines.push_back(line);
+    if (starts_with(line, "# Avg bus bandwidth")) {
+      t.average_lines.push_back(line);
+      if (words.size() >= 2) t.average_gb_per_s = words[words.size() - 2];
+    }
+    if (!in_rows) continue;
+    if (line.empty() || starts_with(line, "#")) {
+      in_rows = false;
+      continue;
+    }
+    if (words.size() != 15) {
+      t.bad_rows.push_back(line);
+      continue;
+    }
+    TableRow r;
+    r.line = line;
+    try {
+      r.size = std::stoll(words[0]);
+      r.count = std::stoll(words[1]);
+      r.ranks = std::stoi(words[4]);
+    } catch (const std::exception&) {
+      t.bad_rows.push_back(line);
+      continue;
+    }
+    r.type = words[2];
+    r.redop = words[3];
+    r.algo = words[5];
+    r.transport = words[6];
+    r.out_of_place = {words[7], words[8], words[9], words[10]};
+    r.in_place = {words[11], words[12], words[13], words[14]};
+    t.rows.push_back(std::move(r));
+  }
+  return t;
+}
+
+// A figure printed with `digits` decimals, as a number; NaN when it is not one ("-", "error").
+double number(const std::string& text) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  return end != text.c_str() && *end == '\0' ? v : std::nan("");
+}
+
+// The figures of a passed run: a positive time, bandwidths >= 0 (a few bytes
+// print as 0.000 GB/s), no wrong element.
+void expect_passed_figures(const Figures& f, const std::string& side, const std::string& line) {
+  EXPECT_GT(number(f.time_us), 0.0) << side << " time in: " << line;
+  EXPECT_GE(number(f.algbw), 0.0) << side << " algbw in: " << line;
+  EXPECT_GE(number(f.busbw), 0.0) << side << " busbw in: " << line;
+  EXPECT_EQ(f.wrong, "0") << side << " #wrong in: " << line;
+}
+
+const std::vector<std::string> kUnits = {"(B)",    "(elements)", "(us)", "(GB/s)", "(GB/s)",
+                                         "(elem.)", "(us)",      "(GB/s)", "(GB/s)", "(elem.)"};
+const std::vector<std::string> kHeader = {"#",    "size",  "count", "type",  "redop",  "ranks", "algo", "transport",
+                                          "time", "algbw", "busbw", "#wrong", "time", "algbw", "busbw", "#wrong"};
+
+// Checks the whole table: one table, the header and units rows, the rows
+// `expected` (size, type, algo in order), all passed with #wrong 0, the
+// out-of-bounds line, and the average equal to the mean of the rows' busbw.
+struct ExpectedRow {
+  long long size;
+  long long count;
+  std::string type;
+  std::string algo;
+};
+
+void expect_collective_table(const std::string& out, int ranks, const std::string& transport,
+                             const std::vector<ExpectedRow>& expected) {
+  const CollectiveTable t = parse_collective_table(out);
+  ASSERT_EQ(t.units_rows, 1) << "expected exactly one nccl-tests table on stdout:\n" << out;
+  EXPECT_EQ(t.units, kUnits) << out;
+  EXPECT_EQ(t.header, kHeader) << out;
+  EXPECT_EQ(lines_starting_with(out, "#").size(), 5u) << "three header lines, two summary lines, no more:\n" << out;
+  EXPECT_TRUE(contains(out, "out-of-place") && contains(out, "in-place")) << out;
+  EXPECT_TRUE(t.bad_rows.empty()) << "malformed row: " << t.bad_rows.front();
+  ASSERT_EQ(t.rows.size(), expected.size()) << "one row per size, pairing out-of-place and in-place:\n" << out;
+  double busbw_sum = 0.0;
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const TableRow& r = t.rows[i];
+    EXPECT_EQ(r.size, expected[i].size) << r.line;
+    EXPECT_EQ(r.count, expected[i].count) << r.line;
+    EXPECT_EQ(r.type, expected[i].type) << r.line;
+    EXPECT_EQ(r.algo, expected[i].algo) << r.line;
+    EXPECT_EQ(r.redop, "sum") << r.line;
+    EXPECT_EQ(r.ranks, ranks) << r.line;
+    EXPECT_EQ(r.transport, transport) << r.line;
+    expect_passed_figures(r.out_of_place, "out-of-place", r.line);
+    expect_passed_figures(r.in_place, "in-place", r.line);
+    busbw_sum += number(r.out_of_place.busbw) + number(r.in_place.busbw);
+  }
+  EXPECT_EQ(t.out_of_bounds_lines, std::vector<std::string>{"# Out of bounds values : 0 OK"}) << out;
+  ASSERT_EQ(t.average_lines.size(), 1u) << out;
+  EXPECT_TRUE(t.average_lines[0].ends_with(" GB/s")) << t.average_lines[0];
+  // The average is over unrounded figures; the rows are rounded to 3 decimals.
+  EXPECT_NEAR(number(t.average_gb_per_s), busbw_sum / (2.0 * static_cast<double>(expected.size())), 0.0011)
+      << t.average_lines[0] << "\n" << out;
+}
+
+// ---------------------------------------------------------------------------
+// The JSON result file: a `collective` object per result.
+
+struct ExpectedResult {
+  long long bytes;
+  long long count;
+  std::string dtype;
+  std::string algo;
+  bool in_place;
+};
+
+void expect_collective_results(const json& doc, int ranks, const std::string& transport,
+                               const std::vector<ExpectedResult>& expected) {
+  ASSERT_TRUE(doc.contains("results")) << doc.dump(1);
+  const json& results = doc.at("results");
+  ASSERT_EQ(results.size(), expected.size()) << doc.dump(1);
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const json& r = results.at(i);
+    const ExpectedResult& e = expected[i];
+    SCOPED_TRACE("result " + std::to_string(i) + ": " + r.value("problem", std::string("?")));
+    EXPECT_EQ(r.value("status", ""), "passed") << r.value("reason", "");
+    EXPECT_EQ(r.value("kernel", ""), "allreduce");
+    EXPECT_EQ(r.value("dtype", ""), e.dtype);
+    EXPECT_EQ(r.value("min_bytes", -1.0), static_cast<double>(e.bytes));
+    ASSERT_TRUE(r.contains("collective") && r.at("collective").is_object())
+        << "no `collective` object in the result:\n" << r.dump(1);
+    const json& c = r.at("collective");
+    bool complete = true;
+    for (const char* key : {"ranks", "transport", "algo", "op", "in_place", "count_elements", "bus_factor",
+                            "algbw_bytes_per_s", "busbw_bytes_per_s", "wrong_elements"}) {
+      EXPECT_TRUE(c.contains(key)) << "collective." << key << " is missing:\n" << c.dump(1);
+      complete &= c.contains(key);
+    }
+    if (!complete) return;
+    EXPECT_EQ(c.at("ranks").get<int>(), ranks);
+    EXPECT_EQ(c.at("transport").get<std::string>(), transport);
+    EXPECT_EQ(c.at("algo").get<std::string>(), e.algo);
+    EXPECT_EQ(c.at("op").get<std::string>(), "sum");
+    EXPECT_EQ(c.at("in_place").get<bool>(), e.in_place);
+    EXPECT_EQ(c.at("count_elements").get<long long>(), e.count);
+    EXPECT_EQ(c.at("wrong_elements").get<long long>(), 0);
+    const double bus_factor = c.at("bus_factor").get<double>();
+    EXPECT_DOUBLE_EQ(bus_factor, 2.0 * (ranks - 1) / ranks);
+    // algbw = bytes / median time; busbw = algbw * bus factor (nccl-tests' definitions).
+    const double median = r.at("time_s").at("median").get<double>();
+    const double algbw = c.at("algbw_bytes_per_s").get<double>();
+    ASSERT_GT(median, 0.0);
+    EXPECT_NEAR(algbw, static_cast<double>(e.bytes) / median, 1e-9 * algbw);
+    EXPECT_NEAR(c.at("busbw_bytes_per_s").get<double>(), algbw * bus_factor, 1e-9 * algbw);
+  }
+}
+
+// One result file in `out`, parsed; fails the test otherwise.
+json only_result_file(const fs::path& out, const ProcessResult& r) {
+  const std::vector<fs::path> files = json_files(out);
+  EXPECT_EQ(files.size(), 1u) << "expected exactly one result file in " << out << "\n" << r.describe();
+  return files.size() == 1 ? read_json(files[0]) : json();
+}
+
+// ---------------------------------------------------------------------------
+// transport=threads: every rank is a thread of one process.
+
+class AllreduceThreads : public CliTest, public ::testing::WithParamInterface<int> {};
+
+TEST_P(AllreduceThreads, RunsVerifiesAndPrintsTheNcclTestsTable) {
+  const int ranks = GetParam();
+  // 4100 B = 1025 fp32 elements: a count no rank count above 1 divides.
+  const ProcessResult r = run_quick({"--problem", "allreduce:bytes=1K|4100,ranks=" + std::to_string(ranks)});
+  ASSERT_TRUE(exited_with(r, 0));
+  expect_collective_table(r.out, ranks, "threads", {{1024, 256, "fp32", "ring"}, {4100, 1025, "fp32", "ring"}});
+  EXPECT_EQ(r.err, "") << "a passing run prints nothing on stderr";
+  const json doc = only_result_file(out_, r);
+  expect_collective_results(doc, ranks, "threads",
+                            {{1024, 256, "fp32", "ring", false},
+                             {1024, 256, "fp32", "ring", true},
+                             {4100, 1025, "fp32", "ring", false},
+                             {4100, 1025, "fp32", "ring", true}});
+}
+
+INSTANTIATE_TEST_SUITE_P(Ranks, AllreduceThreads, ::testing::Values(1, 2, 3, 4),
+                         [](const ::testing::TestParamInfo<int>& info) { return std::to_string(info.param) + "ranks"; });
+
+using AllreduceCli = CliTest;
+
+TEST_F(AllreduceCli, MinBusbwAboveTheAverageExitsOneNamingBoth) {
+  const ProcessResult r = run_quick({"--problem", "allreduce:bytes=4K,ranks=2", "--min-busbw", "1e9"});
+  ASSERT_TRUE(exited_with(r, 1));
+  const CollectiveTable t = parse_collective_table(r.out);
+  ASSERT_FALSE(t.average_gb_per_s.empty()) << r.out;
+  const std::vector<std::string> messages = lines_starting_with(r.err, "trainbench:");
+  ASSERT_EQ(messages.size(), 1u) << r.describe();
+  EXPECT_TRUE(contains(messages[0], "--min-busbw")) << messages[0];
+  EXPECT_TRUE(contains(messages[0], "1e+09")) << "the floor as given: " << messages[0];
+  EXPECT_TRUE(contains(messages[0], t.average_gb_per_s + " GB/s"))
+      << "the average the table printed (" << t.average_gb_per_s << "): " << messages[0];
+  // Not bad input: the measurements are kept.
+  only_result_file(out_, r);
+}
+
+TEST_F(AllreduceCli, MinBusbwBelowTheAverageExitsZero) {
+  const ProcessResult r = run_quick({"--problem", "allreduce:bytes=4K,ranks=2", "--min-busbw", "0.000001"});
+  EXPECT_TRUE(exited_with(r, 0));
+  EXPECT_FALSE(contains(r.err, "min-busbw")) << r.err;
+}
+
+TEST_F(AllreduceCli, BadInputBytesNotAMultipleOfTheElementSize) {
+  expect_bad_input(run_quick({"--problem", "allreduce:bytes=4098,ranks=2"}), {"bytes=4098", "fp32"});
+}
+
+TEST_F(AllreduceCli, BadInputBytesNotAMultipleOfTheBf16ElementSize) {
+  expect_bad_input(run_quick({"--problem", "allreduce:bytes=4097,ranks=2,dtype=bf16"}), {"bytes=4097", "bf16"});
+}
+
+TEST_F(AllreduceCli, BadInputZeroRanks) {
+  expect_bad_input(run_quick({"--problem", "allreduce:bytes=4K,ranks=0"}), {"ranks=0"});
+}
+
+TEST_F(AllreduceCli, BadInputTransportMpiWithoutMpirun) {
+  expect_bad_input(run_quick({"--problem", "allreduce:bytes=4K,ranks=2,transport=mpi"}), {"transport=mpi", "mpirun"});
+}
+
+TEST_F(AllreduceCli, BadInputAlgoMpiWithoutMpirun) {
+  expect_bad_input(run_quick({"--problem", "allreduce:bytes=4K,ranks=2,algo=mpi"}), {"algo=mpi", "mpirun"});
+}
+
+TEST_F(AllreduceCli, BadInputZeroCommTimeout) {
+  expect_bad_input(run_quick({"--problem", "allreduce:bytes=4K,ranks=2", "--comm-timeout", "0"}),
+                   {"--comm-timeout 0"});
+}
+
+TEST_F(AllreduceCli, BadInputNegativeCommTimeout) {
+  expect_bad_input(run_quick({"--problem", "allreduce:bytes=4K,ranks=2", "--comm-timeout", "-1"}),
+                   {"--comm-timeout -1"});
+}
+
+TEST_F(AllreduceCli, BadInputNegativeMinBusbw) {
+  expect_bad_input(run_quick({"--problem", "allreduce:bytes=4K,ranks=2", "--min-busbw", "-1"}), {"--min-busbw -1 "});
+}
+
+// ---------------------------------------------------------------------------
+// transport=mpi: one process per rank, started by mpirun.
+
+class MpiAllreduce : public CliTest {
+ protected:
+  void SetUp() override {
+    CliTest::SetUp();
+    if (std::string(kMpiexec).empty()) GTEST_SKIP() << "CMake found no mpirun (MPIEXEC is empty)";
+    if (::access(kMpiexec, X_OK) != 0) GTEST_SKIP() << "mpirun " << kMpiexec << " is not executable";
+  }
+
+  // mpirun --oversubscribe -np N trainbench run ARGS --out out_ [kQuick]; in its own session.
+  ProcessOptions mpirun_options(double timeout_s) const {
+    ProcessOptions o;
+    o.cwd = dir_.string();
+    o.timeout_s = timeout_s;
+    o.new_session = true;
+    o.env = child_environment();
+    if (::geteuid() == 0) {  // Open MPI refuses root without both
+      o.env.push_back("OMPI_ALLOW_RUN_AS_ROOT=1");
+      o.env.push_back("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1");
+    }
+    return o;
+  }
+  std::vector<std::string> mpirun_argv(int np, const std::vector<std::string>& args, bool quick = true) const {
+    std::vector<std::string> argv = {kMpiexec, "--oversubscribe", "-np", std::to_string(np), kTrainbench, "run"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--out", out_.string()});
+    if (quick) argv.insert(argv.end(), kQuick.begin(), kQuick.end());
+    return argv;
+  }
+  ProcessResult mpirun(int np, const std::vector<std::string>& args) const {
+    ChildProcess child(mpirun_argv(np, args), mpirun_options(60));
+    ProcessResult r = child.wait();
+    expect_no_process_left(child);
+    return r;
+  }
+
+  // Nothing of the job may outlive mpirun; leftovers are killed (and fail the test).
+  static void expect_no_process_left(ChildProcess& child) {
+    std::vector<pid_t> left = child.session_processes();
+    for (double until = now_s() + 5.0; !left.empty() && now_s() < until; left = child.session_processes()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::string names;
+    for (const pid_t p : left) {
+      const std::vector<std::string> cmd = command_line_of(p);
+      names += " " + std::to_string(p) + " (" + (cmd.empty() ? "?" : cmd[0]) + ")";
+    }
+    child.kill_session();
+    EXPECT_TRUE(left.empty()) << "processes left behind after mpirun ended (killed now):" << names;
+  }
+
+  // Bad input under mpirun: exit status 2 from mpirun, exactly one trainbench
+  // message (rank 0's) naming every needle, nothing on stdout, no file written.
+  void expect_mpi_bad_input(const ProcessResult& r, const std::vector<std::string>& needles) const {
+    EXPECT_TRUE(exited_with(r, 2));
+    EXPECT_EQ(r.out, "") << "stdout should be empty on bad input";
+    const std::vector<std::string> messages = lines_starting_with(r.err, "trainbench:");
+    ASSERT_EQ(messages.size(), 1u) << "expected one message, from rank 0 only:\n" << r.describe();
+    EXPECT_TRUE(starts_with(messages[0], "trainbench: error: ")) << messages[0];
+    for (const std::string& needle : needles) {
+      EXPECT_TRUE(contains(messages[0], needle)) << "the message does not name '" << needle << "': " << messages[0];
+    }
+    EXPECT_EQ(files_under(dir_), std::vector<fs::path>{}) << "bad input must not write any file";
+  }
+};
+
+class MpiAllreduceRanks : public MpiAllreduce, public ::testing::WithParamInterface<int> {};
+
+TEST_P(MpiAllreduceRanks, RingAndMpiAlgorithmsPassOnRankZeroOnly) {
+  const int np = GetParam();
+  // Counts that neither 2 nor 3 divide (1025 fp32, 2051 bf16) and a count of
+  // one element, smaller than the number of ranks.
+  const ProcessResult r = mpirun(np, {"--problem", "allreduce:bytes=4|4100,dtype=fp32,algo=ring|mpi,ranks=" + std::to_string(np), "--problem",
+                                      "allreduce:bytes=2|4102,dtype=bf16,algo=ring|mpi,ranks=" + std::to_string(np)});
+  ASSERT_TRUE(exited_with(r, 0));
+  expect_collective_table(r.out, np, "mpi",
+                          {{4, 1, "fp32", "ring"},
+                           {4, 1, "fp32", "mpi"},
+                           {4100, 1025, "fp32", "ring"},
+                           {4100, 1025, "fp32", "mpi"},
+                           {2, 1, "bf16", "ring"},
+                           {2, 1, "bf16", "mpi"},
+                           {4102, 2051, "bf16", "ring"},
+                           {4102, 2051, "bf16", "mpi"}});
+  EXPECT_EQ(lines_starting_with(r.out, "results: ").size(), 1u) << "rank 0 only prints:\n" << r.out;
+  EXPECT_EQ(lines_starting_with(r.err, "trainbench"), std::vector<std::string>{}) << r.err;
+  const json doc = only_result_file(out_, r);
+  std::vector<ExpectedResult> expected;
+  for (const auto& [bytes, count, dtype] : std::vector<std::tuple<long long, long long, std::string>>{
+           {4, 1, "fp32"}, {4100, 1025, "fp32"}, {2, 1, "bf16"}, {4102, 2051, "bf16"}}) {
+    for (const char* algo : {"ring", "mpi"}) {
+      expected.push_back({bytes, count, dtype, algo, false});
+      expected.push_back({bytes, count, dtype, algo, true});
+    }
+  }
+  expect_collective_results(doc, np, "mpi", expected);
+  if (doc.contains("context")) {
+    EXPECT_TRUE(contains(doc.at("context").value("processes", ""), "MPI: " + std::to_string(np) + " processes"))
+        << doc.at("context").dump(1);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Np, MpiAllreduceRanks, ::testing::Values(2, 3),
+                         [](const ::testing::TestParamInfo<int>& info) { return "np" + std::to_string(info.param); });
+
+TEST_F(MpiAllreduce, RanksDifferentFromTheProcessCountIsBadInput) {
+  expect_mpi_bad_input(mpirun(2, {"--problem", "allreduce:bytes=4K,ranks=3"}), {"ranks=3", "2 processes"});
+}
+
+TEST_F(MpiAllreduce, GemmUnderMpirunIsBadInput) {
+  expect_mpi_bad_input(mpirun(2, {"--problem", "gemm:m=32,n=16,k=8"}), {"gemm:", "2 processes"});
+}
+
+TEST_F(MpiAllreduce, ThreadsTransportUnderMpirunIsBadInput) {
+  expect_mpi_bad_input(mpirun(2, {"--problem", "allreduce:bytes=4K,ranks=2,transport=threads"}),
+                       {"transport=threads", "2 processes"});
+}
+
+TEST_F(MpiAllreduce, NegativeMinBusbwUnderMpirunIsReportedOnce) {
+  expect_mpi_bad_input(mpirun(2, {"--problem", "allreduce:bytes=4K,ranks=2", "--min-busbw", "-1"}),
+                       {"--min-busbw -1 "});
+}
+
+// A rank that dies (SIGKILL) or hangs (SIGSTOP) while the job runs: the whole
+// job ends, non-zero, with a message, and leaves no process behind.
+class MpiAllreduceFault : public MpiAllreduce {
+ protected:
+  static constexpr long long kBytes = 64ll << 20;
+  static constexpr double kCommTimeout = 3.0;
+
+  struct Outcome {
+    ProcessResult result;
+    double seconds_after_signal = 0.0;
+  };
+
+  // Starts a long run of `problem` (kBytes per rank), waits until rank 1 has
+  // its buffers and a little more (the verification run is then done or
+  // nearly: the timed phase), sends `signal` to rank 1 and waits for the job.
+  Outcome run_and_signal_rank_one(const std::string& problem, int signal) {
+    Outcome outcome;
+    ChildProcess child(mpirun_argv(2,
+                                   {"--problem", problem, "--repetitions", "50", "--min-time", "1", "--warmup-time",
+                                    "0", "--comm-timeout", "3"},
+                                   /*quick=*/false),
+                       mpirun_options(120));
+    const pid_t rank1 = find_rank(child, 1);
+    if (rank1 <= 0) {
+      ADD_FAILURE() << "rank 1 of mpirun never appeared (or mpirun ended first)";
+      child.kill_session();
+      outcome.result = child.wait();
+      return outcome;
+    }
+    // Rank 1 holds input, send copy and receive buffer once prepared: 3 x kBytes.
+    const double ready_by = now_s() + 60.0;
+    while (child.running() && resident_bytes_of(rank1) < 3 * kBytes && now_s() < ready_by) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_GE(resident_bytes_of(rank1), 3 * kBytes) << "rank 1 never allocated its buffers";
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    EXPECT_TRUE(child.running()) << "the job ended before rank 1 was signalled";
+
+    const double signalled = now_s();
+    ::kill(rank1, signal);
+    while (child.running() && now_s() - signalled < 30.0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    outcome.seconds_after_signal = now_s() - signalled;
+    if (child.running()) child.kill_session();  // the assertion on seconds_after_signal reports it
+    outcome.result = child.wait();
+    expect_no_process_left(child);
+    return outcome;
+  }
+
+  // The trainbench process of `rank` under mpirun `child` (by OMPI_COMM_WORLD_RANK); -1 if none appears.
+  static pid_t find_rank(ChildProcess& child, int rank) {
+    for (const double until = now_s() + 30.0; now_s() < until && child.running();) {
+      for (const pid_t p : child.session_processes()) {
+        const std::vector<std::string> cmd = command_line_of(p);
+        if (!cmd.empty() && cmd[0] == kTrainbench &&
+            environment_of(p, "OMPI_COMM_WORLD_RANK") == std::optional<std::string>(std::to_string(rank))) {
+          return p;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return -1;
+  }
+};
+
+TEST_F(MpiAllreduceFault, MpiRankKilledMidRunEndsTheJob) {
+  const Outcome o = run_and_signal_rank_one("allreduce:bytes=64M,ranks=2", SIGKILL);
+  const ProcessResult& r = o.result;
+  EXPECT_LT(o.seconds_after_signal, 15.0) << "the job outlived its dead rank:\n" << r.describe();
+  EXPECT_FALSE(r.exited && r.exit_code == 0) << r.describe();
+  EXPECT_FALSE(r.err.empty()) << "no message about the dead rank:\n" << r.describe();
+  EXPECT_TRUE(contains(r.err, "signal 9") || contains(r.err, "--comm-timeout") || contains(r.err, "trainbench: error"))
+      << r.describe();
+}
+
+TEST_F(MpiAllreduceFault, MpiRankStoppedMidRunTimesOutWithCommTimeout) {
+  const Outcome o = run_and_signal_rank_one("allreduce:bytes=64M,ranks=2", SIGSTOP);
+  const ProcessResult& r = o.result;
+  EXPECT_LT(o.seconds_after_signal, 15.0) << "the job outlived its hung rank:\n" << r.describe();
+  EXPECT_GT(o.seconds_after_signal, kCommTimeout - 0.5) << "failed before --comm-timeout elapsed:\n" << r.describe();
+  EXPECT_TRUE(r.exited && r.exit_code != 0) << r.describe();
+  const std::vector<std::string> messages = lines_starting_with(r.err, "trainbench: error: ");
+  ASSERT_FALSE(messages.empty()) << "no message of trainbench's own:\n" << r.describe();
+  EXPECT_TRUE(contains(messages[0], "--comm-timeout") && contains(messages[0], "3 s")) << messages[0];
+}
+
+TEST_F(MpiAllreduceFault, MpiRankStoppedInMpiAllreduceTimesOutWithCommTimeout) {
+  const Outcome o = run_and_signal_rank_one("allreduce:bytes=64M,ranks=2,algo=mpi", SIGSTOP);
+  const ProcessResult& r = o.result;
+  EXPECT_LT(o.seconds_after_signal, 15.0) << "the job outlived its hung rank:\n" << r.describe();
+  EXPECT_TRUE(r.exited && r.exit_code != 0) << r.describe();
+  const std::vector<std::string> messages = lines_starting_with(r.err, "trainbench: error: ");
+  ASSERT_FALSE(messages.empty()) << "no message of trainbench's own:\n" << r.describe();
+  EXPECT_TRUE(contains(messages[0], "--comm-timeout") && contains(messages[0], "3 s")) << messages[0];
+}
+
+}  // namespace
+}  // namespace tbtest

@@ -1,6 +1,7 @@
 #include "cli_test_support.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -56,6 +57,23 @@ void write_text(const fs::path& path, const std::string& text) {
 
 json read_json(const fs::path& path) { return json::parse(read_text(path)); }
 
+std::vector<std::string> child_environment() {
+  std::vector<std::string> env;
+#ifdef LSAN_SUPPRESSIONS
+  // Open MPI leaks at exit; LeakSanitizer (ASan builds) would fail every MPI run.
+  // Options inherited from the caller are kept; ours come last, so they apply.
+  // Full stacks (slow unwinding): Open MPI and its components are built
+  // without frame pointers, and a suppression only matches a frame it sees.
+  // print_suppressions=0: stderr stays the program's own.
+  std::string lsan = "LSAN_OPTIONS=";
+  if (const char* inherited = std::getenv("LSAN_OPTIONS"); inherited != nullptr && *inherited != '\0') {
+    lsan += std::string(inherited) + ":";
+  }
+  env.push_back(lsan + "fast_unwind_on_malloc=0:print_suppressions=0:suppressions=" + LSAN_SUPPRESSIONS);
+#endif
+  return env;
+}
+
 ::testing::AssertionResult exited_with(const ProcessResult& r, int code) {
   if (r.exited && r.exit_code == code) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << "expected exit status " << code << ", but the process " << r.describe();
@@ -75,6 +93,7 @@ ProcessResult CliTest::trainbench(const std::vector<std::string>& args, ProcessO
   std::vector<std::string> argv = {kTrainbench};
   argv.insert(argv.end(), args.begin(), args.end());
   if (options.cwd.empty()) options.cwd = dir_.string();
+  for (std::string& e : child_environment()) options.env.push_back(std::move(e));
   return run_process(argv, options);
 }
 

@@ -41,6 +41,10 @@ std::string read_text(const fs::path& path);
 void write_text(const fs::path& path, const std::string& text);
 json read_json(const fs::path& path);  // throws json::parse_error on malformed JSON
 
+// NAME=VALUE entries every trainbench child gets: LSAN_OPTIONS with the Open MPI
+// leak suppressions (tests/lsan-openmpi.supp) after any LSAN_OPTIONS we inherited.
+std::vector<std::string> child_environment();
+
 // Exit status `code` from a normal exit, with the process output on failure.
 ::testing::AssertionResult exited_with(const ProcessResult& r, int code);
 

@@ -10,8 +10,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
+
+extern char** environ;
 
 namespace tbtest {
 namespace {
@@ -55,7 +59,86 @@ void write_all_child(int fd, const void* data, std::size_t size) {
   }
 }
 
+// The child's environment: ours, with `overrides` (NAME=VALUE) replacing or adding entries.
+std::vector<std::string> merged_environment(const std::vector<std::string>& overrides) {
+  const auto name_of = [](const std::string& entry) { return entry.substr(0, entry.find('=')); };
+  std::vector<std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    const std::string entry = *e;
+    bool replaced = false;
+    for (const std::string& o : overrides) replaced |= name_of(o) == name_of(entry);
+    if (!replaced) env.push_back(entry);
+  }
+  env.insert(env.end(), overrides.begin(), overrides.end());
+  return env;
+}
+
+std::string read_proc_file(pid_t pid, const char* name) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/" + name, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// State and session id from /proc/PID/stat ("pid (comm) state ppid pgrp session ...").
+bool stat_of(pid_t pid, char& state, pid_t& session) {
+  const std::string stat = read_proc_file(pid, "stat");
+  const std::size_t close = stat.rfind(')');
+  if (close == std::string::npos) return false;
+  std::istringstream in(stat.substr(close + 1));
+  long ppid = 0, pgrp = 0, sid = 0;
+  if (!(in >> state >> ppid >> pgrp >> sid)) return false;
+  session = static_cast<pid_t>(sid);
+  return true;
+}
+
+std::vector<std::string> split_nul(const std::string& text) {
+  std::vector<std::string> parts;
+  std::size_t begin = 0;
+  while (begin < text.size()) {
+    std::size_t end = text.find('\0', begin);
+    if (end == std::string::npos) end = text.size();
+    parts.push_back(text.substr(begin, end - begin));
+    begin = end + 1;
+  }
+  return parts;
+}
+
 }  // namespace
+
+std::vector<pid_t> processes_in_session(pid_t sid) {
+  std::vector<pid_t> pids;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(name));
+    char state = 0;
+    pid_t session = 0;
+    if (stat_of(pid, state, session) && session == sid && state != 'Z' && state != 'X') pids.push_back(pid);
+  }
+  return pids;
+}
+
+std::optional<std::string> environment_of(pid_t pid, const std::string& name) {
+  for (const std::string& entry : split_nul(read_proc_file(pid, "environ"))) {
+    if (entry.size() > name.size() && entry.compare(0, name.size(), name) == 0 && entry[name.size()] == '=') {
+      return entry.substr(name.size() + 1);
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> command_line_of(pid_t pid) { return split_nul(read_proc_file(pid, "cmdline")); }
+
+long long resident_bytes_of(pid_t pid) {
+  std::istringstream in(read_proc_file(pid, "status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;  // "VmRSS:   1234 kB"
+  }
+  return -1;
+}
 
 std::string ProcessResult::describe() const {
   std::string s;
@@ -71,7 +154,7 @@ std::string ProcessResult::describe() const {
 }
 
 ChildProcess::ChildProcess(const std::vector<std::string>& argv, const ProcessOptions& options)
-    : timeout_s_(options.timeout_s) {
+    : new_session_(options.new_session), timeout_s_(options.timeout_s) {
   if (argv.empty()) throw std::invalid_argument("ChildProcess: empty argument vector");
   out_fd_ = anonymous_file();
   try {
@@ -87,6 +170,12 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const ProcessOp
   args.reserve(argv.size() + 1);
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  const std::vector<std::string> env_strings = merged_environment(options.env);
+  std::vector<char*> envp;
+  envp.reserve(env_strings.size() + 1);
+  for (const std::string& e : env_strings) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  const bool new_session = options.new_session;
   const char* cwd = options.cwd.empty() ? nullptr : options.cwd.c_str();
 
   // The destructor does not run when the constructor throws: close what is open.
@@ -115,11 +204,11 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const ProcessOp
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     int failure = 0;
     const int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (in < 0 || ::dup2(in, STDIN_FILENO) < 0 || ::dup2(out_fd_, STDOUT_FILENO) < 0 ||
+    if ((new_session && ::setsid() < 0) || in < 0 || ::dup2(in, STDIN_FILENO) < 0 || ::dup2(out_fd_, STDOUT_FILENO) < 0 ||
         ::dup2(err_fd_, STDERR_FILENO) < 0 || (cwd != nullptr && ::chdir(cwd) != 0)) {
       failure = errno;
     } else {
-      ::execv(args[0], args.data());
+      ::execve(args[0], args.data(), envp.data());
       failure = errno;
     }
     write_all_child(exec_pipe[1], &failure, sizeof failure);
@@ -140,6 +229,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const ProcessOp
 }
 
 ChildProcess::~ChildProcess() {
+  if (pid_ > 0 && new_session_) kill_session();
   if (pid_ > 0 && !reaped_) {
     ::kill(pid_, SIGKILL);
     reap(true);
@@ -168,11 +258,39 @@ void ChildProcess::send_signal(int signal) {
   if (!reaped_) ::kill(pid_, signal);
 }
 
+std::vector<pid_t> ChildProcess::session_processes() const {
+  std::vector<pid_t> pids;
+  if (!new_session_ || pid_ <= 0) return pids;
+  for (const pid_t p : processes_in_session(pid_)) {
+    if (p != pid_) pids.push_back(p);
+  }
+  return pids;
+}
+
+std::vector<pid_t> ChildProcess::kill_session() {
+  std::vector<pid_t> killed;
+  if (!new_session_ || pid_ <= 0) return killed;
+  if (!reaped_) {
+    ::kill(pid_, SIGKILL);
+    killed.push_back(pid_);
+  }
+  // Twice: a process forked while we scanned is caught by the second pass.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const pid_t p : processes_in_session(pid_)) {
+      if (p == pid_) continue;
+      ::kill(p, SIGKILL);
+      if (pass == 0) killed.push_back(p);
+    }
+  }
+  return killed;
+}
+
 ProcessResult ChildProcess::wait() {
   ProcessResult result;
   const double deadline = start_ + timeout_s_;
   while (!reap(false)) {
     if (now_s() > deadline) {
+      if (new_session_) kill_session();
       ::kill(pid_, SIGKILL);
       reap(true);
       result.timed_out = true;

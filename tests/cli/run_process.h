@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,13 @@ namespace tbtest {
 struct ProcessOptions {
   std::string cwd;         // working directory of the child; empty: inherit
   double timeout_s = 120;  // wait() kills the child with SIGKILL after this long
+  // NAME=VALUE entries set in the child's environment (replacing inherited ones
+  // of the same name); everything else is inherited.
+  std::vector<std::string> env;
+  // The child starts a new session (setsid), so that everything it starts,
+  // grandchildren in their own process groups included (mpirun's ranks), can
+  // be found and killed: a time-out and the destructor SIGKILL the whole session.
+  bool new_session = false;
 };
 
 struct ProcessResult {
@@ -44,6 +52,12 @@ class ChildProcess {
   bool running();                // false once it has ended (reaps it)
   void send_signal(int signal);  // no-op once it has ended
   ProcessResult wait();          // waits for the end (or the timeout), then collects output
+  // With new_session: the live processes of the child's session other than
+  // the child itself (its descendants, unless one left the session).
+  std::vector<pid_t> session_processes() const;
+  // With new_session: SIGKILLs every live process of the session; returns the
+  // processes that were still there (the child included while it runs).
+  std::vector<pid_t> kill_session();
 
  private:
   bool reap(bool block);
@@ -51,11 +65,22 @@ class ChildProcess {
   int out_fd_ = -1;
   int err_fd_ = -1;
   bool reaped_ = false;
+  bool new_session_ = false;
   int wait_status_ = 0;
   double timeout_s_ = 0.0;
   double start_ = 0.0;
   double end_ = 0.0;
 };
+
+// Live (not zombie) processes whose session id is `sid`.
+std::vector<pid_t> processes_in_session(pid_t sid);
+// The value of `name` in the environment process `pid` started with
+// (/proc/PID/environ); nullopt when unset or unreadable.
+std::optional<std::string> environment_of(pid_t pid, const std::string& name);
+// /proc/PID/cmdline as words; empty when unreadable.
+std::vector<std::string> command_line_of(pid_t pid);
+// Resident memory of `pid` in bytes (VmRSS); -1 when unreadable.
+long long resident_bytes_of(pid_t pid);
 
 // Starts `argv` and waits for it.
 ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& options = {});

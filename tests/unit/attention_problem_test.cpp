@@ -10,36 +10,17 @@
 
 #include "kernels/attention/attention_problem.h"
 #include "kernels/kernel_registry.h"
+#include "support/problem_helpers.h"
 #include "kernels/problem_string.h"
 
 namespace tb {
 namespace {
 
 std::shared_ptr<const AttentionProblem> parse_attention(const std::string& text) {
-  const Expected<ProblemPtr> p = parse_problem(text);
-  if (!p.ok()) {
-    ADD_FAILURE() << text << ": " << p.error().message;
-    return nullptr;
-  }
-  auto a = std::dynamic_pointer_cast<const AttentionProblem>(*p);
-  EXPECT_NE(a, nullptr) << text << " did not parse to an AttentionProblem";
-  return a;
+  return parse_as<AttentionProblem>(text);
 }
 
-std::string canonical(const std::string& text) {
-  const auto p = parse_attention(text);
-  return p ? p->to_string() : "<error>";
-}
-
-void expect_rejected(const std::string& text, const std::vector<std::string>& needles) {
-  const Expected<ProblemPtr> p = parse_problem(text);
-  ASSERT_FALSE(p.ok()) << text << " was accepted as " << (*p)->to_string();
-  EXPECT_EQ(p.error().code, ErrorCode::kBadInput) << text;
-  for (const std::string& needle : needles) {
-    EXPECT_NE(p.error().message.find(needle), std::string::npos)
-        << text << ": message '" << p.error().message << "' does not contain '" << needle << "'";
-  }
-}
+std::string canonical(const std::string& text) { return canonical_as<AttentionProblem>(text); }
 
 TEST(AttentionProblemString, DefaultsAreAppliedAndPrinted) {
   const auto p = parse_attention("attention:b=1,h=4,sq=8,d=16");

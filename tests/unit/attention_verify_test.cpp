@@ -14,6 +14,7 @@
 #include "kernels/attention/attention_problem.h"
 #include "kernels/attention/attention_reference.h"
 #include "kernels/kernel_registry.h"
+#include "support/problem_helpers.h"
 
 namespace tb {
 
@@ -25,12 +26,7 @@ namespace {
 constexpr std::uint64_t kSeed = 42;
 
 std::shared_ptr<const AttentionProblem> problem(const std::string& text) {
-  const Expected<ProblemPtr> p = parse_problem(text);
-  if (!p.ok()) {
-    ADD_FAILURE() << text << ": " << p.error().message;
-    return nullptr;
-  }
-  return std::dynamic_pointer_cast<const AttentionProblem>(*p);
+  return parse_as<AttentionProblem>(text);
 }
 
 // The reference, rounded once to each output's dtype: what a perfect backend returns.

@@ -19,6 +19,7 @@
 #include "backends/cpu/cpu_attention.h"  // kCpuAttentionMaxHeadDim
 #include "kernels/attention/attention_problem.h"
 #include "kernels/kernel_registry.h"
+#include "support/problem_helpers.h"
 #include "runner/runner.h"
 
 namespace tb {
@@ -27,32 +28,11 @@ namespace {
 constexpr std::uint64_t kSeed = 4321;
 
 std::unique_ptr<Backend> make_backend(const std::string& name) {
-  Expected<std::unique_ptr<Backend>> backend = create_backend(name, BackendOptions{2});
-  if (!backend.ok()) {
-    ADD_FAILURE() << name << ": " << backend.error().message;
-    return nullptr;
-  }
-  return std::move(backend).value();
+  return make_test_backend(name);
 }
 
 std::shared_ptr<const AttentionProblem> attention(const std::string& text) {
-  const Expected<ProblemPtr> p = parse_problem(text);
-  if (!p.ok()) {
-    ADD_FAILURE() << text << ": " << p.error().message;
-    return nullptr;
-  }
-  auto a = std::dynamic_pointer_cast<const AttentionProblem>(*p);
-  EXPECT_NE(a, nullptr) << text;
-  return a;
-}
-
-std::vector<HostTensor> read_back(Workload& w) {
-  Expected<std::vector<HostTensor>> outputs = w.read_outputs();
-  if (!outputs.ok()) {
-    ADD_FAILURE() << "read_outputs: " << outputs.error().message;
-    return {};
-  }
-  return std::move(outputs).value();
+  return parse_as<AttentionProblem>(text);
 }
 
 // The runner's verification run: poison, run once, synchronize, read back.

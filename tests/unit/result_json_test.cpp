@@ -110,6 +110,26 @@ RunRecord sample_record() {
   return rec;
 }
 
+// The sample plus all-reduce results over MPI: a passed out-of-place and
+// in-place pair of 1 MiB on 4 ranks (median 1e-4 s: algbw 1048576 / 1e-4 B/s,
+// busbw x 1.5), a failed one with 3 wrong elements, and an error.
+RunRecord collective_record() {
+  RunRecord rec = sample_record();
+  rec.context.processes = "MPI: 4 processes (Open MPI v4.1.4)";
+  using tbtest::allreduce_result;
+  rec.results.push_back(allreduce_result(1048576, 4, false, ResultStatus::kPassed, 1e-4));
+  rec.results.push_back(allreduce_result(1048576, 4, true, ResultStatus::kPassed, 2e-4));
+  rec.results.push_back(allreduce_result(1024, 4, false, ResultStatus::kFailed, 0.0, 3));
+  rec.results.push_back(allreduce_result(65536, 4, true, ResultStatus::kError));
+  for (std::size_t i = 3; i < rec.results.size(); ++i) {
+    rec.results[i].collective->transport = "mpi";
+    rec.results[i].collective->algo = i == 4 ? "mpi" : "ring";
+  }
+  rec.results[4].collective->op = "max";
+  rec.results[3].entries = {iteration(0, 0.09), iteration(1, 0.1)};
+  return rec;
+}
+
 void expect_equal(const BenchmarkEntry& a, const BenchmarkEntry& b) {
   EXPECT_EQ(a.run_type, b.run_type);
   EXPECT_EQ(a.aggregate_name, b.aggregate_name);
@@ -141,6 +161,7 @@ void expect_equal(const ProblemResult& a, const ProblemResult& b) {
   EXPECT_EQ(a.verification.total, b.verification.total);
   EXPECT_EQ(a.verification.nonfinite, b.verification.nonfinite);
   EXPECT_EQ(a.verification.detail, b.verification.detail);
+  EXPECT_EQ(a.verification.wrong, b.verification.wrong);
   EXPECT_EQ(a.time_s.count, b.time_s.count);
   EXPECT_EQ(a.time_s.median, b.time_s.median);
   EXPECT_EQ(a.time_s.p10, b.time_s.p10);
@@ -152,6 +173,20 @@ void expect_equal(const ProblemResult& a, const ProblemResult& b) {
   EXPECT_EQ(a.bytes_per_s, b.bytes_per_s);
   EXPECT_EQ(a.fraction_of_peak, b.fraction_of_peak);
   EXPECT_EQ(a.warnings, b.warnings);
+  ASSERT_EQ(a.collective.has_value(), b.collective.has_value());
+  if (a.collective) {
+    const CollectiveResult &x = *a.collective, &y = *b.collective;
+    EXPECT_EQ(x.ranks, y.ranks);
+    EXPECT_EQ(x.transport, y.transport);
+    EXPECT_EQ(x.algo, y.algo);
+    EXPECT_EQ(x.op, y.op);
+    EXPECT_EQ(x.in_place, y.in_place);
+    EXPECT_EQ(x.count, y.count);
+    EXPECT_EQ(x.bus_factor, y.bus_factor);
+    EXPECT_EQ(x.algbw_bytes_per_s, y.algbw_bytes_per_s);
+    EXPECT_EQ(x.busbw_bytes_per_s, y.busbw_bytes_per_s);
+    EXPECT_EQ(x.wrong_elements, y.wrong_elements);
+  }
   EXPECT_EQ(a.reproducer, b.reproducer);
   ASSERT_EQ(a.entries.size(), b.entries.size());
   for (std::size_t i = 0; i < a.entries.size(); ++i) expect_equal(a.entries[i], b.entries[i]);
@@ -174,6 +209,7 @@ void expect_equal(const RunRecord& a, const RunRecord& b) {
   EXPECT_EQ(x.command_line, y.command_line);
   EXPECT_EQ(x.cpu_model, y.cpu_model);
   EXPECT_EQ(x.backend, y.backend);
+  EXPECT_EQ(x.processes, y.processes);
   EXPECT_EQ(x.device.name, y.device.name);
   EXPECT_EQ(x.device.kind, y.device.kind);
   EXPECT_EQ(x.device.compute_units, y.device.compute_units);
@@ -330,13 +366,150 @@ TEST(ResultJsonTest, ResultWithInfiniteMaxErrorRoundTripsThroughAFile) {
   EXPECT_TRUE(std::isinf(back->results[1].verification.max_error));
 }
 
-// ---- Rejections ---------------------------------------------------------------------
-
+// A change to a valid document, and what the error must contain.
 struct Mutation {
   const char* what;
   std::function<void(json&)> apply;
   std::vector<std::string> needles;
 };
+
+// ---- Collectives ------------------------------------------------------------------
+
+TEST(ResultJsonTest, CollectiveFieldsCarryUnitsInTheirNames) {
+  const json doc = to_json(collective_record());
+  EXPECT_EQ(doc.at("context").at("processes"), "MPI: 4 processes (Open MPI v4.1.4)");
+  EXPECT_FALSE(doc.at("context").at("trainbench").contains("processes"));
+  const json& results = doc.at("results");
+  ASSERT_EQ(results.size(), 7u);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_FALSE(results[i].contains("collective")) << "gemm result " << i;
+  const json& c = results[3].at("collective");
+  EXPECT_EQ(c.size(), 10u) << c.dump();
+  EXPECT_EQ(c.at("ranks"), 4);
+  EXPECT_EQ(c.at("transport"), "mpi");
+  EXPECT_EQ(c.at("algo"), "ring");
+  EXPECT_EQ(c.at("op"), "sum");
+  EXPECT_EQ(c.at("in_place"), false);
+  EXPECT_EQ(c.at("count_elements"), 262144);
+  EXPECT_EQ(c.at("bus_factor"), 1.5);
+  EXPECT_DOUBLE_EQ(c.at("algbw_bytes_per_s").get<double>(), 1048576 / 1e-4);
+  EXPECT_DOUBLE_EQ(c.at("busbw_bytes_per_s").get<double>(), 1048576 / 1e-4 * 1.5);
+  EXPECT_EQ(c.at("wrong_elements"), 0);
+  EXPECT_EQ(results[4].at("collective").at("in_place"), true);
+  EXPECT_EQ(results[5].at("collective").at("wrong_elements"), 3);
+  EXPECT_EQ(results[5].at("verification").at("wrong_elements"), 3);
+  EXPECT_EQ(results[5].at("collective").at("algbw_bytes_per_s"), 0.0) << "not timed";
+  // The passed collective's GB entries stay in GB's shape, named by the problem.
+  const json& benchmarks = doc.at("benchmarks");
+  ASSERT_EQ(benchmarks.size(), 8u);
+  EXPECT_EQ(benchmarks[6].at("name"), results[3].at("problem").get<std::string>() + "/cpu");
+  EXPECT_FALSE(benchmarks[6].contains("collective"));
+}
+
+TEST(ResultJsonTest, CollectiveRecordRoundTripsThroughJsonText) {
+  const RunRecord rec = collective_record();
+  const Expected<RunRecord> back = from_json(json::parse(to_json(rec).dump(2)));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  expect_equal(rec, *back);
+  EXPECT_EQ(back->context.processes, "MPI: 4 processes (Open MPI v4.1.4)");
+  ASSERT_TRUE(back->results[4].collective.has_value());
+  EXPECT_EQ(back->results[4].collective->op, "max");
+  EXPECT_TRUE(back->results[4].collective->in_place);
+  EXPECT_FALSE(back->results[0].collective.has_value());
+}
+
+TEST(ResultJsonTest, CollectiveRecordRoundTripsThroughAFile) {
+  const TempDir dir;
+  const std::string path = dir.file("run.json");
+  const RunRecord rec = collective_record();
+  ASSERT_TRUE(write_result_file(path, rec).ok());
+  const Expected<RunRecord> back = read_result_file(path);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  expect_equal(rec, *back);
+}
+
+// Files written before collectives have no processes, no collective objects
+// and no verification.wrong_elements: they read as a single process without
+// collectives.
+TEST(ResultJsonTest, OlderFilesWithoutCollectiveFieldsAreAccepted) {
+  json doc = to_json(collective_record());
+  doc["context"].erase("processes");
+  for (json& r : doc["results"]) {
+    r.erase("collective");
+    r["verification"].erase("wrong_elements");
+  }
+  const Expected<RunRecord> back = from_json(doc);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->context.processes, "single process");
+  ASSERT_EQ(back->results.size(), 7u);
+  for (const ProblemResult& r : back->results) {
+    EXPECT_FALSE(r.collective.has_value()) << r.problem;
+    EXPECT_EQ(r.verification.wrong, 0) << r.problem;
+  }
+}
+
+TEST(ResultJsonTest, FromJsonRejectsMalformedCollectivesNamingTheField) {
+  const std::vector<Mutation> mutations = {
+      {"collective not an object", [](json& d) { d["results"][3]["collective"] = "ring"; },
+       {"'$.results[3].collective'", "an object"}},
+      {"collective null", [](json& d) { d["results"][3]["collective"] = nullptr; },
+       {"'$.results[3].collective'", "an object"}},
+      {"ranks missing", [](json& d) { d["results"][3]["collective"].erase("ranks"); },
+       {"'$.results[3].collective.ranks'", "missing"}},
+      {"ranks not an integer", [](json& d) { d["results"][4]["collective"]["ranks"] = 2.5; },
+       {"'$.results[4].collective.ranks'", "an integer"}},
+      {"ranks zero", [](json& d) { d["results"][3]["collective"]["ranks"] = 0; },
+       {"'$.results[3].collective.ranks'", "is 0", "expected 1 to"}},
+      {"transport not a string", [](json& d) { d["results"][3]["collective"]["transport"] = 1; },
+       {"'$.results[3].collective.transport'", "a string"}},
+      {"algo missing", [](json& d) { d["results"][3]["collective"].erase("algo"); },
+       {"'$.results[3].collective.algo'"}},
+      {"op not a string", [](json& d) { d["results"][3]["collective"]["op"] = json::array(); },
+       {"'$.results[3].collective.op'", "a string"}},
+      {"in_place not a boolean", [](json& d) { d["results"][4]["collective"]["in_place"] = 1; },
+       {"'$.results[4].collective.in_place'", "a boolean"}},
+      {"count not an integer", [](json& d) { d["results"][3]["collective"]["count_elements"] = "262144"; },
+       {"'$.results[3].collective.count_elements'", "an integer"}},
+      {"count negative", [](json& d) { d["results"][3]["collective"]["count_elements"] = -1; },
+       {"'$.results[3].collective.count_elements'", "is -1", "at least 0"}},
+      {"bus factor not a number", [](json& d) { d["results"][3]["collective"]["bus_factor"] = "1.5"; },
+       {"'$.results[3].collective.bus_factor'", "a number"}},
+      {"algbw missing", [](json& d) { d["results"][3]["collective"].erase("algbw_bytes_per_s"); },
+       {"'$.results[3].collective.algbw_bytes_per_s'"}},
+      {"busbw not a number", [](json& d) { d["results"][3]["collective"]["busbw_bytes_per_s"] = true; },
+       {"'$.results[3].collective.busbw_bytes_per_s'", "a number"}},
+      {"wrong negative", [](json& d) { d["results"][5]["collective"]["wrong_elements"] = -3; },
+       {"'$.results[5].collective.wrong_elements'", "at least 0"}},
+      {"wrong not an integer", [](json& d) { d["results"][5]["collective"]["wrong_elements"] = 3.5; },
+       {"'$.results[5].collective.wrong_elements'", "an integer"}},
+      {"verification wrong not an integer", [](json& d) { d["results"][5]["verification"]["wrong_elements"] = "3"; },
+       {"'$.results[5].verification.wrong_elements'", "an integer"}},
+      {"processes not a string", [](json& d) { d["context"]["processes"] = 4; },
+       {"'$.context.processes'", "a string"}},
+  };
+  for (const Mutation& m : mutations) {
+    SCOPED_TRACE(m.what);
+    json doc = to_json(collective_record());
+    m.apply(doc);
+    const Expected<RunRecord> r = from_json(doc);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::kBadInput);
+    expect_contains_all(r.error().message, m.needles);
+  }
+}
+
+// `trainbench show` reports a broken result file as bad input (exit 2) naming the file and the field.
+TEST(ResultJsonTest, ReadResultFileNamesTheFileAndTheCollectiveField) {
+  const TempDir dir;
+  json doc = to_json(collective_record());
+  doc["results"][4]["collective"]["ranks"] = "four";
+  const std::string path = dir.write("broken.json", doc.dump(2));
+  const Expected<RunRecord> r = read_result_file(path);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kBadInput);
+  expect_contains_all(r.error().message, {"'" + path + "'", "'$.results[4].collective.ranks'", "an integer"});
+}
+
+// ---- Rejections ---------------------------------------------------------------------
 
 TEST(ResultJsonTest, FromJsonRejectsBadDocumentsNamingTheField) {
   const std::vector<Mutation> mutations = {

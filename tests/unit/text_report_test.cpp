@@ -148,8 +148,14 @@ TEST(TextReportTest, CsvHeaderNamesCarryUnits) {
   const std::vector<std::vector<std::string>> rows = parse_csv(render_csv(sample_record()));
   ASSERT_FALSE(rows.empty());
   const std::vector<std::string>& header = rows[0];
-  ASSERT_EQ(header.size(), 27u);
+  ASSERT_EQ(header.size(), 36u);
   EXPECT_EQ(header[0], "problem");
+  // The columns before the collectives' keep their positions; the collectives' follow `reproducer`.
+  EXPECT_EQ(header[6], "reason");
+  EXPECT_EQ(header[26], "reproducer");
+  const std::vector<std::string> collective(header.begin() + 27, header.end());
+  EXPECT_EQ(collective, (std::vector<std::string>{"ranks", "transport", "algo", "op", "in_place", "count_elements",
+                                                   "algbw_gbyte_per_s", "busbw_gbyte_per_s", "wrong_elements"}));
   for (const char* name : {"time_median_ms", "time_min_ms", "time_max_ms", "time_p10_ms", "time_p90_ms",
                            "time_cv_percent", "tflop_per_s", "gbyte_per_s", "fraction_of_peak_percent", "flop",
                            "min_bytes", "verification_max_error", "reproducer"}) {
@@ -187,6 +193,57 @@ TEST(TextReportTest, CsvHasOneRowPerResultWithEveryColumn) {
                           {"verified_elements", "4096"}});
   expect_fields(rows[3],
                 {{"status", "skipped"}, {"time_median_ms", ""}, {"tflop_per_s", ""}, {"verification_max_error", ""}});
+}
+
+TEST(TextReportTest, CsvCollectiveColumnsAreEmptyForComputeKernels) {
+  const std::vector<std::vector<std::string>> rows = parse_csv(render_csv(sample_record()));
+  ASSERT_EQ(rows.size(), 5u);
+  const std::size_t first = tbtest::column(rows[0], "ranks");
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    ASSERT_EQ(rows[i].size(), rows[0].size());
+    for (std::size_t j = first; j < rows[i].size(); ++j) EXPECT_EQ(rows[i][j], "") << rows[0][j] << ", row " << i;
+  }
+}
+
+// 1 MiB on 4 ranks in 1e-4 s: algbw 1048576 / 1e-4 = 10.48576 GB/s, busbw x 2 (4 - 1) / 4 = 15.72864 GB/s.
+TEST(TextReportTest, CsvHasCollectiveColumns) {
+  RunRecord rec = sample_record();
+  rec.results = {tbtest::allreduce_result(1048576, 4, false, ResultStatus::kPassed, 1e-4),
+                 tbtest::allreduce_result(1048576, 4, true, ResultStatus::kFailed, 0.0, 7),
+                 tbtest::allreduce_result(1024, 2, false, ResultStatus::kSkipped)};
+  const std::vector<std::vector<std::string>> rows = parse_csv(render_csv(rec));
+  ASSERT_EQ(rows.size(), 4u);
+  const std::vector<std::string>& header = rows[0];
+  auto col = [&](const std::string& name) { return tbtest::column(header, name); };
+  auto expect_fields = [&](const std::vector<std::string>& row,
+                           const std::vector<std::pair<std::string, std::string>>& fields) {
+    ASSERT_EQ(row.size(), header.size());
+    for (const auto& [name, value] : fields) EXPECT_EQ(row[col(name)], value) << row[0] << ": " << name;
+  };
+  expect_fields(rows[1], {{"problem", rec.results[0].problem},
+                          {"kernel", "allreduce"},
+                          {"status", "passed"},
+                          {"time_median_ms", "0.1"},
+                          {"gbyte_per_s", "10.4858"},
+                          {"ranks", "4"},
+                          {"transport", "threads"},
+                          {"algo", "ring"},
+                          {"op", "sum"},
+                          {"in_place", "0"},
+                          {"count_elements", "262144"},
+                          {"algbw_gbyte_per_s", "10.4858"},
+                          {"busbw_gbyte_per_s", "15.7286"},
+                          {"wrong_elements", "0"},
+                          {"reproducer", rec.results[0].reproducer}});
+  // Failed: not timed, so no bandwidths, but the wrong count.
+  expect_fields(rows[2], {{"status", "failed"},
+                          {"in_place", "1"},
+                          {"count_elements", "262144"},
+                          {"algbw_gbyte_per_s", ""},
+                          {"busbw_gbyte_per_s", ""},
+                          {"wrong_elements", "7"}});
+  // Skipped before anything ran: no collective figures at all.
+  expect_fields(rows[3], {{"status", "skipped"}, {"ranks", ""}, {"transport", ""}, {"wrong_elements", ""}});
 }
 
 TEST(TextReportTest, CsvQuotesCommasQuotesAndNewlines) {

@@ -93,7 +93,7 @@ class MpiAllreduce final : public Workload {
   Status run() override {
     if (problem_.algo() == AllreduceAlgo::kRing) {
       return ring_allreduce(transport_, buffers_.ring(), problem_.count(), problem_.dtype(), problem_.op(),
-                            kMpiChunkBytes);
+                            kMpiChunkBytes, problem_.bytes() >= kStreamingStoresFromBytes);
     }
     // Blocking, as applications call it: the library's tuned algorithms, which
     // the non-blocking MPI_Iallreduce would not use. A dead peer here is left

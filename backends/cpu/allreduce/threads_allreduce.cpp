@@ -48,7 +48,10 @@ class ThreadsAllreduce final : public Workload {
                           std::chrono::duration_cast<Doorbell::Clock::duration>(ring_.timeout() * 2.0 + std::chrono::seconds(1));
     for (int r = 1; r < problem_.ranks(); ++r) {
       if (!done_[static_cast<std::size_t>(r)].wait_for(generation_, deadline, ring_.spins())) {
-        status_[static_cast<std::size_t>(r)] = run_failure("rank " + std::to_string(r) + " did not finish");
+        // The rank's thread still owns its status_ entry: report without touching it.
+        broken_ = true;
+        first_error_ = "rank " + std::to_string(r) + " did not finish its all-reduce";
+        return run_failure(first_error_);
       }
     }
     for (const Status& s : status_) {
@@ -85,7 +88,8 @@ class ThreadsAllreduce final : public Workload {
  private:
   Status run_rank(int r) {
     return ring_allreduce(*transports_[static_cast<std::size_t>(r)], buffers_[static_cast<std::size_t>(r)].ring(),
-                          problem_.count(), problem_.dtype(), problem_.op(), kThreadsChunkBytes);
+                          problem_.count(), problem_.dtype(), problem_.op(), kThreadsChunkBytes,
+                          problem_.bytes() >= kStreamingStoresFromBytes);
   }
 
   void worker(int r) {
