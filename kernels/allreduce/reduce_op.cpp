@@ -4,10 +4,6 @@
 #include <cstring>
 #include <string>
 
-#if defined(__x86_64__)
-#include <emmintrin.h>
-#endif
-
 namespace tb {
 namespace {
 
@@ -71,54 +67,6 @@ void reduce_elements(void* out, const void* a, const void* b, std::int64_t count
     case ReduceOp::kMax: return reduce_typed<ReduceOp::kMax>(out, a, b, count, dtype);
     case ReduceOp::kMin: return reduce_typed<ReduceOp::kMin>(out, a, b, count, dtype);
   }
-}
-
-void copy_streaming(void* dst, const void* src, std::size_t bytes) {
-#if defined(__x86_64__)
-  auto* d = static_cast<std::byte*>(dst);
-  const auto* s = static_cast<const std::byte*>(src);
-  // Plain stores up to the first 16-byte boundary of the destination, then
-  // 64 bytes (one line) per iteration, then the tail.
-  const std::size_t head = std::min(bytes, (16 - reinterpret_cast<std::uintptr_t>(d) % 16) % 16);
-  std::memcpy(d, s, head);
-  d += head;
-  s += head;
-  bytes -= head;
-  const std::size_t lines = bytes / 64;
-  for (std::size_t i = 0; i < lines; ++i, d += 64, s += 64) {
-    const __m128i x0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
-    const __m128i x1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 16));
-    const __m128i x2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 32));
-    const __m128i x3 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 48));
-    _mm_stream_si128(reinterpret_cast<__m128i*>(d), x0);
-    _mm_stream_si128(reinterpret_cast<__m128i*>(d + 16), x1);
-    _mm_stream_si128(reinterpret_cast<__m128i*>(d + 32), x2);
-    _mm_stream_si128(reinterpret_cast<__m128i*>(d + 48), x3);
-  }
-  std::memcpy(d, s, bytes - lines * 64);
-  _mm_sfence();  // streaming stores are weakly ordered: publish them before any flag
-#else
-  std::memcpy(dst, src, bytes);
-#endif
-}
-
-void reduce_elements_streaming(void* out, const void* a, const void* b, std::int64_t count, DType dtype, ReduceOp op) {
-#if defined(__x86_64__)
-  // Reduce a block into an L1-resident buffer, then stream it out.
-  constexpr std::int64_t kBlockBytes = 4096;
-  alignas(64) std::byte block[kBlockBytes];
-  const auto size = static_cast<std::int64_t>(dtype_size(dtype));
-  const std::int64_t per_block = kBlockBytes / size;
-  for (std::int64_t begin = 0; begin < count; begin += per_block) {
-    const std::int64_t n = std::min(per_block, count - begin);
-    const std::int64_t offset = begin * size;
-    reduce_elements(block, static_cast<const std::byte*>(a) + offset, static_cast<const std::byte*>(b) + offset, n,
-                    dtype, op);
-    copy_streaming(static_cast<std::byte*>(out) + offset, block, static_cast<std::size_t>(n * size));
-  }
-#else
-  reduce_elements(out, a, b, count, dtype, op);
-#endif
 }
 
 }  // namespace tb

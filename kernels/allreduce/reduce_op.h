@@ -4,7 +4,6 @@
 // every application, as NCCL does per ring hop (docs/allreduce.md).
 #pragma once
 
-#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -20,14 +19,5 @@ Expected<ReduceOp> parse_reduce_op(std::string_view name);  // inverse of reduce
 
 // out[i] = a[i] op b[i] for i in [0, count), in `dtype`. `out` may alias `a` or `b`.
 void reduce_elements(void* out, const void* a, const void* b, std::int64_t count, DType dtype, ReduceOp op);
-
-// The same with non-temporal (streaming) stores to `out`: for outputs far
-// larger than the caches, it saves the read-for-ownership of every output
-// line (a third of a copy's memory traffic). Ends with a store fence. On
-// targets without streaming stores it is reduce_elements.
-void reduce_elements_streaming(void* out, const void* a, const void* b, std::int64_t count, DType dtype, ReduceOp op);
-
-// memcpy with non-temporal stores and a final store fence (see above).
-void copy_streaming(void* dst, const void* src, std::size_t bytes);
 
 }  // namespace tb

@@ -64,7 +64,7 @@ Segment ring_segment(std::int64_t count, int ranks, int s) {
 }
 
 Status ring_allreduce(RingTransport& transport, const RingBuffers& buffers, std::int64_t count, DType dtype,
-                      ReduceOp op, std::size_t chunk_bytes, bool streaming_stores) {
+                      ReduceOp op, std::size_t chunk_bytes) {
   const int ranks = transport.ranks();
   const auto size = static_cast<std::int64_t>(dtype_size(dtype));
   const auto* input = static_cast<const std::byte*>(buffers.input);
@@ -89,12 +89,11 @@ Status ring_allreduce(RingTransport& transport, const RingBuffers& buffers, std:
     // The first reduce-scatter step sends this rank's own input; later steps send what it reduced.
     const std::byte* source = x.reduce && x.step == 0 ? input : output;
     const std::span<const std::byte> send(source + x.send.offset * size, static_cast<std::size_t>(x.send.length * size));
-    // Reduce-scatter chunks land in scratch to be reduced; all-gather chunks
-    // land in the output, or in scratch first when they are to be streamed out.
+    // Reduce-scatter chunks land in scratch to be reduced; all-gather chunks in the output.
     const std::span<std::byte> recv =
-        x.reduce || streaming_stores ? buffers.scratch.subspan(static_cast<std::size_t>(slot) * slot_bytes,
-                                                               static_cast<std::size_t>(x.recv.length * size))
-                                     : bytes(output, x.recv);
+        x.reduce ? buffers.scratch.subspan(static_cast<std::size_t>(slot) * slot_bytes,
+                                           static_cast<std::size_t>(x.recv.length * size))
+                 : bytes(output, x.recv);
     return transport.start(slot, send, recv);
   };
 
@@ -108,13 +107,9 @@ Status ring_allreduce(RingTransport& transport, const RingBuffers& buffers, std:
     const int slot = static_cast<int>(u % RingTransport::kSlots);
     TB_RETURN_IF_ERROR(transport.wait(slot));
     const RingSchedule::Unit x = schedule.unit(u);
-    std::byte* target = output + x.recv.offset * size;
-    const std::byte* received = buffers.scratch.data() + static_cast<std::size_t>(slot) * slot_bytes;
     if (x.reduce && x.recv.length > 0) {
-      (streaming_stores ? reduce_elements_streaming : reduce_elements)(target, input + x.recv.offset * size, received,
-                                                                       x.recv.length, dtype, op);
-    } else if (streaming_stores && x.recv.length > 0) {
-      copy_streaming(target, received, static_cast<std::size_t>(x.recv.length * size));
+      const std::byte* received = buffers.scratch.data() + static_cast<std::size_t>(slot) * slot_bytes;
+      reduce_elements(output + x.recv.offset * size, input + x.recv.offset * size, received, x.recv.length, dtype, op);
     }
     if (!pipelined && u + 1 < units) TB_RETURN_IF_ERROR(start(u + 1));
   }

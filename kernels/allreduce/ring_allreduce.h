@@ -38,9 +38,7 @@ Segment ring_segment(std::int64_t count, int ranks, int s);
 
 // All-reduces `count` elements of `dtype` with `op` across transport.ranks()
 // ranks; every rank calls it with the same count, dtype, op and chunk_bytes.
-// `streaming_stores`: write reduced chunks with non-temporal stores (for
-// buffers far beyond the caches; reduce_op.h).
 Status ring_allreduce(RingTransport& transport, const RingBuffers& buffers, std::int64_t count, DType dtype,
-                      ReduceOp op, std::size_t chunk_bytes, bool streaming_stores = false);
+                      ReduceOp op, std::size_t chunk_bytes);
 
 }  // namespace tb

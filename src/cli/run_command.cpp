@@ -78,8 +78,7 @@ int run_in_group(const RunArgs& args, ProcessGroup& group, MpiWorld* mpi) {
   if (!(args.min_busbw_gb_per_s >= 0.0) || args.min_busbw_gb_per_s > 1e9) {
     char value[32];
     std::snprintf(value, sizeof value, "%g", args.min_busbw_gb_per_s);  // as typed: -1, not -1.000000
-    return fail(bad_input("--min-busbw " + std::string(value) +
-                          " is out of range: expected 0 (no floor) to 1e9 GB/s"));
+    return fail(bad_input("--min-busbw " + std::string(value) + " is out of range: expected 0 (no floor) to 1e9 GB/s"));
   }
   std::vector<std::string> strings = args.problems;
   for (const std::string& suite : args.suites) {

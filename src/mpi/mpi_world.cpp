@@ -229,6 +229,16 @@ Expected<bool> MpiWorld::all(bool value) {
   return result == 1;
 }
 
+Status MpiWorld::blocking_call(const char* what, const std::function<int()>& call) {
+  if (broken_) return run_failure("rank " + std::to_string(rank_) + ": " + what + ": the MPI group is broken by an earlier error");
+  int result = MPI_SUCCESS;
+  {
+    Guarded guard(what);
+    result = call();
+  }
+  return check(result, what);
+}
+
 void MpiWorld::abort(int code) {
   std::fflush(stdout);
   std::fflush(stderr);
@@ -237,13 +247,3 @@ void MpiWorld::abort(int code) {
 }
 
 }  // namespace tb
-
-// The MPI profiling interface: this definition takes the place of the
-// library's for every MPI_Allreduce call in trainbench (the CPU backend's
-// algo=mpi calls it blocking), so that a peer that hangs inside it ends the
-// run after --comm-timeout instead of never.
-extern "C" int MPI_Allreduce(const void* sendbuf, void* recvbuf, int count, MPI_Datatype datatype, MPI_Op op,
-                             MPI_Comm comm) {
-  tb::Guarded guard("MPI_Allreduce");
-  return PMPI_Allreduce(sendbuf, recvbuf, count, datatype, op, comm);
-}

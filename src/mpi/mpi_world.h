@@ -6,6 +6,7 @@
 
 #include <mpi.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -41,6 +42,11 @@ class MpiWorld final : public ProcessGroup {
   // (and marks the world broken). `what` names the operation and its peer for
   // the message: "all-reduce receive from rank 1".
   Status wait_all(MPI_Request* requests, int count, const std::string& what);
+  // Runs a blocking MPI call that cannot be polled (MPI_Allreduce) under a
+  // watchdog: if it has not returned within the time-out, the process prints
+  // why and exits with status 1, and mpirun ends the job. `what` names the
+  // call, e.g. "MPI_Allreduce". Returns check(the call's result, what).
+  Status blocking_call(const char* what, const std::function<int()>& call);
   // Maps an MPI error code to an Error naming `what`.
   Status check(int mpi_error, const std::string& what);
 

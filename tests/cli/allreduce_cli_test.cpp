@@ -10,8 +10,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
-#include <string>
 #include <optional>
+#include <string>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -27,9 +27,7 @@ namespace {
 
 constexpr const char* kMpiexec = MPIEXEC;
 
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 bool contains(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
 
@@ -139,10 +137,10 @@ void expect_passed_figures(const Figures& f, const std::string& side, const std:
   EXPECT_EQ(f.wrong, "0") << side << " #wrong in: " << line;
 }
 
-const std::vector<std::string> kUnits = {"(B)",    "(elements)", "(us)", "(GB/s)", "(GB/s)",
-                                         "(elem.)", "(us)",      "(GB/s)", "(GB/s)", "(elem.)"};
-const std::vector<std::string> kHeader = {"#",    "size",  "count", "type",  "redop",  "ranks", "algo", "transport",
-                                          "time", "algbw", "busbw", "#wrong", "time", "algbw", "busbw", "#wrong"};
+const std::vector<std::string> kUnits = {"(B)",     "(elements)", "(us)",   "(GB/s)", "(GB/s)",
+                                         "(elem.)", "(us)",       "(GB/s)", "(GB/s)", "(elem.)"};
+const std::vector<std::string> kHeader = {"#",    "size",  "count", "type",   "redop", "ranks", "algo",  "transport",
+                                          "time", "algbw", "busbw", "#wrong", "time",  "algbw", "busbw", "#wrong"};
 
 // Checks the whole table: one table, the header and units rows, the rows
 // `expected` (size, type, algo in order), all passed with #wrong 0, the
@@ -183,7 +181,8 @@ void expect_collective_table(const std::string& out, int ranks, const std::strin
   EXPECT_TRUE(t.average_lines[0].ends_with(" GB/s")) << t.average_lines[0];
   // The average is over unrounded figures; the rows are rounded to 3 decimals.
   EXPECT_NEAR(number(t.average_gb_per_s), busbw_sum / (2.0 * static_cast<double>(expected.size())), 0.0011)
-      << t.average_lines[0] << "\n" << out;
+      << t.average_lines[0] << "\n"
+      << out;
 }
 
 // ---------------------------------------------------------------------------
@@ -210,8 +209,8 @@ void expect_collective_results(const json& doc, int ranks, const std::string& tr
     EXPECT_EQ(r.value("kernel", ""), "allreduce");
     EXPECT_EQ(r.value("dtype", ""), e.dtype);
     EXPECT_EQ(r.value("min_bytes", -1.0), static_cast<double>(e.bytes));
-    ASSERT_TRUE(r.contains("collective") && r.at("collective").is_object())
-        << "no `collective` object in the result:\n" << r.dump(1);
+    ASSERT_TRUE(r.contains("collective") && r.at("collective").is_object()) << "no `collective` object in the result:\n"
+                                                                            << r.dump(1);
     const json& c = r.at("collective");
     bool complete = true;
     for (const char* key : {"ranks", "transport", "algo", "op", "in_place", "count_elements", "bus_factor",
@@ -246,6 +245,45 @@ json only_result_file(const fs::path& out, const ProcessResult& r) {
 }
 
 // ---------------------------------------------------------------------------
+// The process helpers the MPI tests rely on: environment, sessions, /proc.
+
+TEST(AllreduceProcessHelper, SetsAndReplacesEnvironmentVariables) {
+  ProcessOptions o;
+  o.env = {"TB_ALLREDUCE_TEST=hello world", "HOME=/nonexistent-home"};
+  const ProcessResult r =
+      run_process({"/bin/sh", "-c", "echo \"$TB_ALLREDUCE_TEST|$HOME\"; echo \"$PATH\" | wc -c"}, o);
+  ASSERT_TRUE(exited_with(r, 0));
+  EXPECT_TRUE(starts_with(r.out, "hello world|/nonexistent-home\n")) << r.out;
+  EXPECT_NE(lines_of(r.out).at(1), "1") << "PATH should be inherited";
+}
+
+TEST(AllreduceProcessHelper, FindsAndKillsTheWholeSession) {
+  ProcessOptions o;
+  o.new_session = true;
+  o.env = {"TB_ALLREDUCE_MARK=7"};
+  // A grandchild in a process group of its own, as mpirun starts its ranks.
+  if (::access("/usr/bin/perl", X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/perl to start a process group";
+  ChildProcess child({"/usr/bin/perl", "-e", "if (fork() == 0) { setpgrp(0, 0); exec('sleep', '30'); } wait;"}, o);
+  std::vector<pid_t> others;
+  for (const double until = now_s() + 10.0; others.empty() && now_s() < until;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    for (const pid_t p : child.session_processes()) {
+      const std::vector<std::string> cmd = command_line_of(p);
+      if (!cmd.empty() && cmd[0] == "sleep") others.push_back(p);
+    }
+  }
+  ASSERT_EQ(others.size(), 1u) << "the sleep grandchild never appeared in the session";
+  EXPECT_EQ(::getpgid(others[0]), others[0]) << "the grandchild should lead a process group of its own";
+  EXPECT_EQ(environment_of(others[0], "TB_ALLREDUCE_MARK"), std::optional<std::string>("7"));
+  EXPECT_GT(resident_bytes_of(others[0]), 0);
+  child.kill_session();
+  for (const double until = now_s() + 5.0; !processes_in_session(child.pid()).empty() && now_s() < until;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(processes_in_session(child.pid()), std::vector<pid_t>{}) << "kill_session left processes behind";
+}
+
+// ---------------------------------------------------------------------------
 // transport=threads: every rank is a thread of one process.
 
 class AllreduceThreads : public CliTest, public ::testing::WithParamInterface<int> {};
@@ -266,7 +304,9 @@ TEST_P(AllreduceThreads, RunsVerifiesAndPrintsTheNcclTestsTable) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Ranks, AllreduceThreads, ::testing::Values(1, 2, 3, 4),
-                         [](const ::testing::TestParamInfo<int>& info) { return std::to_string(info.param) + "ranks"; });
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return std::to_string(info.param) + "ranks";
+                         });
 
 using AllreduceCli = CliTest;
 
@@ -312,8 +352,7 @@ TEST_F(AllreduceCli, BadInputAlgoMpiWithoutMpirun) {
 }
 
 TEST_F(AllreduceCli, BadInputZeroCommTimeout) {
-  expect_bad_input(run_quick({"--problem", "allreduce:bytes=4K,ranks=2", "--comm-timeout", "0"}),
-                   {"--comm-timeout 0"});
+  expect_bad_input(run_quick({"--problem", "allreduce:bytes=4K,ranks=2", "--comm-timeout", "0"}), {"--comm-timeout 0"});
 }
 
 TEST_F(AllreduceCli, BadInputNegativeCommTimeout) {
@@ -349,15 +388,17 @@ class MpiAllreduce : public CliTest {
     }
     return o;
   }
-  std::vector<std::string> mpirun_argv(int np, const std::vector<std::string>& args, bool quick = true) const {
+  // `out`: the --out directory; empty: out_.
+  std::vector<std::string> mpirun_argv(int np, const std::vector<std::string>& args, bool quick = true,
+                                       const fs::path& out = {}) const {
     std::vector<std::string> argv = {kMpiexec, "--oversubscribe", "-np", std::to_string(np), kTrainbench, "run"};
     argv.insert(argv.end(), args.begin(), args.end());
-    argv.insert(argv.end(), {"--out", out_.string()});
+    argv.insert(argv.end(), {"--out", (out.empty() ? out_ : out).string()});
     if (quick) argv.insert(argv.end(), kQuick.begin(), kQuick.end());
     return argv;
   }
-  ProcessResult mpirun(int np, const std::vector<std::string>& args) const {
-    ChildProcess child(mpirun_argv(np, args), mpirun_options(60));
+  ProcessResult mpirun(int np, const std::vector<std::string>& args, const fs::path& out = {}) const {
+    ChildProcess child(mpirun_argv(np, args, true, out), mpirun_options(60));
     ProcessResult r = child.wait();
     expect_no_process_left(child);
     return r;
@@ -380,7 +421,8 @@ class MpiAllreduce : public CliTest {
 
   // Bad input under mpirun: exit status 2 from mpirun, exactly one trainbench
   // message (rank 0's) naming every needle, nothing on stdout, no file written.
-  void expect_mpi_bad_input(const ProcessResult& r, const std::vector<std::string>& needles) const {
+  void expect_mpi_bad_input(const ProcessResult& r, const std::vector<std::string>& needles,
+                            const std::vector<fs::path>& keep = {}) const {
     EXPECT_TRUE(exited_with(r, 2));
     EXPECT_EQ(r.out, "") << "stdout should be empty on bad input";
     const std::vector<std::string> messages = lines_starting_with(r.err, "trainbench:");
@@ -389,7 +431,7 @@ class MpiAllreduce : public CliTest {
     for (const std::string& needle : needles) {
       EXPECT_TRUE(contains(messages[0], needle)) << "the message does not name '" << needle << "': " << messages[0];
     }
-    EXPECT_EQ(files_under(dir_), std::vector<fs::path>{}) << "bad input must not write any file";
+    EXPECT_EQ(files_under(dir_), keep) << "bad input must not write any file";
   }
 };
 
@@ -399,8 +441,9 @@ TEST_P(MpiAllreduceRanks, RingAndMpiAlgorithmsPassOnRankZeroOnly) {
   const int np = GetParam();
   // Counts that neither 2 nor 3 divide (1025 fp32, 2051 bf16) and a count of
   // one element, smaller than the number of ranks.
-  const ProcessResult r = mpirun(np, {"--problem", "allreduce:bytes=4|4100,dtype=fp32,algo=ring|mpi,ranks=" + std::to_string(np), "--problem",
-                                      "allreduce:bytes=2|4102,dtype=bf16,algo=ring|mpi,ranks=" + std::to_string(np)});
+  const ProcessResult r =
+      mpirun(np, {"--problem", "allreduce:bytes=4|4100,dtype=fp32,algo=ring|mpi,ranks=" + std::to_string(np),
+                  "--problem", "allreduce:bytes=2|4102,dtype=bf16,algo=ring|mpi,ranks=" + std::to_string(np)});
   ASSERT_TRUE(exited_with(r, 0));
   expect_collective_table(r.out, np, "mpi",
                           {{4, 1, "fp32", "ring"},
@@ -445,6 +488,27 @@ TEST_F(MpiAllreduce, ThreadsTransportUnderMpirunIsBadInput) {
                        {"transport=threads", "2 processes"});
 }
 
+// Every rank measured the same (slowest rank's) times; rank 0 alone judges
+// the floor, and mpirun passes its exit status 1 on.
+TEST_F(MpiAllreduce, MinBusbwAboveTheAverageExitsOneUnderMpirun) {
+  const ProcessResult r = mpirun(2, {"--problem", "allreduce:bytes=4K,ranks=2", "--min-busbw", "1e9"});
+  EXPECT_TRUE(exited_with(r, 1));
+  const std::vector<std::string> messages = lines_starting_with(r.err, "trainbench:");
+  ASSERT_EQ(messages.size(), 1u) << r.describe();
+  EXPECT_TRUE(contains(messages[0], "--min-busbw 1e+09")) << messages[0];
+  EXPECT_EQ(parse_collective_table(r.out).units_rows, 1) << r.out;
+  only_result_file(out_, r);
+}
+
+// Only rank 0 writes: its failure to create --out is agreed on before any
+// collective runs, reported once by rank 0, and every rank exits 2.
+TEST_F(MpiAllreduce, OutUnderARegularFileIsReportedByRankZeroOnly) {
+  const fs::path file = dir_ / "OUTFILE";
+  write_text(file, "");
+  expect_mpi_bad_input(mpirun(2, {"--problem", "allreduce:bytes=4K,ranks=2"}, file / "sub"),
+                       {"rank 0", (file / "sub").string()}, {file});
+}
+
 TEST_F(MpiAllreduce, NegativeMinBusbwUnderMpirunIsReportedOnce) {
   expect_mpi_bad_input(mpirun(2, {"--problem", "allreduce:bytes=4K,ranks=2", "--min-busbw", "-1"}),
                        {"--min-busbw -1 "});
@@ -455,7 +519,9 @@ TEST_F(MpiAllreduce, NegativeMinBusbwUnderMpirunIsReportedOnce) {
 class MpiAllreduceFault : public MpiAllreduce {
  protected:
   static constexpr long long kBytes = 64ll << 20;
-  static constexpr double kCommTimeout = 3.0;
+  // Short, to keep the tests short, but not so short that a rank slowed down
+  // by a busy machine (ctest -j, sanitizers) is taken for a hung one.
+  static constexpr int kCommTimeout = 5;
 
   struct Outcome {
     ProcessResult result;
@@ -469,7 +535,7 @@ class MpiAllreduceFault : public MpiAllreduce {
     Outcome outcome;
     ChildProcess child(mpirun_argv(2,
                                    {"--problem", problem, "--repetitions", "50", "--min-time", "1", "--warmup-time",
-                                    "0", "--comm-timeout", "3"},
+                                    "0", "--comm-timeout", std::to_string(kCommTimeout)},
                                    /*quick=*/false),
                        mpirun_options(120));
     const pid_t rank1 = find_rank(child, 1);
@@ -486,7 +552,12 @@ class MpiAllreduceFault : public MpiAllreduce {
     }
     EXPECT_GE(resident_bytes_of(rank1), 3 * kBytes) << "rank 1 never allocated its buffers";
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-    EXPECT_TRUE(child.running()) << "the job ended before rank 1 was signalled";
+    if (!child.running()) {
+      outcome.result = child.wait();
+      ADD_FAILURE() << "the job ended before rank 1 was signalled:\n" << outcome.result.describe();
+      expect_no_process_left(child);
+      return outcome;
+    }
 
     const double signalled = now_s();
     ::kill(rank1, signal);
@@ -516,6 +587,7 @@ class MpiAllreduceFault : public MpiAllreduce {
   }
 };
 
+// mpirun notices the dead rank first (Open MPI 4.1 exits 137 and names signal 9).
 TEST_F(MpiAllreduceFault, MpiRankKilledMidRunEndsTheJob) {
   const Outcome o = run_and_signal_rank_one("allreduce:bytes=64M,ranks=2", SIGKILL);
   const ProcessResult& r = o.result;
@@ -534,9 +606,13 @@ TEST_F(MpiAllreduceFault, MpiRankStoppedMidRunTimesOutWithCommTimeout) {
   EXPECT_TRUE(r.exited && r.exit_code != 0) << r.describe();
   const std::vector<std::string> messages = lines_starting_with(r.err, "trainbench: error: ");
   ASSERT_FALSE(messages.empty()) << "no message of trainbench's own:\n" << r.describe();
-  EXPECT_TRUE(contains(messages[0], "--comm-timeout") && contains(messages[0], "3 s")) << messages[0];
+  EXPECT_TRUE(contains(messages[0], "--comm-timeout") &&
+              contains(messages[0], " " + std::to_string(kCommTimeout) + " s"))
+      << messages[0];
 }
 
+// algo=mpi spends most of its time in the blocking MPI_Allreduce, which has no
+// time-out of its own: trainbench's watchdog (src/mpi/mpi_world.cpp) ends it.
 TEST_F(MpiAllreduceFault, MpiRankStoppedInMpiAllreduceTimesOutWithCommTimeout) {
   const Outcome o = run_and_signal_rank_one("allreduce:bytes=64M,ranks=2,algo=mpi", SIGSTOP);
   const ProcessResult& r = o.result;
@@ -544,7 +620,9 @@ TEST_F(MpiAllreduceFault, MpiRankStoppedInMpiAllreduceTimesOutWithCommTimeout) {
   EXPECT_TRUE(r.exited && r.exit_code != 0) << r.describe();
   const std::vector<std::string> messages = lines_starting_with(r.err, "trainbench: error: ");
   ASSERT_FALSE(messages.empty()) << "no message of trainbench's own:\n" << r.describe();
-  EXPECT_TRUE(contains(messages[0], "--comm-timeout") && contains(messages[0], "3 s")) << messages[0];
+  EXPECT_TRUE(contains(messages[0], "--comm-timeout") &&
+              contains(messages[0], " " + std::to_string(kCommTimeout) + " s"))
+      << messages[0];
 }
 
 }  // namespace

@@ -204,8 +204,9 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const ProcessOp
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     int failure = 0;
     const int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if ((new_session && ::setsid() < 0) || in < 0 || ::dup2(in, STDIN_FILENO) < 0 || ::dup2(out_fd_, STDOUT_FILENO) < 0 ||
-        ::dup2(err_fd_, STDERR_FILENO) < 0 || (cwd != nullptr && ::chdir(cwd) != 0)) {
+    if ((new_session && ::setsid() < 0) || in < 0 || ::dup2(in, STDIN_FILENO) < 0 ||
+        ::dup2(out_fd_, STDOUT_FILENO) < 0 || ::dup2(err_fd_, STDERR_FILENO) < 0 ||
+        (cwd != nullptr && ::chdir(cwd) != 0)) {
       failure = errno;
     } else {
       ::execve(args[0], args.data(), envp.data());

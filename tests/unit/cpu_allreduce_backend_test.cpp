@@ -75,14 +75,11 @@ struct Case {
 
 // Counts below the rank count (4 B, 12 B), odd ones (1K+4 B = 257 fp32), and
 // 300000 B of fp32, whose segments are more than one 256 KiB chunk for 2 to 4
-// ranks (the pipelined path); every dtype and op; and one buffer large enough
-// for streaming stores, one element past the threshold.
+// ranks (the pipelined path); every dtype and op.
 const Case kCases[] = {
     {"fp32", 4, "sum"},       {"fp32", 12, "max"},     {"fp32", 1028, "sum"},  {"fp32", 300000, "sum"},
     {"fp32", 300000, "min"},  {"bf16", 2, "sum"},      {"bf16", 1030, "min"},  {"bf16", 300002, "sum"},
     {"fp16", 6, "max"},       {"fp16", 1026, "sum"},   {"fp16", 300002, "min"},
-    // From kStreamingStoresFromBytes on, results are written with streaming stores.
-    {"fp32", kStreamingStoresFromBytes + 4, "sum"},
 };
 
 using RanksAndPlace = std::tuple<int, bool>;

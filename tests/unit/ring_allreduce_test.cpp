@@ -207,7 +207,7 @@ struct RingOutcome {
   int max_in_flight = 0;
 };
 
-RingOutcome run_allreduce(const AllreduceProblem& p, std::size_t chunk_bytes, int runs = 1, bool streaming = false) {
+RingOutcome run_allreduce(const AllreduceProblem& p, std::size_t chunk_bytes, int runs = 1) {
   RingOutcome o;
   o.inputs = p.make_inputs(kSeed);
   const std::vector<TensorSpec> specs = p.output_specs();
@@ -240,7 +240,7 @@ RingOutcome run_allreduce(const AllreduceProblem& p, std::size_t chunk_bytes, in
       HostTensor& out = o.outputs[rank];
       const void* input = p.in_place() ? static_cast<const void*>(out.data.data()) : o.inputs[rank].data.data();
       const RingBuffers buffers{input, out.data.data(), scratch[rank]};
-      return ring_allreduce(t, buffers, p.count(), p.dtype(), p.op(), chunk_bytes, streaming);
+      return ring_allreduce(t, buffers, p.count(), p.dtype(), p.op(), chunk_bytes);
     });
     if (!errors(o.status).empty()) break;
   }
@@ -302,7 +302,7 @@ class RingAllreduceTest : public ::testing::TestWithParam<Combo> {};
 // Every count of the matrix, each with one chunk per segment, about three (the
 // last one shorter) and, for small counts, one element per chunk from a
 // chunk_bytes that is no multiple of the element size.
-void check_counts_and_chunks(int ranks, DType dtype, ReduceOp op, bool in_place, bool streaming) {
+void check_counts_and_chunks(int ranks, DType dtype, ReduceOp op, bool in_place) {
   const auto size = dtype_size(dtype);
   std::set<std::int64_t> counts = {1, 2, 3, 7, 1000, 4099};
   if (ranks > 1) counts.insert(ranks - 1);
@@ -315,9 +315,8 @@ void check_counts_and_chunks(int ranks, DType dtype, ReduceOp op, bool in_place,
     for (const std::size_t chunk_bytes : chunks) {
       const auto chunk_elements = std::max<std::int64_t>(1, static_cast<std::int64_t>(chunk_bytes / size));
       if (!chunks_per_segment.insert((longest + chunk_elements - 1) / chunk_elements).second) continue;
-      SCOPED_TRACE(p.to_string() + " count=" + std::to_string(count) + " chunk_bytes=" + std::to_string(chunk_bytes) +
-                   (streaming ? " streaming" : ""));
-      const RingOutcome o = run_allreduce(p, chunk_bytes, 1, streaming);
+      SCOPED_TRACE(p.to_string() + " count=" + std::to_string(count) + " chunk_bytes=" + std::to_string(chunk_bytes));
+      const RingOutcome o = run_allreduce(p, chunk_bytes);
       ASSERT_EQ(errors(o.status), "");
       expect_exact(p, o);
       if (!in_place) {
@@ -335,18 +334,7 @@ void check_counts_and_chunks(int ranks, DType dtype, ReduceOp op, bool in_place,
 
 TEST_P(RingAllreduceTest, MatchesTheReferenceExactly) {
   const auto [ranks, dtype, op, in_place] = GetParam();
-  check_counts_and_chunks(ranks, dtype, op, in_place, /*streaming=*/false);
-}
-
-// Streaming stores (large buffers) take another path: all-gather chunks land
-// in scratch and are copied out, reductions go through a block buffer. The
-// schedule does not depend on the op (reduce_elements_streaming is checked
-// for every op below), so sum stands for all three here.
-class RingAllreduceStreamingTest : public ::testing::TestWithParam<Combo> {};
-
-TEST_P(RingAllreduceStreamingTest, MatchesTheReferenceExactly) {
-  const auto [ranks, dtype, op, in_place] = GetParam();
-  check_counts_and_chunks(ranks, dtype, op, in_place, /*streaming=*/true);
+  check_counts_and_chunks(ranks, dtype, op, in_place);
 }
 
 std::string combo_name(const ::testing::TestParamInfo<Combo>& info) {
@@ -358,10 +346,6 @@ std::string combo_name(const ::testing::TestParamInfo<Combo>& info) {
 INSTANTIATE_TEST_SUITE_P(All, RingAllreduceTest,
                          ::testing::Combine(::testing::Values(1, 2, 3, 4, 5), ::testing::ValuesIn(kDtypes),
                                             ::testing::ValuesIn(kOps), ::testing::Bool()),
-                         combo_name);
-INSTANTIATE_TEST_SUITE_P(All, RingAllreduceStreamingTest,
-                         ::testing::Combine(::testing::Values(1, 2, 3, 4, 5), ::testing::ValuesIn(kDtypes),
-                                            ::testing::Values(ReduceOp::kSum), ::testing::Bool()),
                          combo_name);
 
 // ---- Behaviour beyond the results ----------------------------------------------------------------
@@ -382,24 +366,20 @@ TEST(RingAllreduce, PipelinedPathKeepsTwoExchangesInFlight) {
 TEST(RingAllreduce, RepeatedRunsOnTheSameTransportsStayCorrect) {
   // Sequence numbers carry over between runs, as in the timed loop of a workload.
   for (bool in_place : {false, true}) {
-    for (bool streaming : {false, true}) {
-      const AllreduceProblem p = make(999, DType::kBf16, ReduceOp::kSum, 4, in_place);
-      const RingOutcome o = run_allreduce(p, 40, /*runs=*/3, streaming);
-      ASSERT_EQ(errors(o.status), "") << streaming;
-      expect_exact(p, o);
-    }
+    const AllreduceProblem p = make(999, DType::kBf16, ReduceOp::kSum, 4, in_place);
+    const RingOutcome o = run_allreduce(p, 40, /*runs=*/3);
+    ASSERT_EQ(errors(o.status), "");
+    expect_exact(p, o);
   }
 }
 
 TEST(RingAllreduce, ManyChunksPerSegment) {
   // A ring step of hundreds of chunks: a bug in the chunk schedule cannot hide behind a few.
   for (DType dtype : kDtypes) {
-    for (bool streaming : {false, true}) {
-      const AllreduceProblem p = make(4099, dtype, ReduceOp::kSum, 3, false);
-      const RingOutcome o = run_allreduce(p, 10, 1, streaming);  // 2 fp32 or 5 bf16/fp16 elements per chunk
-      ASSERT_EQ(errors(o.status), "") << dtype_name(dtype) << " streaming " << streaming;
-      expect_exact(p, o);
-    }
+    const AllreduceProblem p = make(4099, dtype, ReduceOp::kSum, 3, false);
+    const RingOutcome o = run_allreduce(p, 10);  // 2 fp32 or 5 bf16/fp16 elements per chunk
+    ASSERT_EQ(errors(o.status), "") << dtype_name(dtype);
+    expect_exact(p, o);
   }
 }
 
@@ -582,85 +562,6 @@ TEST(ReduceElements, EveryDtypeAndOpMatchesFloatMathRoundedToTheDtype) {
       std::vector<std::byte> none(a.size(), std::byte{0xAB});
       reduce_elements(none.data(), a.data(), b.data(), 0, dtype, op);
       EXPECT_TRUE(std::all_of(none.begin(), none.end(), [](std::byte v) { return v == std::byte{0xAB}; }));
-    }
-  }
-}
-
-// reduce_elements_streaming writes what reduce_elements writes, for any
-// alignment of `out` (plain stores up to a 16-byte boundary, then lines, then
-// a tail), lengths across its 4 KiB blocks, and out aliasing a or b; and it
-// writes nothing outside [out, out + count).
-TEST(ReduceElements, StreamingMatchesPlainForAnyAlignmentAndLength) {
-  constexpr std::size_t kGuard = 64;
-  const std::int64_t counts[] = {0, 1, 2, 3, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 1000, 1024, 1029, 2048, 3001, 5000};
-  for (DType dtype : kDtypes) {
-    const std::size_t size = dtype_size(dtype);
-    std::vector<float> x(5000 + 16), y(5000 + 16);
-    for (std::size_t i = 0; i < x.size(); ++i) {
-      x[i] = static_cast<float>(static_cast<double>(splitmix64(3 * i) % 4001) / 256.0 - 7.8);
-      y[i] = static_cast<float>(static_cast<double>(splitmix64(3 * i + 1) % 4001) / 512.0 - 3.9);
-    }
-    const std::vector<std::byte> a = buffer_of(dtype, x), b = buffer_of(dtype, y);
-    for (ReduceOp op : kOps) {
-      for (const std::int64_t count : counts) {
-        for (std::size_t shift = 0; shift < 16 / size; ++shift) {  // out at every element offset within 16 bytes
-          SCOPED_TRACE(std::string(dtype_name(dtype)) + " " + std::string(reduce_op_name(op)) +
-                       " count=" + std::to_string(count) + " shift=" + std::to_string(shift));
-          const std::size_t bytes = static_cast<std::size_t>(count) * size;
-          std::vector<std::byte> want(bytes + 1);
-          reduce_elements(want.data(), a.data(), b.data(), count, dtype, op);
-          want.resize(bytes);
-          // An over-aligned buffer, so that shift alone decides the alignment.
-          std::vector<std::byte> storage(bytes + 2 * kGuard + 64, std::byte{0x5A});
-          const auto base = reinterpret_cast<std::uintptr_t>(storage.data());
-          const std::size_t aligned = (64 - base % 64) % 64 + kGuard;
-          std::byte* out = storage.data() + aligned + shift * size;
-          reduce_elements_streaming(out, a.data(), b.data(), count, dtype, op);
-          ASSERT_TRUE(std::equal(out, out + bytes, want.begin()));
-          ASSERT_TRUE(std::all_of(storage.begin(), storage.begin() + (out - storage.data()),
-                                  [](std::byte v) { return v == std::byte{0x5A}; }))
-              << "wrote before out";
-          ASSERT_TRUE(std::all_of(storage.begin() + (out - storage.data()) + static_cast<std::ptrdiff_t>(bytes),
-                                  storage.end(), [](std::byte v) { return v == std::byte{0x5A}; }))
-              << "wrote past out + count";
-        }
-        // Aliasing: out == a and out == b.
-        const std::size_t bytes = static_cast<std::size_t>(count) * size;
-        std::vector<std::byte> want(a.size());
-        reduce_elements(want.data(), a.data(), b.data(), count, dtype, op);
-        std::vector<std::byte> in_a = a, in_b = b;
-        reduce_elements_streaming(in_a.data(), in_a.data(), b.data(), count, dtype, op);
-        reduce_elements_streaming(in_b.data(), a.data(), in_b.data(), count, dtype, op);
-        EXPECT_TRUE(std::equal(in_a.begin(), in_a.begin() + static_cast<std::ptrdiff_t>(bytes), want.begin()))
-            << dtype_name(dtype) << " " << reduce_op_name(op) << " count " << count << ": out == a";
-        EXPECT_TRUE(std::equal(in_b.begin(), in_b.begin() + static_cast<std::ptrdiff_t>(bytes), want.begin()))
-            << dtype_name(dtype) << " " << reduce_op_name(op) << " count " << count << ": out == b";
-      }
-    }
-  }
-}
-
-TEST(CopyStreaming, MatchesMemcpyForAnyAlignmentAndLength) {
-  constexpr std::size_t kGuard = 64;
-  std::vector<std::byte> source(20000 + 64);
-  for (std::size_t i = 0; i < source.size(); ++i) source[i] = static_cast<std::byte>(splitmix64(i) & 0xFF);
-  std::vector<std::size_t> lengths;
-  for (std::size_t n = 0; n <= 200; ++n) lengths.push_back(n);
-  for (std::size_t n : {255u, 256u, 257u, 4095u, 4096u, 4097u, 20000u}) lengths.push_back(n);
-  for (std::size_t dst_shift = 0; dst_shift < 17; ++dst_shift) {
-    for (std::size_t src_shift : {0u, 1u, 4u, 13u}) {
-      for (const std::size_t n : lengths) {
-        std::vector<std::byte> storage(n + 2 * kGuard + 64, std::byte{0xC3});
-        const auto base = reinterpret_cast<std::uintptr_t>(storage.data());
-        std::byte* dst = storage.data() + (64 - base % 64) % 64 + kGuard + dst_shift;
-        const std::byte* src = source.data() + src_shift;
-        copy_streaming(dst, src, n);
-        ASSERT_TRUE(std::equal(dst, dst + n, src)) << "n=" << n << " dst_shift=" << dst_shift << " src_shift=" << src_shift;
-        const auto untouched = [](std::byte v) { return v == std::byte{0xC3}; };
-        ASSERT_TRUE(std::all_of(storage.data(), dst, untouched)) << "n=" << n << " dst_shift=" << dst_shift;
-        ASSERT_TRUE(std::all_of(dst + n, storage.data() + storage.size(), untouched))
-            << "n=" << n << " dst_shift=" << dst_shift;
-      }
     }
   }
 }

@@ -18,9 +18,6 @@ class MpiWorld;
 // small enough that the received chunk is still in cache when it is reduced.
 inline constexpr std::size_t kThreadsChunkBytes = std::size_t{256} << 10;
 inline constexpr std::size_t kMpiChunkBytes = std::size_t{1} << 20;
-// Buffers at least this large write their results with streaming stores:
-// beyond the caches, the output lines would be evicted before anyone reads them.
-inline constexpr std::int64_t kStreamingStoresFromBytes = std::int64_t{8} << 20;
 
 // `mpi` is null unless the process was started by an MPI launcher.
 Support cpu_allreduce_support(const AllreduceProblem& p, const MpiWorld* mpi);

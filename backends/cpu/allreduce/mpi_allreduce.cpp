@@ -93,15 +93,16 @@ class MpiAllreduce final : public Workload {
   Status run() override {
     if (problem_.algo() == AllreduceAlgo::kRing) {
       return ring_allreduce(transport_, buffers_.ring(), problem_.count(), problem_.dtype(), problem_.op(),
-                            kMpiChunkBytes, problem_.bytes() >= kStreamingStoresFromBytes);
+                            kMpiChunkBytes);
     }
     // Blocking, as applications call it: the library's tuned algorithms, which
-    // the non-blocking MPI_Iallreduce would not use. A dead peer here is left
-    // to mpirun, which ends the job.
+    // the non-blocking MPI_Iallreduce would not use. It cannot be polled, so a
+    // watchdog ends the process if a peer hangs inside it (--comm-timeout).
     const void* send = problem_.in_place() ? MPI_IN_PLACE : buffers_.input();
-    return world_.check(MPI_Allreduce(send, buffers_.output(), static_cast<int>(problem_.count()), reduction_.type(),
-                                      reduction_.op(), world_.comm()),
-                        "MPI_Allreduce");
+    return world_.blocking_call("MPI_Allreduce", [&] {
+      return MPI_Allreduce(send, buffers_.output(), static_cast<int>(problem_.count()), reduction_.type(),
+                           reduction_.op(), world_.comm());
+    });
   }
 
   Status synchronize() override { return {}; }

@@ -10,7 +10,9 @@ MpiTransport::MpiTransport(MpiWorld& world)
       next_((world.rank() + 1) % world.size()),
       recv_what_("all-reduce receive from rank " + std::to_string(prev_)),
       send_what_("all-reduce send to rank " + std::to_string(next_)),
-      wait_what_("all-reduce exchange with ranks " + std::to_string(prev_) + " and " + std::to_string(next_)) {}
+      wait_what_(prev_ == next_ ? "all-reduce exchange with rank " + std::to_string(prev_)
+                                : "all-reduce exchange with ranks " + std::to_string(prev_) + " (receive) and " +
+                                      std::to_string(next_) + " (send)") {}
 
 Status MpiTransport::start(int slot, std::span<const std::byte> send, std::span<std::byte> recv) {
   if (send.size() > INT_MAX || recv.size() > INT_MAX) {

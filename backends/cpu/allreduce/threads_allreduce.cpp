@@ -88,8 +88,7 @@ class ThreadsAllreduce final : public Workload {
  private:
   Status run_rank(int r) {
     return ring_allreduce(*transports_[static_cast<std::size_t>(r)], buffers_[static_cast<std::size_t>(r)].ring(),
-                          problem_.count(), problem_.dtype(), problem_.op(), kThreadsChunkBytes,
-                          problem_.bytes() >= kStreamingStoresFromBytes);
+                          problem_.count(), problem_.dtype(), problem_.op(), kThreadsChunkBytes);
   }
 
   void worker(int r) {
