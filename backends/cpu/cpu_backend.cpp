@@ -75,9 +75,11 @@ class CpuBackend final : public Backend {
                               std::to_string(EIGEN_MINOR_VERSION)},
         {"threads", std::to_string(threads_)},
         {"memory_bandwidth_source",
-         "measured: memcpy of 32 MiB per thread, bytes copied per second, best of 5; the larger of 1 thread (" +
-             gb_per_s(copy.one_thread_bytes_per_s) + ") and " + std::to_string(copy.threads) + " threads (" +
-             gb_per_s(copy.all_threads_bytes_per_s) + ")"},
+         "measured: memcpy of 32 MiB per thread, bytes copied per second, best of 5; " +
+             (copy.threads == 1 ? "1 thread (" + gb_per_s(copy.one_thread_bytes_per_s) + ")"
+                                : "the larger of 1 thread (" + gb_per_s(copy.one_thread_bytes_per_s) + ") and " +
+                                      std::to_string(copy.threads) + " threads (" +
+                                      gb_per_s(copy.all_threads_bytes_per_s) + ")")},
     };
     return info;
   }
