@@ -571,6 +571,18 @@ class MpiAllreduceFault : public MpiAllreduce {
     return outcome;
   }
 
+  // The job ended soon after the hang, non-zero, with trainbench's own time-out message.
+  static void expect_ended_by_our_time_out(const Outcome& o) {
+    const ProcessResult& r = o.result;
+    EXPECT_LT(o.seconds_after_signal, 15.0) << "the job outlived its hung rank:\n" << r.describe();
+    EXPECT_TRUE(r.exited && r.exit_code != 0) << r.describe();
+    const std::vector<std::string> messages = lines_starting_with(r.err, "trainbench: error: ");
+    ASSERT_FALSE(messages.empty()) << "no message of trainbench's own:\n" << r.describe();
+    EXPECT_TRUE(contains(messages[0], "--comm-timeout") &&
+                contains(messages[0], " " + std::to_string(kCommTimeout) + " s"))
+        << messages[0];
+  }
+
   // The trainbench process of `rank` under mpirun `child` (by OMPI_COMM_WORLD_RANK); -1 if none appears.
   static pid_t find_rank(ChildProcess& child, int rank) {
     for (const double until = now_s() + 30.0; now_s() < until && child.running();) {
@@ -600,29 +612,16 @@ TEST_F(MpiAllreduceFault, MpiRankKilledMidRunEndsTheJob) {
 
 TEST_F(MpiAllreduceFault, MpiRankStoppedMidRunTimesOutWithCommTimeout) {
   const Outcome o = run_and_signal_rank_one("allreduce:bytes=64M,ranks=2", SIGSTOP);
-  const ProcessResult& r = o.result;
-  EXPECT_LT(o.seconds_after_signal, 15.0) << "the job outlived its hung rank:\n" << r.describe();
-  EXPECT_GT(o.seconds_after_signal, kCommTimeout - 0.5) << "failed before --comm-timeout elapsed:\n" << r.describe();
-  EXPECT_TRUE(r.exited && r.exit_code != 0) << r.describe();
-  const std::vector<std::string> messages = lines_starting_with(r.err, "trainbench: error: ");
-  ASSERT_FALSE(messages.empty()) << "no message of trainbench's own:\n" << r.describe();
-  EXPECT_TRUE(contains(messages[0], "--comm-timeout") &&
-              contains(messages[0], " " + std::to_string(kCommTimeout) + " s"))
-      << messages[0];
+  EXPECT_GT(o.seconds_after_signal, kCommTimeout - 0.5) << "failed before --comm-timeout elapsed:\n"
+                                                        << o.result.describe();
+  expect_ended_by_our_time_out(o);
 }
 
 // algo=mpi spends most of its time in the blocking MPI_Allreduce, which has no
 // time-out of its own: trainbench's watchdog (src/mpi/mpi_world.cpp) ends it.
 TEST_F(MpiAllreduceFault, MpiRankStoppedInMpiAllreduceTimesOutWithCommTimeout) {
   const Outcome o = run_and_signal_rank_one("allreduce:bytes=64M,ranks=2,algo=mpi", SIGSTOP);
-  const ProcessResult& r = o.result;
-  EXPECT_LT(o.seconds_after_signal, 15.0) << "the job outlived its hung rank:\n" << r.describe();
-  EXPECT_TRUE(r.exited && r.exit_code != 0) << r.describe();
-  const std::vector<std::string> messages = lines_starting_with(r.err, "trainbench: error: ");
-  ASSERT_FALSE(messages.empty()) << "no message of trainbench's own:\n" << r.describe();
-  EXPECT_TRUE(contains(messages[0], "--comm-timeout") &&
-              contains(messages[0], " " + std::to_string(kCommTimeout) + " s"))
-      << messages[0];
+  expect_ended_by_our_time_out(o);
 }
 
 }  // namespace
