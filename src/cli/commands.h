@@ -24,6 +24,9 @@ struct RunArgs {
 
 int run_command(const RunArgs& args);
 int list_command(const std::string& what);  // "backends" | "kernels"
+// The instance catalog as a table; stale-price warnings on stderr. Empty
+// `catalog` = the shipped data/instances.csv.
+int list_instances_command(const std::string& catalog, int max_price_age_days);
 int show_command(const std::string& path, const std::string& format);
 
 // Prints "trainbench: error: <message>" to stderr and returns the exit status for the error.

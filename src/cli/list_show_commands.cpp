@@ -1,8 +1,13 @@
+#include <algorithm>
 #include <cstdio>
+#include <iomanip>
 #include <iostream>
+#include <sstream>
+#include <vector>
 
 #include "backends/backend_registry.h"
 #include "cli/commands.h"
+#include "cost/instance_catalog.h"
 #include "kernels/kernel_registry.h"
 #include "report/result_json.h"
 #include "report/text_report.h"
@@ -27,6 +32,61 @@ int list_command(const std::string& what) {
       std::cout << status.error().message;
     }
     std::cout << "\n";
+  }
+  return 0;
+}
+
+namespace {
+
+std::string format_figure(const std::optional<double>& value) {
+  if (!value) return "-";
+  std::ostringstream out;
+  out << std::setprecision(10) << *value;
+  return out.str();
+}
+
+}  // namespace
+
+int list_instances_command(const std::string& catalog_path, int max_price_age_days) {
+  const std::string path = catalog_path.empty() ? default_instance_catalog_path() : catalog_path;
+  Expected<InstanceCatalog> catalog = read_instance_catalog(path);
+  if (!catalog) return report_error(catalog.error());
+
+  // Header, units row, then one row per instance; the last column (source) is not padded.
+  std::vector<std::vector<std::string>> rows = {
+      {"instance", "accelerator", "peak_bf16", "on_demand", "price_status", "price_date", "price_source"},
+      {"", "(type x count)", "(TFLOPS/acc)", "(USD/h)", "", "", ""},
+  };
+  for (const Instance& i : catalog->instances) {
+    const std::string accelerator =
+        i.accelerator_count > 0 ? i.accelerator + " x" + std::to_string(i.accelerator_count) : std::string("-");
+    rows.push_back({i.name, accelerator, format_figure(i.peak_bf16_tflops), format_figure(i.on_demand_usd_per_hour),
+                    to_string(i.price_status), i.price_date.empty() ? "-" : i.price_date,
+                    i.price_source.empty() ? "-" : i.price_source});
+  }
+  std::vector<std::size_t> width(rows[0].size(), 0);
+  for (const auto& row : rows) {
+    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  }
+  std::ostringstream out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      const bool numeric = c == 2 || c == 3;
+      const std::size_t pad = width[c] - row[c].size();
+      if (c > 0) line += "  ";
+      if (c + 1 == row.size()) {
+        line += row[c];
+      } else {
+        line += numeric ? std::string(pad, ' ') + row[c] : row[c] + std::string(pad, ' ');
+      }
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out << line << "\n";
+  }
+  std::cout << out.str();
+  for (const std::string& warning : stale_prices(*catalog, today_utc(), max_price_age_days)) {
+    std::cerr << "trainbench: warning: " << warning << "\n";
   }
   return 0;
 }

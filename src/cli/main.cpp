@@ -69,9 +69,17 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run_cmd->footer(kRunExamples);
 
-  std::string list_what;
-  CLI::App* list_cmd = app.add_subcommand("list", "List backends (with availability) or kernels");
-  list_cmd->add_option("what", list_what, "backends | kernels")->required()->check(CLI::IsMember({"backends", "kernels"}));
+  std::string list_what, list_catalog;
+  int list_max_price_age_days = 90;
+  CLI::App* list_cmd = app.add_subcommand("list", "List backends (with availability), kernels or instances");
+  list_cmd->add_option("what", list_what, "backends | kernels | instances")
+      ->required()
+      ->check(CLI::IsMember({"backends", "kernels", "instances"}));
+  list_cmd->add_option("--catalog", list_catalog, "instances: catalog CSV file (default: the shipped data/instances.csv)");
+  list_cmd->add_option("--max-price-age-days", list_max_price_age_days,
+                       "instances: warn about prices dated more than this many days ago")
+      ->check(CLI::Range(0, 36500))
+      ->capture_default_str();
 
   std::string show_path, show_format = "table";
   CLI::App* show_cmd = app.add_subcommand("show", "Print a result file as a table, CSV or JSON");
@@ -105,6 +113,9 @@ int main(int argc, char** argv) {
     run.executable = argv[0];
     return tb::cli::run_command(run);
   }
-  if (*list_cmd) return tb::cli::list_command(list_what);
+  if (*list_cmd) {
+    if (list_what == "instances") return tb::cli::list_instances_command(list_catalog, list_max_price_age_days);
+    return tb::cli::list_command(list_what);
+  }
   return tb::cli::show_command(show_path, show_format);
 }

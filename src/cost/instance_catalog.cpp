@@ -1,0 +1,362 @@
+#include "cost/instance_catalog.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <ctime>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "common/atomic_file.h"
+
+#ifndef TRAINBENCH_DATA_DIR
+#error "TRAINBENCH_DATA_DIR must name the data directory (set by src/cost/CMakeLists.txt)"
+#endif
+
+namespace tb {
+namespace {
+
+// Every column the catalog knows, in the shipped order.
+constexpr std::array<const char*, 23> kColumns = {
+    "provider",          "instance",           "region",
+    "accelerator",       "accelerator_count",  "accelerator_memory_gib",
+    "vcpus",             "host_memory_gib",    "peak_fp32_tflops",
+    "peak_tf32_tflops",  "peak_bf16_tflops",   "peak_fp8_tflops",
+    "memory_bandwidth_gb_per_s", "intra_node_link_gb_per_s", "network_gbit_per_s",
+    "on_demand_usd_per_hour",    "spot_usd_per_hour",        "capacity_block_usd_per_hour",
+    "specs_source",      "specs_date",         "price_source",
+    "price_date",        "price_status",
+};
+// Columns a catalog must have (their cells may still be empty where allowed).
+constexpr std::array<const char*, 7> kRequired = {
+    "provider", "instance", "region", "accelerator", "accelerator_count", "on_demand_usd_per_hour", "price_status",
+};
+
+std::string trim(const std::string& s) {
+  const std::size_t b = s.find_first_not_of(" \t");
+  if (b == std::string::npos) return {};
+  const std::size_t e = s.find_last_not_of(" \t");
+  return s.substr(b, e - b + 1);
+}
+
+// Splits one CSV line (RFC 4180 without line breaks inside quotes). Unquoted
+// fields are trimmed; quoted fields keep their text, with "" for a quote.
+Expected<std::vector<std::string>> split_csv_line(const std::string& line, const std::string& where) {
+  std::vector<std::string> fields;
+  std::size_t i = 0;
+  while (true) {
+    std::string field;
+    std::size_t j = i;
+    while (j < line.size() && (line[j] == ' ' || line[j] == '\t')) ++j;
+    if (j < line.size() && line[j] == '"') {
+      ++j;
+      bool closed = false;
+      while (j < line.size()) {
+        if (line[j] == '"') {
+          if (j + 1 < line.size() && line[j + 1] == '"') {
+            field += '"';
+            j += 2;
+            continue;
+          }
+          closed = true;
+          ++j;
+          break;
+        }
+        field += line[j++];
+      }
+      if (!closed) return bad_input(where + ": unterminated quoted field: expected a closing '\"' on the same line");
+      while (j < line.size() && (line[j] == ' ' || line[j] == '\t')) ++j;
+      if (j < line.size() && line[j] != ',') {
+        return bad_input(where + ": text after a quoted field: expected ',' after the closing quote");
+      }
+    } else {
+      const std::size_t comma = line.find(',', i);
+      const std::size_t end = comma == std::string::npos ? line.size() : comma;
+      field = trim(line.substr(i, end - i));
+      if (field.find('"') != std::string::npos) {
+        return bad_input(where + ": quote inside an unquoted field '" + field + "': quote the whole field");
+      }
+      j = end;
+    }
+    fields.push_back(std::move(field));
+    if (j >= line.size()) break;
+    i = j + 1;  // past the comma
+    if (i == line.size()) {
+      fields.emplace_back();
+      break;
+    }
+  }
+  return fields;
+}
+
+Expected<std::optional<double>> parse_number(const std::string& text, const std::string& column,
+                                             const std::string& where) {
+  if (text.empty()) return std::optional<double>{};
+  double value = 0;
+  const char* first = text.data();
+  const char* last = text.data() + text.size();
+  if (*first == '+') ++first;
+  const auto [ptr, ec] = std::from_chars(first, last, value);
+  if (ec != std::errc() || ptr != last || !std::isfinite(value) || first == last) {
+    return bad_input(where + ": " + column + " '" + text + "' is not a number: expected a decimal like 1.5, or empty for unknown");
+  }
+  if (value < 0) {
+    return bad_input(where + ": " + column + " " + text + " is negative: expected 0 or more, or empty for unknown");
+  }
+  return std::optional<double>{value};
+}
+
+Expected<std::optional<int>> parse_count(const std::string& text, const std::string& column, const std::string& where) {
+  TB_ASSIGN_OR_RETURN(const std::optional<double> v, parse_number(text, column, where));
+  if (!v) return std::optional<int>{};
+  if (*v != std::floor(*v) || *v > 1e6) {
+    return bad_input(where + ": " + column + " '" + text + "' is not a whole number: expected 0, 1, 2, ...");
+  }
+  return std::optional<int>{static_cast<int>(*v)};
+}
+
+Status check_date(const std::string& text, const std::string& column, const std::string& where) {
+  if (text.empty()) return {};
+  const Expected<Date> d = parse_date(text);
+  if (!d) return bad_input(where + ": " + column + " " + d.error().message);
+  return {};
+}
+
+Expected<PriceStatus> parse_price_status(const std::string& text, const std::string& where) {
+  if (text == "verified") return PriceStatus::kVerified;
+  if (text == "unverified") return PriceStatus::kUnverified;
+  if (text == "missing") return PriceStatus::kMissing;
+  return bad_input(where + ": price_status '" + text + "' is not known: expected verified, unverified or missing");
+}
+
+bool is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+std::string join_quoted(const std::vector<std::string>& names) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+const char* to_string(PriceStatus status) {
+  switch (status) {
+    case PriceStatus::kVerified: return "verified";
+    case PriceStatus::kUnverified: return "unverified";
+    case PriceStatus::kMissing: return "missing";
+  }
+  return "missing";
+}
+
+Expected<Date> parse_date(const std::string& text) {
+  const std::string expected = "'" + text + "' is not a date: expected YYYY-MM-DD, e.g. 2026-11-26";
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return bad_input(expected);
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (text[i] < '0' || text[i] > '9') return bad_input(expected);
+  }
+  Date d;
+  d.year = std::stoi(text.substr(0, 4));
+  d.month = std::stoi(text.substr(5, 2));
+  d.day = std::stoi(text.substr(8, 2));
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (d.month < 1 || d.month > 12) return bad_input(expected + " (month 01 to 12)");
+  const int max_day = kDays[d.month - 1] + (d.month == 2 && is_leap(d.year) ? 1 : 0);
+  if (d.day < 1 || d.day > max_day) {
+    return bad_input(expected + " (day 01 to " + std::to_string(max_day) + " in that month)");
+  }
+  return d;
+}
+
+long long days_since_epoch(const Date& date) {
+  // Howard Hinnant's days_from_civil.
+  const long long y = date.year - (date.month <= 2 ? 1 : 0);
+  const long long era = (y >= 0 ? y : y - 399) / 400;
+  const long long yoe = y - era * 400;
+  const long long mp = (date.month + 9) % 12;
+  const long long doy = (153 * mp + 2) / 5 + date.day - 1;
+  const long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+Date today_utc() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  return Date{tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday};
+}
+
+std::string default_instance_catalog_path() { return std::string(TRAINBENCH_DATA_DIR) + "/instances.csv"; }
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+Expected<Instance> InstanceCatalog::find(const std::string& name) const {
+  for (const Instance& i : instances) {
+    if (i.name == name) return i;
+  }
+  std::size_t best = std::string::npos;
+  for (const Instance& i : instances) best = std::min(best, edit_distance(name, i.name));
+  std::vector<std::string> nearest;
+  const std::size_t limit = std::max<std::size_t>(3, name.size() / 3);
+  if (best <= limit) {
+    for (const Instance& i : instances) {
+      if (edit_distance(name, i.name) == best && nearest.size() < 3) nearest.push_back(i.name);
+    }
+  }
+  std::string message = "unknown instance '" + name + "' in " + path;
+  if (!nearest.empty()) {
+    message += ": did you mean " + join_quoted(nearest) + "?";
+  } else {
+    message += ": expected one of the catalog's " + std::to_string(instances.size()) +
+               " instances (trainbench list instances)";
+  }
+  return bad_input(message);
+}
+
+Expected<InstanceCatalog> read_instance_catalog(const std::string& path) {
+  TB_ASSIGN_OR_RETURN(const std::string text, read_file(path));
+  InstanceCatalog catalog;
+  catalog.path = path;
+
+  std::map<std::string, std::size_t> column_of;  // name -> field index
+  bool have_header = false;
+  std::size_t header_fields = 0;
+  std::map<std::string, int> line_of_instance;
+
+  std::istringstream in(text);
+  std::string line;
+  int line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const std::string trimmed = trim(line);
+    if (trimmed.empty() || trimmed[0] == '#') continue;
+    const std::string where = path + ":" + std::to_string(line_no);
+    TB_ASSIGN_OR_RETURN(std::vector<std::string> fields, split_csv_line(line, where));
+
+    if (!have_header) {
+      have_header = true;
+      header_fields = fields.size();
+      for (std::size_t i = 0; i < fields.size(); ++i) {
+        const std::string& name = fields[i];
+        if (std::find_if(kColumns.begin(), kColumns.end(), [&](const char* c) { return name == c; }) ==
+            kColumns.end()) {
+          return bad_input(where + ": unknown column '" + name +
+                           "': expected the columns of docs/catalog.md (provider, instance, region, ...)");
+        }
+        if (!column_of.emplace(name, i).second) return bad_input(where + ": column '" + name + "' appears twice");
+      }
+      for (const char* required : kRequired) {
+        if (!column_of.count(required)) {
+          return bad_input(where + ": missing required column '" + std::string(required) + "'");
+        }
+      }
+      continue;
+    }
+
+    if (fields.size() != header_fields) {
+      return bad_input(where + ": " + std::to_string(fields.size()) + " fields: expected " +
+                       std::to_string(header_fields) + ", as in the header");
+    }
+    const auto cell = [&](const char* column) -> std::string {
+      const auto it = column_of.find(column);
+      return it == column_of.end() ? std::string() : fields[it->second];
+    };
+    const auto number = [&](const char* column, std::optional<double>& out) -> Status {
+      TB_ASSIGN_OR_RETURN(out, parse_number(cell(column), column, where));
+      return {};
+    };
+
+    Instance inst;
+    inst.provider = cell("provider");
+    inst.name = cell("instance");
+    inst.region = cell("region");
+    inst.accelerator = cell("accelerator");
+    for (const auto& [column, value] : {std::pair{"provider", &inst.provider}, std::pair{"instance", &inst.name},
+                                        std::pair{"region", &inst.region}, std::pair{"accelerator", &inst.accelerator}}) {
+      if (value->empty()) {
+        return bad_input(where + ": empty " + std::string(column) +
+                         (std::string(column) == "accelerator" ? ": expected a name, or none for CPU-only instances"
+                                                               : ": expected a name"));
+      }
+    }
+    const auto [previous, inserted] = line_of_instance.emplace(inst.name, line_no);
+    if (!inserted) {
+      return bad_input(where + ": duplicate instance '" + inst.name + "': already on line " +
+                       std::to_string(previous->second));
+    }
+    TB_ASSIGN_OR_RETURN(const std::optional<int> count, parse_count(cell("accelerator_count"), "accelerator_count", where));
+    if (!count) return bad_input(where + ": empty accelerator_count: expected 0 or more");
+    inst.accelerator_count = *count;
+    TB_ASSIGN_OR_RETURN(inst.vcpus, parse_count(cell("vcpus"), "vcpus", where));
+    TB_RETURN_IF_ERROR(number("accelerator_memory_gib", inst.accelerator_memory_gib));
+    TB_RETURN_IF_ERROR(number("host_memory_gib", inst.host_memory_gib));
+    TB_RETURN_IF_ERROR(number("peak_fp32_tflops", inst.peak_fp32_tflops));
+    TB_RETURN_IF_ERROR(number("peak_tf32_tflops", inst.peak_tf32_tflops));
+    TB_RETURN_IF_ERROR(number("peak_bf16_tflops", inst.peak_bf16_tflops));
+    TB_RETURN_IF_ERROR(number("peak_fp8_tflops", inst.peak_fp8_tflops));
+    TB_RETURN_IF_ERROR(number("memory_bandwidth_gb_per_s", inst.memory_bandwidth_gb_per_s));
+    TB_RETURN_IF_ERROR(number("intra_node_link_gb_per_s", inst.intra_node_link_gb_per_s));
+    TB_RETURN_IF_ERROR(number("network_gbit_per_s", inst.network_gbit_per_s));
+    TB_RETURN_IF_ERROR(number("on_demand_usd_per_hour", inst.on_demand_usd_per_hour));
+    TB_RETURN_IF_ERROR(number("spot_usd_per_hour", inst.spot_usd_per_hour));
+    TB_RETURN_IF_ERROR(number("capacity_block_usd_per_hour", inst.capacity_block_usd_per_hour));
+    inst.specs_source = cell("specs_source");
+    inst.specs_date = cell("specs_date");
+    inst.price_source = cell("price_source");
+    inst.price_date = cell("price_date");
+    TB_RETURN_IF_ERROR(check_date(inst.specs_date, "specs_date", where));
+    TB_RETURN_IF_ERROR(check_date(inst.price_date, "price_date", where));
+    TB_ASSIGN_OR_RETURN(inst.price_status, parse_price_status(cell("price_status"), where));
+
+    const bool any_price = inst.on_demand_usd_per_hour || inst.spot_usd_per_hour || inst.capacity_block_usd_per_hour;
+    if (any_price && inst.price_date.empty()) {
+      return bad_input(where + ": instance '" + inst.name + "' has a price but no price_date: expected YYYY-MM-DD");
+    }
+    if (inst.price_status == PriceStatus::kVerified && !inst.on_demand_usd_per_hour) {
+      return bad_input(where + ": instance '" + inst.name +
+                       "' has price_status verified but no on_demand_usd_per_hour: expected a price, or unverified or "
+                       "missing");
+    }
+    if (inst.price_status == PriceStatus::kMissing && inst.on_demand_usd_per_hour) {
+      return bad_input(where + ": instance '" + inst.name + "' has price_status missing but on_demand_usd_per_hour " +
+                       cell("on_demand_usd_per_hour") + ": expected verified or unverified, or an empty price");
+    }
+    catalog.instances.push_back(std::move(inst));
+  }
+  if (!have_header) return bad_input(path + ": no header line: expected the columns of docs/catalog.md");
+  return catalog;
+}
+
+std::vector<std::string> stale_prices(const InstanceCatalog& catalog, const Date& today, int max_age_days) {
+  std::vector<std::string> warnings;
+  const long long now = days_since_epoch(today);
+  for (const Instance& i : catalog.instances) {
+    if (i.price_date.empty()) continue;
+    const Expected<Date> d = parse_date(i.price_date);
+    if (!d) continue;  // read_instance_catalog has checked it
+    const long long age = now - days_since_epoch(*d);
+    if (age > max_age_days) {
+      warnings.push_back(i.name + ": price dated " + i.price_date + " is " + std::to_string(age) +
+                         " days old (more than " + std::to_string(max_age_days) +
+                         "): check it against the provider's price list");
+    }
+  }
+  return warnings;
+}
+
+}  // namespace tb
