@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/suggest.h"
 #include "common/atomic_file.h"
 
 #ifndef TRAINBENCH_DATA_DIR
@@ -133,14 +134,6 @@ Expected<PriceStatus> parse_price_status(const std::string& text, const std::str
 
 bool is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
-std::string join_quoted(const std::vector<std::string>& names) {
-  std::string out;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
-  }
-  return out;
-}
-
 }  // namespace
 
 const char* to_string(PriceStatus status) {
@@ -191,35 +184,16 @@ Date today_utc() {
 
 std::string default_instance_catalog_path() { return std::string(TRAINBENCH_DATA_DIR) + "/instances.csv"; }
 
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
 Expected<Instance> InstanceCatalog::find(const std::string& name) const {
   for (const Instance& i : instances) {
     if (i.name == name) return i;
   }
-  std::size_t best = std::string::npos;
-  for (const Instance& i : instances) best = std::min(best, edit_distance(name, i.name));
-  std::vector<std::string> nearest;
-  const std::size_t limit = std::max<std::size_t>(3, name.size() / 3);
-  if (best <= limit) {
-    for (const Instance& i : instances) {
-      if (edit_distance(name, i.name) == best && nearest.size() < 3) nearest.push_back(i.name);
-    }
-  }
+  std::vector<std::string> names;
+  for (const Instance& i : instances) names.push_back(i.name);
+  const std::vector<std::string> nearest = nearest_names(name, names);
   std::string message = "unknown instance '" + name + "' in " + path;
   if (!nearest.empty()) {
-    message += ": did you mean " + join_quoted(nearest) + "?";
+    message += ": did you mean " + quoted_alternatives(nearest) + "?";
   } else {
     message += ": expected one of the catalog's " + std::to_string(instances.size()) +
                " instances (trainbench list instances)";

@@ -81,7 +81,4 @@ Date today_utc();
 // before `today`, naming the instance, the price date and its age.
 std::vector<std::string> stale_prices(const InstanceCatalog& catalog, const Date& today, int max_age_days);
 
-// Levenshtein distance, for "did you mean" suggestions.
-std::size_t edit_distance(const std::string& a, const std::string& b);
-
 }  // namespace tb

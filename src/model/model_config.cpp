@@ -7,6 +7,7 @@
 #include <optional>
 #include <system_error>
 
+#include "common/suggest.h"
 #include "common/atomic_file.h"
 
 namespace tb {
@@ -26,21 +27,6 @@ std::optional<std::int64_t> parse_positive(std::string_view text, std::int64_t m
   if (ec != std::errc{} || ptr != text.data() + text.size() || text.empty() || text[0] == '-') return std::nullopt;
   if (value < 1 || value > max) return std::nullopt;
   return value;
-}
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
 }
 
 std::string join(const std::vector<std::string>& items) {
@@ -216,11 +202,9 @@ Expected<ModelConfig> load_model(std::string_view name, const std::string& dir) 
     return read_model_file(dir + "/" + std::string(name) + ".model");
   std::string message = "unknown model '" + std::string(name) + "'";
   if (known.empty()) return bad_input(message + ": no *.model files in '" + dir + "'");
-  const auto nearest = std::min_element(known.begin(), known.end(), [&](const std::string& a, const std::string& b) {
-    return edit_distance(name, a) < edit_distance(name, b);
-  });
-  if (edit_distance(name, *nearest) <= std::max<std::size_t>(3, nearest->size() / 3))
-    message += ": did you mean '" + *nearest + "'?";
+  if (const std::vector<std::string> nearest = nearest_names(name, known); !nearest.empty()) {
+    message += ": did you mean " + quoted_alternatives(nearest) + "?";
+  }
   return bad_input(message + " (known models: " + join(known) + "; files in '" + dir + "')");
 }
 

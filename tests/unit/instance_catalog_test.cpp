@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/suggest.h"
 #include "cost/instance_catalog.h"
 #include "support/temp_dir.h"
 
@@ -204,7 +205,7 @@ TEST(InstanceCatalogTest, UnknownInstanceSuggestsNearestNames) {
   ASSERT_FALSE(miss.ok());
   EXPECT_EQ(miss.error().code, ErrorCode::kBadInput);
   EXPECT_TRUE(contains(miss.error().message, "unknown instance 'p5.48xlarg'")) << miss.error().message;
-  EXPECT_TRUE(contains(miss.error().message, "did you mean p5.48xlarge")) << miss.error().message;
+  EXPECT_TRUE(contains(miss.error().message, "did you mean 'p5.48xlarge'")) << miss.error().message;
   const Expected<Instance> far = c->find("completely-different-name-here");
   ASSERT_FALSE(far.ok());
   EXPECT_FALSE(contains(far.error().message, "did you mean")) << far.error().message;
@@ -213,7 +214,7 @@ TEST(InstanceCatalogTest, UnknownInstanceSuggestsNearestNames) {
 TEST(InstanceCatalogTest, DatesAndEditDistance) {
   EXPECT_EQ(days_since_epoch(Date{1970, 1, 1}), 0);
   EXPECT_EQ(days_since_epoch(Date{2026, 11, 26}) - days_since_epoch(Date{2026, 6, 1}), 178);
-  EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
+  EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);  // common/suggest.h
   EXPECT_EQ(edit_distance("", "abc"), 3u);
   EXPECT_FALSE(parse_date("2026-00-10").ok());
   const Date d = today_utc();
