@@ -29,6 +29,18 @@ int list_command(const std::string& what);  // "backends" | "kernels"
 int list_instances_command(const std::string& catalog, int max_price_age_days);
 int show_command(const std::string& path, const std::string& format);
 
+// trainbench pricing import FILE (docs/catalog.md, "Importing prices").
+struct PricingImportArgs {
+  std::string file;     // the price file
+  std::string format;   // "aws" | "skypilot"; empty = from the file name (.json | .csv)
+  std::string catalog;  // empty = the shipped data/instances.csv
+  std::string out;      // empty = write back to the catalog
+  std::string date;     // skypilot: price_date, YYYY-MM-DD; empty = today (UTC)
+};
+// Updates the catalog's on-demand prices from FILE and prints a table of the
+// instances updated; writes nothing on bad input (exit 2).
+int pricing_import_command(const PricingImportArgs& args);
+
 // Prints "trainbench: error: <message>" to stderr and returns the exit status for the error.
 int report_error(const Error& error);
 

@@ -88,6 +88,21 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "json", "csv"}))
       ->capture_default_str();
 
+  tb::cli::PricingImportArgs pricing_import;
+  CLI::App* pricing_cmd = app.add_subcommand("pricing", "Update the instance catalog's prices from a price file");
+  pricing_cmd->require_subcommand(1);
+  CLI::App* pricing_import_cmd = pricing_cmd->add_subcommand(
+      "import", "Import on-demand prices from an AWS Price List offer file or a SkyPilot catalog CSV");
+  pricing_import_cmd->add_option("file", pricing_import.file, "Price file (.json: AWS offer file; .csv: SkyPilot)")
+      ->required();
+  pricing_import_cmd->add_option("--format", pricing_import.format, "aws | skypilot (default: from the file name)")
+      ->check(CLI::IsMember({"aws", "skypilot"}));
+  pricing_import_cmd->add_option("--catalog", pricing_import.catalog,
+                                 "Catalog CSV to update (default: the shipped data/instances.csv)");
+  pricing_import_cmd->add_option("--out", pricing_import.out, "Write the updated catalog here (default: --catalog)");
+  pricing_import_cmd->add_option("--date", pricing_import.date,
+                                 "skypilot: price_date of the imported prices, YYYY-MM-DD (default: today, UTC)");
+
   // CLI11 reports a mistyped subcommand only as "A subcommand is required";
   // name the word the user typed instead.
   if (argc > 1 && argv[1][0] != '-') {
@@ -95,7 +110,8 @@ int main(int argc, char** argv) {
       app.get_subcommand(argv[1]);
     } catch (const CLI::OptionNotFound&) {
       std::fprintf(stderr,
-                   "trainbench: error: unknown subcommand '%s': expected one of run, list, show (trainbench --help)\n",
+                   "trainbench: error: unknown subcommand '%s': expected one of run, list, show, pricing "
+                   "(trainbench --help)\n",
                    argv[1]);
       return 2;
     }
@@ -117,5 +133,6 @@ int main(int argc, char** argv) {
     if (list_what == "instances") return tb::cli::list_instances_command(list_catalog, list_max_price_age_days);
     return tb::cli::list_command(list_what);
   }
+  if (*pricing_cmd) return tb::cli::pricing_import_command(pricing_import);
   return tb::cli::show_command(show_path, show_format);
 }
