@@ -11,6 +11,7 @@
 #include "kernels/kernel_registry.h"
 #include "report/result_json.h"
 #include "report/text_report.h"
+#include "cli/plain_table.h"
 
 namespace tb::cli {
 
@@ -64,27 +65,7 @@ int list_instances_command(const std::string& catalog_path, int max_price_age_da
                     to_string(i.price_status), i.price_date.empty() ? "-" : i.price_date,
                     i.price_source.empty() ? "-" : i.price_source});
   }
-  std::vector<std::size_t> width(rows[0].size(), 0);
-  for (const auto& row : rows) {
-    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
-  }
-  std::ostringstream out;
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t c = 0; c < row.size(); ++c) {
-      const bool numeric = c == 2 || c == 3;
-      const std::size_t pad = width[c] - row[c].size();
-      if (c > 0) line += "  ";
-      if (c + 1 == row.size()) {
-        line += row[c];
-      } else {
-        line += numeric ? std::string(pad, ' ') + row[c] : row[c] + std::string(pad, ' ');
-      }
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out << line << "\n";
-  }
-  std::cout << out.str();
+  std::cout << render_rows(rows, {false, false, true, true, false, false, false});
   for (const std::string& warning : stale_prices(*catalog, today_utc(), max_price_age_days)) {
     std::cerr << "trainbench: warning: " << warning << "\n";
   }

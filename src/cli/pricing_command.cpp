@@ -10,6 +10,7 @@
 #include "common/atomic_file.h"
 #include "cost/instance_catalog.h"
 #include "cost/price_import.h"
+#include "cli/plain_table.h"
 
 namespace tb::cli {
 namespace {
@@ -21,26 +22,6 @@ std::string date_text(const Date& d) {
 }
 
 std::string price_text(const std::optional<double>& value) { return value ? format_price(*value) : std::string("-"); }
-
-// Rows as a table: columns separated by two blanks, the columns in `numeric` right-aligned.
-std::string render_rows(const std::vector<std::vector<std::string>>& rows, const std::vector<bool>& numeric) {
-  std::vector<std::size_t> width(rows.at(0).size(), 0);
-  for (const auto& row : rows) {
-    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
-  }
-  std::ostringstream out;
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t c = 0; c < row.size(); ++c) {
-      const std::size_t pad = width[c] - row[c].size();
-      if (c > 0) line += "  ";
-      line += numeric[c] ? std::string(pad, ' ') + row[c] : row[c] + std::string(pad, ' ');
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out << line << "\n";
-  }
-  return out.str();
-}
 
 // Imports, writes the catalog and fills `report` (stdout) and `warning` (stderr, may stay empty).
 Expected<std::string> import_prices(const PricingImportArgs& args, std::string& report, std::string& warning) {
