@@ -35,7 +35,6 @@ class MpiWorld final : public ProcessGroup {
   [[noreturn]] void abort(int code) override;
 
   MPI_Comm comm() const { return MPI_COMM_WORLD; }
-  double timeout_s() const { return timeout_s_; }
   std::string library_version() const;  // "Open MPI v4.1.4, ..." (first line)
 
   // Polls `count` requests until all completed, or fails after the time-out
