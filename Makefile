@@ -17,9 +17,16 @@ build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
 	cmake --build $(BUILD) -j $(JOBS)
 
-# The default CPU suite: prints the results table and writes results/<time>_cpu_<host>.json.
+MODEL        ?= llama3.2-1b
+MODEL_TOKENS ?= 1024
+COMPARE      ?= trn1.32xlarge,trn2.48xlarge,p4d.24xlarge,p5.48xlarge,p5en.48xlarge
+
+# The default CPU suite (results table, results/<time>_cpu_<host>.json), then the
+# 1B model's training step measured here and compared with projected instances
+# (docs/cost.md): a second result file with the model run.
 run: build
 	./$(BUILD)/trainbench run --backend cpu --suite $(SUITE) --out $(OUT)
+	./$(BUILD)/trainbench run --backend cpu --model $(MODEL) --tokens $(MODEL_TOKENS) --instance $(COMPARE) --out $(OUT)
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

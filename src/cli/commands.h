@@ -10,6 +10,24 @@
 
 namespace tb::cli {
 
+// run --model: a model's training step measured here and compared with
+// catalog instances (docs/cost.md, "Running a model"). 0 / empty = default.
+struct ModelArgs {
+  std::string name;                 // data/models/<name>.model; empty = no model run
+  std::string tokens;               // tokens per step of a tensor-parallel group ("4096", "8K"); empty = micro_batch x seq_len
+  std::int64_t micro_batch = 0;     // 0 = the model file's
+  std::int64_t tp = 0, dp = 0;      // 0 = the model file's
+  std::string dp_overlap = "on";    // on | off: the gradient all-reduce overlaps the backward
+  std::string max_allreduce_bytes = "64M";  // all-reduces above this are measured at it and scaled (bytes)
+  std::vector<std::string> instances;  // catalog instances to project; "all"; empty = the default set
+  std::string pricing = "on-demand";   // on-demand | spot | capacity-block
+  std::vector<std::string> prices;     // "USD" (this machine) or "INSTANCE=USD", USD per hour
+  std::string train_tokens = "1T";     // token budget of the time/cost columns
+  std::vector<std::string> efficiency;  // "KERNEL.FIELD=VALUE" overrides
+  std::string catalog;                  // empty = data/instances.csv
+  int max_price_age_days = 90;          // warn about compared instances whose price is older (days)
+};
+
 struct RunArgs {
   std::string backend = "cpu";
   std::vector<std::string> problems;  // problem strings or sweeps
@@ -18,12 +36,30 @@ struct RunArgs {
   std::string out_dir = "results";
   std::string format = "table";  // table | json | csv (stdout)
   double min_busbw_gb_per_s = 0.0;  // exit 1 when collectives' average bus bandwidth is below (GB/s); 0 = no floor
+  ModelArgs model;
   std::string command_line;      // as typed, for the record
   std::string executable;
 };
 
 int run_command(const RunArgs& args);
+
+// run --backend projected --instance NAME: each problem's time and throughput
+// projected onto one catalog instance (roofline and alpha-beta ring models of
+// docs/cost.md); nothing runs or is verified, every figure is labelled
+// `projected`. run_command() hands over to it.
+int projected_run_command(const RunArgs& args);
+
+// trainbench cost --results FILE: the comparison of a run --model result,
+// recomputed with today's catalog and the options given.
+struct CostArgs {
+  std::string results;  // result JSON written by run --model
+  ModelArgs model;      // instances, pricing, prices, train_tokens, efficiency, catalog (the rest is from the file)
+  std::string format = "table";  // table | csv | json
+};
+int cost_command(const CostArgs& args);
 int list_command(const std::string& what);  // "backends" | "kernels"
+// The shipped models with parameter counts and training FLOP per token (decomposition and analytic).
+int list_models_command();
 // The instance catalog as a table; stale-price warnings on stderr. Empty
 // `catalog` = the shipped data/instances.csv.
 int list_instances_command(const std::string& catalog, int max_price_age_days);
@@ -40,6 +76,10 @@ struct PricingImportArgs {
 // Updates the catalog's on-demand prices from FILE and prints a table of the
 // instances updated; writes nothing on bad input (exit 2).
 int pricing_import_command(const PricingImportArgs& args);
+
+// The record as `format` prints it: "json" (the result file's document),
+// "csv", or "table" (render_table alone, without run's device lines).
+std::string render_record(const RunRecord& record, const std::string& format);
 
 // Prints "trainbench: error: <message>" to stderr and returns the exit status for the error.
 int report_error(const Error& error);

@@ -11,7 +11,7 @@
 #include "kernels/kernel_registry.h"
 #include "report/result_json.h"
 #include "report/text_report.h"
-#include "cli/plain_table.h"
+#include "common/plain_table.h"
 
 namespace tb::cli {
 
@@ -34,6 +34,9 @@ int list_command(const std::string& what) {
     }
     std::cout << "\n";
   }
+  // Not a registered Backend: run hands --backend projected to projected_run_command().
+  std::cout << "projected: available: projection onto catalog instances: nothing runs; every figure labelled "
+               "projected\n";
   return 0;
 }
 
@@ -72,16 +75,16 @@ int list_instances_command(const std::string& catalog_path, int max_price_age_da
   return 0;
 }
 
+std::string render_record(const RunRecord& record, const std::string& format) {
+  if (format == "json") return to_json(record).dump(2) + "\n";
+  if (format == "csv") return render_csv(record);
+  return render_table(record);
+}
+
 int show_command(const std::string& path, const std::string& format) {
   Expected<RunRecord> record = read_result_file(path);
   if (!record) return report_error(record.error());
-  if (format == "json") {
-    std::cout << to_json(*record).dump(2) << "\n";
-  } else if (format == "csv") {
-    std::cout << render_csv(*record);
-  } else {
-    std::cout << render_table(*record);
-  }
+  std::cout << render_record(*record, format);
   return 0;
 }
 

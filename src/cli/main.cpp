@@ -27,9 +27,37 @@ Examples:
   trainbench run --problem gemm:m=512,n=512,k=512,ta=1 --format csv > gemm.csv
   trainbench run --problem 'allreduce:bytes=1K:64M:*4,ranks=4'
   mpirun -np 2 trainbench run --problem 'allreduce:bytes=1M:64M:*2,ranks=2,algo=ring|mpi' --min-busbw 1
+  trainbench run --model llama3.2-1b --tokens 1024 --price 0.15
+  trainbench run --model llama3-8b --tokens 2048 --tp 2 --dp 4 --instance p5.48xlarge,trn2.48xlarge
 
 Sweeps: m=256|512|1024 (list), m=1024:8192:*2 (multiply), m=128:512:+128 (add).
 Exit status: 0 ok, 1 a problem failed verification or could not run, 2 bad input.)";
+
+// Options run --model and cost share: which instances, which prices, which budget.
+void add_comparison_options(CLI::App* cmd, tb::cli::ModelArgs& m) {
+  cmd->add_option("--instance", m.instances,
+                  "Catalog instances to project (repeatable, comma-separated; 'all'; 'none'); default: " +
+                      std::string("trn1.32xlarge,trn2.48xlarge,p4d.24xlarge,p5.48xlarge,p5en.48xlarge"));
+  cmd->add_option("--pricing", m.pricing, "on-demand | spot | capacity-block")->capture_default_str();
+  cmd->add_option("--price", m.prices,
+                  "USD per hour: 'USD' prices this machine, 'INSTANCE=USD' a catalog instance (repeatable)");
+  cmd->add_option("--train-tokens", m.train_tokens, "Token budget of the time and cost columns (1T, 300B, 0 = none)")
+      ->capture_default_str();
+  cmd->add_option("--efficiency", m.efficiency,
+                  "Override a projection efficiency for every device class: KERNEL.FIELD=VALUE, e.g. gemm.compute=0.7 "
+                  "(repeatable; docs/cost.md)");
+  cmd->add_option("--catalog", m.catalog, "Instance catalog CSV (default: the shipped data/instances.csv)");
+  cmd->add_option("--max-price-age-days", m.max_price_age_days,
+                  "Warn about compared instances whose price is dated more than this many days ago")
+      ->check(CLI::Range(0, 36500))
+      ->capture_default_str();
+}
+
+constexpr const char* kCostExamples = R"(
+Examples:
+  trainbench cost --results results/20261126T010203Z_cpu_host.json
+  trainbench cost --results R.json --instance all --pricing spot --train-tokens 300B
+  trainbench cost --results R.json --price 1.53 --instance p5.48xlarge,trn2.48xlarge --format csv)";
 
 }  // namespace
 
@@ -67,14 +95,29 @@ int main(int argc, char** argv) {
   run_cmd->add_option("-f,--format", run.format, "What to print on stdout")
       ->check(CLI::IsMember({"table", "json", "csv"}))
       ->capture_default_str();
+  run_cmd->add_option("-m,--model", run.model.name,
+                      "Run a model's training step: measure each unique problem, compose the step, compare instances "
+                      "(data/models: llama3.2-1b, llama3-8b, llama3-70b, gpt3-175b)");
+  run_cmd->add_option("--tokens", run.model.tokens,
+                      "--model: tokens per step of one tensor-parallel group (micro_batch x seq_len), e.g. 2048");
+  run_cmd->add_option("--micro-batch", run.model.micro_batch, "--model: sequences per step (default: the model file's)");
+  run_cmd->add_option("--tp", run.model.tp, "--model: tensor-parallel degree (default: the model file's)");
+  run_cmd->add_option("--dp", run.model.dp, "--model: data-parallel degree (default: the model file's)");
+  run_cmd->add_option("--dp-overlap", run.model.dp_overlap,
+                      "--model: on | off: the gradient all-reduce overlaps the backward")
+      ->capture_default_str();
+  run_cmd->add_option("--max-allreduce-bytes", run.model.max_allreduce_bytes,
+                      "--model: all-reduces above this are measured at this size and their time scaled by bytes")
+      ->capture_default_str();
+  add_comparison_options(run_cmd, run.model);
   run_cmd->footer(kRunExamples);
 
   std::string list_what, list_catalog;
   int list_max_price_age_days = 90;
-  CLI::App* list_cmd = app.add_subcommand("list", "List backends (with availability), kernels or instances");
-  list_cmd->add_option("what", list_what, "backends | kernels | instances")
+  CLI::App* list_cmd = app.add_subcommand("list", "List backends (with availability), kernels, models or instances");
+  list_cmd->add_option("what", list_what, "backends | kernels | models | instances")
       ->required()
-      ->check(CLI::IsMember({"backends", "kernels", "instances"}));
+      ->check(CLI::IsMember({"backends", "kernels", "models", "instances"}));
   list_cmd->add_option("--catalog", list_catalog, "instances: catalog CSV file (default: the shipped data/instances.csv)");
   list_cmd->add_option("--max-price-age-days", list_max_price_age_days,
                        "instances: warn about prices dated more than this many days ago")
@@ -103,6 +146,18 @@ int main(int argc, char** argv) {
   pricing_import_cmd->add_option("--date", pricing_import.date,
                                  "skypilot: price_date of the imported prices, YYYY-MM-DD (default: today, UTC)");
 
+  tb::cli::CostArgs cost;
+  cost.model.dp_overlap.clear();  // default: as the results file was run
+  CLI::App* cost_cmd = app.add_subcommand(
+      "cost", "Tokens/s, MFU and USD per 1M tokens per instance from a run --model result, measured and projected");
+  cost_cmd->add_option("--results", cost.results, "Result JSON written by trainbench run --model")->required();
+  add_comparison_options(cost_cmd, cost.model);
+  cost_cmd->add_option("--dp-overlap", cost.model.dp_overlap, "on | off (default: as the results file was run)");
+  cost_cmd->add_option("-f,--format", cost.format, "table | csv | json")
+      ->check(CLI::IsMember({"table", "json", "csv"}))
+      ->capture_default_str();
+  cost_cmd->footer(kCostExamples);
+
   // CLI11 reports a mistyped subcommand only as "A subcommand is required";
   // name the word the user typed instead.
   if (argc > 1 && argv[1][0] != '-') {
@@ -110,7 +165,7 @@ int main(int argc, char** argv) {
       app.get_subcommand(argv[1]);
     } catch (const CLI::OptionNotFound&) {
       std::fprintf(stderr,
-                   "trainbench: error: unknown subcommand '%s': expected one of run, list, show, pricing "
+                   "trainbench: error: unknown subcommand '%s': expected one of run, cost, list, show, pricing "
                    "(trainbench --help)\n",
                    argv[1]);
       return 2;
@@ -131,8 +186,10 @@ int main(int argc, char** argv) {
   }
   if (*list_cmd) {
     if (list_what == "instances") return tb::cli::list_instances_command(list_catalog, list_max_price_age_days);
+    if (list_what == "models") return tb::cli::list_models_command();
     return tb::cli::list_command(list_what);
   }
   if (*pricing_cmd) return tb::cli::pricing_import_command(pricing_import);
+  if (*cost_cmd) return tb::cli::cost_command(cost);
   return tb::cli::show_command(show_path, show_format);
 }

@@ -10,7 +10,7 @@
 #include "common/atomic_file.h"
 #include "cost/instance_catalog.h"
 #include "cost/price_import.h"
-#include "cli/plain_table.h"
+#include "common/plain_table.h"
 
 namespace tb::cli {
 namespace {

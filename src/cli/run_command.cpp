@@ -6,10 +6,13 @@
 #include <ctime>
 #include <cctype>
 #include <iostream>
+#include <optional>
 
 #include "backends/backend_registry.h"
 #include "cli/commands.h"
+#include "cli/model_session.h"
 #include "cli/progress.h"
+#include "cli/result_stem.h"
 #include "common/atomic_file.h"
 #include "common/mpi_launch.h"
 #include "mpi/mpi_world.h"
@@ -20,21 +23,6 @@
 #include "runner/plan.h"
 
 namespace tb::cli {
-namespace {
-
-// results/<UTC time>_<backend>_<host>, without the .json extension.
-std::string result_stem(const std::string& dir, const RunContext& c) {
-  std::string stamp = c.timestamp_utc;
-  std::erase(stamp, ':');
-  std::erase(stamp, '-');
-  std::string host = c.host_name.empty() ? "host" : c.host_name;
-  for (char& ch : host) {
-    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-') ch = '_';
-  }
-  return dir + "/" + stamp + "_" + c.backend + "_" + host;
-}
-
-}  // namespace
 
 int report_error(const Error& error) {
   std::fprintf(stderr, "trainbench: error: %s\n", error.message.c_str());
@@ -49,6 +37,7 @@ int run_in_group(const RunArgs& args, ProcessGroup& group, MpiWorld* mpi);
 }  // namespace
 
 int run_command(const RunArgs& args) {
+  if (args.backend == "projected") return projected_run_command(args);
   if (!launched_by_mpi()) {
     SingleProcess single;
     return run_in_group(args, single, nullptr);
@@ -80,17 +69,28 @@ int run_in_group(const RunArgs& args, ProcessGroup& group, MpiWorld* mpi) {
     std::snprintf(value, sizeof value, "%g", args.min_busbw_gb_per_s);  // as typed: -1, not -1.000000
     return fail(bad_input("--min-busbw " + std::string(value) + " is out of range: expected 0 (no floor) to 1e9 GB/s"));
   }
-  std::vector<std::string> strings = args.problems;
-  for (const std::string& suite : args.suites) {
-    Expected<std::vector<std::string>> lines = read_suite_file(suite);
-    if (!lines) return fail(lines.error());
-    strings.insert(strings.end(), lines->begin(), lines->end());
+  std::optional<ModelSession> session;
+  Expected<std::vector<ProblemPtr>> plan = std::vector<ProblemPtr>{};
+  if (!args.model.name.empty()) {
+    if (!args.problems.empty() || !args.suites.empty()) {
+      return fail(bad_input("--model runs the problems of the model's training step: drop --problem and --suite"));
+    }
+    if (group.size() > 1) {
+      return fail(bad_input("--model runs in one process (its all-reduces use transport=threads): run it without mpirun"));
+    }
+    Expected<ModelSession> prepared = prepare_model_session(args.model);
+    if (!prepared) return fail(prepared.error());
+    session = std::move(*prepared);
+    plan = session->plan.problems;
+  } else {
+    Expected<std::vector<std::string>> strings = problem_strings(args.problems, args.suites);
+    if (!strings) return fail(strings.error());
+    if (strings->empty()) {
+      return fail(bad_input("nothing to run: give --problem STRING, --suite FILE or --model NAME (trainbench run --help)"));
+    }
+    plan = build_plan(*strings);
+    if (!plan) return fail(plan.error());
   }
-  if (strings.empty()) {
-    return fail(bad_input("nothing to run: give --problem STRING or --suite FILE (trainbench run --help)"));
-  }
-  Expected<std::vector<ProblemPtr>> plan = build_plan(strings);
-  if (!plan) return fail(plan.error());
   if (Status s = check_process_layout(*plan, group); !s) return fail(s.error());
 
   BackendOptions backend_options;
@@ -151,12 +151,18 @@ int run_in_group(const RunArgs& args, ProcessGroup& group, MpiWorld* mpi) {
   progress.clear();
   if (!leader) return any_failed ? 1 : 0;
 
-  if (args.format == "json") {
-    std::cout << to_json(record).dump(2) << "\n";
-  } else if (args.format == "csv") {
-    std::cout << render_csv(record);
-  } else {
-    std::cout << render_table(record);
+  // run --model: compose the step from what was measured and compare.
+  std::optional<Comparison> comparison;
+  std::optional<Error> model_error;
+  if (session && !group.broken()) {
+    Expected<Comparison> finished = finish_model_run(*session, device, record);
+    if (finished) comparison = std::move(*finished);
+    else model_error = finished.error();
+    if (Status s = write_result_file(path, record); !s) return report_error(s.error());
+  }
+
+  std::cout << render_record(record, args.format);
+  if (args.format == "table") {
     std::cout << "device: " << device.name << ", " << device.compute_units << " threads; peak source: "
               << device.peak_source << "\n";
     const bool collectives = std::any_of(record.results.begin(), record.results.end(),
@@ -166,8 +172,13 @@ int run_in_group(const RunArgs& args, ProcessGroup& group, MpiWorld* mpi) {
       if (key == "memory_bandwidth_source" && collectives) std::cout << "memcpy bandwidth: " << value << "\n";
     }
     if (collectives) std::cout << "processes: " << record.context.processes << "\n";
+    if (comparison) std::cout << render_model_report(*record.model_run, *comparison);
     std::cout << "results: " << path << "\n";
   }
+  if (session) {
+    for (const std::string& w : session->setup.warnings) std::fprintf(stderr, "trainbench: warning: %s\n", w.c_str());
+  }
+  if (model_error) return report_error(*model_error);
   // The table already carries these notes; other formats keep stdout machine-readable.
   for (const ProblemResult& r : record.results) {
     if (args.format == "table") break;

@@ -11,6 +11,12 @@ Status positive(const char* name, double value) {
   return bad_input(std::string(name) + " = " + std::to_string(value) + " is not a positive number");
 }
 
+// A price may be 0: unpriced (docs/cost.md).
+Status price_or_unpriced(double usd_per_hour) {
+  if (std::isfinite(usd_per_hour) && usd_per_hour >= 0.0) return {};
+  return bad_input("price (USD/h) = " + std::to_string(usd_per_hour) + " is not a number >= 0 (0: unpriced)");
+}
+
 }  // namespace
 
 Expected<CostFigures> cost_figures(const StepFigures& s) {
@@ -18,7 +24,7 @@ Expected<CostFigures> cost_figures(const StepFigures& s) {
   TB_RETURN_IF_ERROR(positive("tokens per step", s.tokens_per_step));
   TB_RETURN_IF_ERROR(positive("FLOP per token", s.flop_per_token));
   TB_RETURN_IF_ERROR(positive("devices per instance", s.devices_per_instance));
-  TB_RETURN_IF_ERROR(positive("price (USD/h)", s.usd_per_hour));
+  TB_RETURN_IF_ERROR(price_or_unpriced(s.usd_per_hour));
   if (!(std::isfinite(s.peak_flop_per_s) && s.peak_flop_per_s >= 0.0)) {
     return bad_input("peak FLOP/s = " + std::to_string(s.peak_flop_per_s) + " is not a number >= 0 (0: unknown)");
   }
@@ -27,6 +33,7 @@ Expected<CostFigures> cost_figures(const StepFigures& s) {
   c.tokens_per_s_instance = c.tokens_per_s_device * s.devices_per_instance;
   const double model_flop_per_s_device = c.tokens_per_s_device * s.flop_per_token;
   if (s.peak_flop_per_s > 0.0) c.mfu = model_flop_per_s_device / s.peak_flop_per_s;
+  if (s.usd_per_hour == 0.0) return c;  // unpriced: the USD figures stay 0
   // USD per 1M tokens = (USD per hour / 3600) / (tokens per second) x 1e6.
   c.usd_per_million_tokens = s.usd_per_hour / 3600.0 / c.tokens_per_s_instance * 1e6;
   // USD per PFLOP-hour delivered = price per hour / achieved PFLOP/s of the instance.

@@ -14,19 +14,20 @@ struct StepFigures {
   double flop_per_token = 0.0;         // model FLOP per token, training (FLOP)
   double peak_flop_per_s = 0.0;        // one device's peak for the step's dtype (FLOP/s); 0 = unknown
   int devices_per_instance = 1;        // accelerators (or CPU sockets treated as one device) per instance
-  double usd_per_hour = 0.0;           // instance price (USD/h)
+  double usd_per_hour = 0.0;           // instance price (USD/h); 0 = unpriced
 };
 
 struct CostFigures {
   double tokens_per_s_device = 0.0;    // tokens/s
   double tokens_per_s_instance = 0.0;  // tokens/s, all devices of the instance
   double mfu = -1.0;                   // model FLOP/s over peak FLOP/s (fraction); -1 when the peak is unknown
-  double usd_per_million_tokens = 0.0;  // USD per 1e6 tokens
-  double usd_per_pflop_hour = 0.0;     // USD per 1e15 FLOP/s sustained for one hour of model FLOP
+  double usd_per_million_tokens = 0.0;  // USD per 1e6 tokens; 0 when unpriced
+  double usd_per_pflop_hour = 0.0;     // USD per 1e15 FLOP/s sustained for one hour of model FLOP; 0 when unpriced
 };
 
 // Bad input (kBadInput naming the field) unless every figure is finite and
-// positive (peak may be 0: unknown).
+// positive (peak may be 0: unknown; price may be 0: unpriced, which computes
+// tokens/s and MFU and leaves the USD figures 0).
 Expected<CostFigures> cost_figures(const StepFigures& step);
 
 struct TrainingBudget {

@@ -2,12 +2,10 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <cmath>
 #include <ctime>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "common/suggest.h"
 #include "common/atomic_file.h"
@@ -36,21 +34,14 @@ constexpr std::array<const char*, 7> kRequired = {
     "provider", "instance", "region", "accelerator", "accelerator_count", "on_demand_usd_per_hour", "price_status",
 };
 
+// A catalog number: empty (unknown) or a decimal >= 0.
 Expected<std::optional<double>> parse_number(const std::string& text, const std::string& column,
                                              const std::string& where) {
-  if (text.empty()) return std::optional<double>{};
-  double value = 0;
-  const char* first = text.data();
-  const char* last = text.data() + text.size();
-  if (*first == '+') ++first;
-  const auto [ptr, ec] = std::from_chars(first, last, value);
-  if (ec != std::errc() || ptr != last || !std::isfinite(value) || first == last) {
-    return bad_input(where + ": " + column + " '" + text + "' is not a number: expected a decimal like 1.5, or empty for unknown");
-  }
-  if (value < 0) {
+  TB_ASSIGN_OR_RETURN(const std::optional<double> value, parse_csv_number(text, column, where));
+  if (value && *value < 0) {
     return bad_input(where + ": " + column + " " + text + " is negative: expected 0 or more, or empty for unknown");
   }
-  return std::optional<double>{value};
+  return value;
 }
 
 Expected<std::optional<int>> parse_count(const std::string& text, const std::string& column, const std::string& where) {
@@ -150,46 +141,18 @@ Expected<InstanceCatalog> read_instance_catalog(const std::string& path) {
   InstanceCatalog catalog;
   catalog.path = path;
 
-  std::map<std::string, std::size_t> column_of;  // name -> field index
-  bool have_header = false;
-  std::size_t header_fields = 0;
+  TB_ASSIGN_OR_RETURN(const std::vector<CsvRecord> records, csv_records(text, path));
+  if (records.empty()) return bad_input(path + ": no header line: expected the columns of docs/catalog.md");
+  TB_ASSIGN_OR_RETURN(const auto column_of,
+                      csv_header_columns(records.front(), kColumns, kRequired,
+                                         "the columns of docs/catalog.md (provider, instance, region, ...)"));
   std::map<std::string, int> line_of_instance;
 
-  std::istringstream in(text);
-  std::string line;
-  int line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    const std::string trimmed = trim(line);
-    if (trimmed.empty() || trimmed[0] == '#') continue;
-    const std::string where = path + ":" + std::to_string(line_no);
-    TB_ASSIGN_OR_RETURN(std::vector<std::string> fields, split_csv_line(line, where));
-
-    if (!have_header) {
-      have_header = true;
-      header_fields = fields.size();
-      for (std::size_t i = 0; i < fields.size(); ++i) {
-        const std::string& name = fields[i];
-        if (std::find_if(kColumns.begin(), kColumns.end(), [&](const char* c) { return name == c; }) ==
-            kColumns.end()) {
-          return bad_input(where + ": unknown column '" + name +
-                           "': expected the columns of docs/catalog.md (provider, instance, region, ...)");
-        }
-        if (!column_of.emplace(name, i).second) return bad_input(where + ": column '" + name + "' appears twice");
-      }
-      for (const char* required : kRequired) {
-        if (!column_of.count(required)) {
-          return bad_input(where + ": missing required column '" + std::string(required) + "'");
-        }
-      }
-      continue;
-    }
-
-    if (fields.size() != header_fields) {
-      return bad_input(where + ": " + std::to_string(fields.size()) + " fields: expected " +
-                       std::to_string(header_fields) + ", as in the header");
-    }
+  for (std::size_t r = 1; r < records.size(); ++r) {
+    const std::string& where = records[r].where;
+    const std::vector<std::string>& fields = records[r].fields;
+    const int line_no = records[r].line;
+    TB_RETURN_IF_ERROR(check_csv_field_count(records[r], records.front().fields.size()));
     const auto cell = [&](const char* column) -> std::string {
       const auto it = column_of.find(column);
       return it == column_of.end() ? std::string() : fields[it->second];
@@ -256,7 +219,6 @@ Expected<InstanceCatalog> read_instance_catalog(const std::string& path) {
     }
     catalog.instances.push_back(std::move(inst));
   }
-  if (!have_header) return bad_input(path + ": no header line: expected the columns of docs/catalog.md");
   return catalog;
 }
 

@@ -27,7 +27,7 @@ class Builder {
       }
     }
     items_.push_back(StepItem{std::string(p.kernel()), std::string(phase), std::string(what), problem, count, flop,
-                              bytes});
+                              p.min_bytes(), bytes});
   }
 
   // A linear layer Y[T,out] = X[T,in] W[in,out], W stored [in,out] row-major:
@@ -43,7 +43,22 @@ class Builder {
   std::vector<StepItem>& items_;
 };
 
+// Vocabulary-parallel embedding and LM head: each device holds ceil(vocab / tp)
+// rows (the last shard padded, as Megatron pads the vocabulary).
+std::int64_t local_vocab(const ModelConfig& model, const RunSettings& run) {
+  return (model.vocab + run.tp - 1) / run.tp;
+}
+
 }  // namespace
+
+std::int64_t local_parameters(const ModelConfig& model, const RunSettings& run) {
+  const ParameterCount p = model.parameters();
+  const std::int64_t d = model.hidden;
+  const std::int64_t embed_local = local_vocab(model, run) * d;
+  const std::int64_t sharded_layers = (p.matmul - model.vocab * d) / run.tp;
+  const std::int64_t norms = p.non_embedding - (p.matmul - model.vocab * d);
+  return sharded_layers + norms + (model.tie_embeddings ? embed_local : 2 * embed_local);
+}
 
 double StepDecomposition::device_flop() const {
   double sum = 0;
@@ -69,6 +84,11 @@ std::int64_t StepDecomposition::comm_bytes(std::string_view phase) const {
   return sum;
 }
 
+double analytic_flop_per_token(const ModelConfig& m, std::int64_t seq_len) {
+  return 6.0 * static_cast<double>(m.parameters().matmul) +
+         12.0 * static_cast<double>(m.layers * m.hidden) * static_cast<double>(seq_len) / 2.0;
+}
+
 Expected<StepDecomposition> decompose(const ModelConfig& model, const RunSettings& run_in) {
   RunSettings run = run_in;
   if (run.seq_len == 0) run.seq_len = model.seq_len;
@@ -85,9 +105,7 @@ Expected<StepDecomposition> decompose(const ModelConfig& model, const RunSetting
   const std::int64_t h_local = model.heads / run.tp;
   const std::int64_t kvh_local = model.kv_heads / run.tp;
   const std::int64_t ffn_local = model.ffn / run.tp;
-  // Vocabulary-parallel LM head: each device holds ceil(vocab / tp) rows (the
-  // last shard padded, as Megatron pads the vocabulary).
-  const std::int64_t vocab_local = (model.vocab + run.tp - 1) / run.tp;
+  const std::int64_t vocab_local = local_vocab(model, run);
   const DType dt = run.dtype;
 
   Builder b(step.items);
@@ -127,13 +145,7 @@ Expected<StepDecomposition> decompose(const ModelConfig& model, const RunSetting
   if (run.dp > 1) {
     // One all-reduce of this device's gradients: its weight shards plus the
     // replicated norms.
-    const ParameterCount p = model.parameters();
-    const std::int64_t embed_local = vocab_local * d;
-    const std::int64_t sharded_layers = (p.matmul - model.vocab * d) / run.tp;
-    const std::int64_t norms = p.non_embedding - (p.matmul - model.vocab * d);
-    const std::int64_t local_params =
-        sharded_layers + norms + (model.tie_embeddings ? embed_local : 2 * embed_local);
-    const std::int64_t bytes = local_params * static_cast<std::int64_t>(dtype_size(run.grad_dtype));
+    const std::int64_t bytes = local_parameters(model, run) * static_cast<std::int64_t>(dtype_size(run.grad_dtype));
     const AllreduceProblem ar(bytes, run.grad_dtype, ReduceOp::kSum, static_cast<int>(run.dp), true,
                               AllreduceAlgo::kRing, AllreduceTransport::kThreads);
     b.add(ar, "dp-comm", "gradients", 1, bytes);

@@ -25,6 +25,7 @@ struct StepItem {
   // Model FLOP of one execution (Problem::flop() of gemm and attention); 0 for
   // all-reduce, whose reductions are not model FLOP.
   double flop = 0;
+  double min_bytes = 0;    // Problem::min_bytes() of one execution: the memory traffic a roofline charges (B)
   std::int64_t bytes = 0;  // all-reduce: bytes per rank (0 for compute kernels)
 };
 
@@ -41,6 +42,18 @@ struct StepDecomposition {
   double flop_per_token() const;
   std::int64_t comm_bytes(std::string_view phase) const;  // sum of count * bytes for "tp-comm" or "dp-comm"
 };
+
+// Parameters one device holds (and whose gradients it all-reduces across
+// data-parallel replicas) under tensor parallelism: its 1/tp shard of every
+// layer weight matrix, the replicated norms, and its ceil(vocab / tp) rows of
+// the input embedding and (when untied) of the LM head. Equals
+// model.parameters().total when run.tp == 1. Assumes validate(model, run).
+std::int64_t local_parameters(const ModelConfig& model, const RunSettings& run);
+
+// The analytic estimate of /work/shared/reference/metrics.md with causal
+// halving: 6 N + 12 L d_model S / 2 FLOP per token, N = ParameterCount::matmul
+// (docs/models.md states the convention). The decomposition agrees within 3%.
+double analytic_flop_per_token(const ModelConfig& model, std::int64_t seq_len);
 
 // Validates (validate()) and decomposes. `run.seq_len` 0 means the model's.
 Expected<StepDecomposition> decompose(const ModelConfig& model, const RunSettings& run);

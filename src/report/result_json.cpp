@@ -4,20 +4,15 @@
 #include <limits>
 
 #include "common/atomic_file.h"
+#include "report/json_reader.h"
+#include "report/model_run_json.h"
 
 namespace tb {
 namespace {
 
 using nlohmann::json;
-
-// JSON has no infinity or NaN: non-finite numbers are written as the strings
-// "inf", "-inf" and "nan" (a verification that met NaN outputs has an
-// infinite max_error) and read back by Reader::num.
-json number(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  return v;
-}
+using json_io::number;
+using json_io::Reader;
 
 json device_to_json(const DeviceInfo& d) {
   json peaks = json::object();
@@ -117,73 +112,6 @@ json entry_to_json(const ProblemResult& r, const BenchmarkEntry& e, const RunCon
   if (is_time && e.real_time > 0.0) j["flop_per_s"] = r.flop / (e.real_time * 1e-3);
   return j;
 }
-
-// A checked reader: every access names the JSON path in its error.
-class Reader {
- public:
-  Reader(const json& j, std::string path) : j_(j), path_(std::move(path)) {}
-
-  Expected<Reader> object(const std::string& key) const {
-    TB_ASSIGN_OR_RETURN(const json* v, get(key, json::value_t::object));
-    return Reader(*v, path_ + "." + key);
-  }
-  Expected<const json*> array(const std::string& key) const { return get(key, json::value_t::array); }
-  Expected<std::string> str(const std::string& key) const {
-    TB_ASSIGN_OR_RETURN(const json* v, get(key, json::value_t::string));
-    return v->get<std::string>();
-  }
-  Expected<double> num(const std::string& key) const {
-    const auto it = j_.find(key);
-    if (it != j_.end() && it->is_string()) {
-      const std::string s = it->get<std::string>();
-      if (s == "inf") return INFINITY;
-      if (s == "-inf") return -INFINITY;
-      if (s == "nan") return NAN;
-    }
-    if (it == j_.end() || !it->is_number()) return missing(key, "a number");
-    return it->get<double>();
-  }
-  Expected<std::int64_t> integer(const std::string& key) const {
-    const auto it = j_.find(key);
-    if (it == j_.end() || !it->is_number_integer()) return missing(key, "an integer");
-    return it->get<std::int64_t>();
-  }
-  Expected<bool> boolean(const std::string& key) const {
-    TB_ASSIGN_OR_RETURN(const json* v, get(key, json::value_t::boolean));
-    return v->get<bool>();
-  }
-  // Whether `key` is present (with any value): for optional fields.
-  bool has(const std::string& key) const { return j_.contains(key); }
-  // A checked integer in [min, max]: the error names the field and the range.
-  Expected<std::int64_t> integer_in(const std::string& key, std::int64_t min, std::int64_t max) const {
-    TB_ASSIGN_OR_RETURN(const std::int64_t v, integer(key));
-    if (v < min || v > max) {
-      return bad_input("field '" + path_ + "." + key + "' is " + std::to_string(v) + ": expected " +
-                       (max == std::numeric_limits<std::int64_t>::max()
-                            ? "at least " + std::to_string(min)
-                            : std::to_string(min) + " to " + std::to_string(max)));
-    }
-    return v;
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  Expected<const json*> get(const std::string& key, json::value_t type) const {
-    const auto it = j_.find(key);
-    if (it == j_.end() || it->type() != type) {
-      return missing(key, type == json::value_t::object  ? "an object"
-                          : type == json::value_t::array ? "an array"
-                          : type == json::value_t::string ? "a string"
-                                                          : "a boolean");
-    }
-    return &*it;
-  }
-  Error missing(const std::string& key, const char* expected) const {
-    return bad_input("field '" + path_ + "." + key + "' is missing or not " + expected);
-  }
-  const json& j_;
-  std::string path_;
-};
 
 Expected<std::vector<std::string>> string_list(const Reader& r, const std::string& key) {
   TB_ASSIGN_OR_RETURN(const json* arr, r.array(key));
@@ -353,7 +281,9 @@ nlohmann::json to_json(const RunRecord& record) {
     for (const BenchmarkEntry& e : r.entries) benchmarks.push_back(entry_to_json(r, e, c));
     results.push_back(result_to_json(r));
   }
-  return {{"context", context}, {"benchmarks", benchmarks}, {"results", results}};
+  json doc = {{"context", context}, {"benchmarks", benchmarks}, {"results", results}};
+  if (record.model_run) doc["model_run"] = model_run_to_json(*record.model_run);
+  return doc;
 }
 
 Expected<RunRecord> from_json(const nlohmann::json& doc) {
@@ -432,6 +362,10 @@ Expected<RunRecord> from_json(const nlohmann::json& doc) {
       }
     }
     if (!placed) return bad_input("field '" + path + ".problem' names '" + problem + "', which has no entry in $.results");
+  }
+  if (root.has("model_run")) {  // optional: only run --model writes it
+    TB_ASSIGN_OR_RETURN(const Reader model_run, root.object("model_run"));
+    TB_ASSIGN_OR_RETURN(record.model_run, model_run_from_json(model_run));
   }
   return record;
 }

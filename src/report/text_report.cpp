@@ -17,8 +17,9 @@ struct Column {
 };
 
 const std::vector<Column>& columns() {
+  // status: 9 wide, for "projected" (run --backend projected).
   static const std::vector<Column> cols = {
-      {"problem", "", -44},       {"backend", "", -10},    {"status", "", -8},
+      {"problem", "", -44},       {"backend", "", -10},    {"status", "", -9},
       {"time", "ms median", 11},  {"spread", "ms min-max", 19}, {"cv", "%", 6},
       {"throughput", "TFLOP/s", 11}, {"bandwidth", "GB/s", 10}, {"peak", "%", 6},
       {"error", "max norm.", 10},
@@ -72,15 +73,18 @@ std::string render_table_header(int problem_width) {
 
 std::string render_table_row(const RunRecord& record, const ProblemResult& r, int problem_width) {
   const bool passed = r.status == ResultStatus::kPassed;
-  const bool verified = passed || r.status == ResultStatus::kFailed;
+  // A projection (run --backend projected) has one figure per problem, no spread, and nothing verified.
+  const bool projected = r.provenance == "projected";
+  const bool timed = passed && !projected;
+  const bool verified = (passed || r.status == ResultStatus::kFailed) && !projected;
   const double ms = 1e3;
   return join_row({
       r.problem,
       record.context.backend,
-      std::string(status_name(r.status)),
+      projected ? r.provenance : std::string(status_name(r.status)),
       passed ? fmt("%.4g", r.time_s.median * ms) : "-",
-      passed ? fmt("%.4g", r.time_s.min * ms) + "-" + fmt("%.4g", r.time_s.max * ms) : "-",
-      passed ? fmt("%.1f", r.time_s.cv * 100.0) : "-",
+      timed ? fmt("%.4g", r.time_s.min * ms) + "-" + fmt("%.4g", r.time_s.max * ms) : "-",
+      timed ? fmt("%.1f", r.time_s.cv * 100.0) : "-",
       passed ? fmt("%.4f", r.flop_per_s / 1e12) : "-",
       passed ? fmt("%.2f", r.bytes_per_s / 1e9) : "-",
       passed && r.fraction_of_peak >= 0.0 ? fmt("%.1f", r.fraction_of_peak * 100.0) : "-",
@@ -131,7 +135,7 @@ std::string render_csv(const RunRecord& record) {
   const RunContext& c = record.context;
   for (const ProblemResult& r : record.results) {
     const bool passed = r.status == ResultStatus::kPassed;
-    const bool verified = passed || r.status == ResultStatus::kFailed;
+    const bool verified = (passed || r.status == ResultStatus::kFailed) && r.provenance != "projected";
     auto num = [&](double v, const char* f = "%.6g") { return passed ? fmt(f, v) : std::string(); };
     std::vector<std::string> cells = {
         r.problem, r.kernel, r.dtype, c.backend, c.device.name, std::string(status_name(r.status)), r.reason,

@@ -30,6 +30,11 @@ std::string format_time(std::time_t t, bool utc) {
 
 RunContext capture_context(const Backend& backend, const DeviceInfo& device, const RunOptions& options,
                            const std::string& command_line, const std::string& executable) {
+  return capture_context(backend.name(), device, options, command_line, executable);
+}
+
+RunContext capture_context(std::string_view backend_name, const DeviceInfo& device, const RunOptions& options,
+                           const std::string& command_line, const std::string& executable) {
   RunContext c;
   const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   c.date = format_time(now, false);
@@ -56,7 +61,7 @@ RunContext capture_context(const Backend& backend, const DeviceInfo& device, con
 #endif
   c.command_line = command_line;
   c.cpu_model = cpu_model_name();
-  c.backend = std::string(backend.name());
+  c.backend = std::string(backend_name);
   c.device = device;
   c.repetitions = options.repetitions;
   c.min_time_s = options.min_time_s;

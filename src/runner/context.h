@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "runner/result.h"
 #include "runner/runner.h"
@@ -9,6 +10,11 @@
 namespace tb {
 
 RunContext capture_context(const Backend& backend, const DeviceInfo& device, const RunOptions& options,
+                           const std::string& command_line, const std::string& executable);
+
+// The same without a Backend object (run --backend projected): `backend_name`
+// goes in the record's backend field.
+RunContext capture_context(std::string_view backend_name, const DeviceInfo& device, const RunOptions& options,
                            const std::string& command_line, const std::string& executable);
 
 }  // namespace tb

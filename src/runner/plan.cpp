@@ -55,4 +55,14 @@ Expected<std::vector<ProblemPtr>> build_plan(const std::vector<std::string>& pro
   return plan;
 }
 
+Expected<std::vector<std::string>> problem_strings(const std::vector<std::string>& problems,
+                                                   const std::vector<std::string>& suites) {
+  std::vector<std::string> strings = problems;
+  for (const std::string& suite : suites) {
+    TB_ASSIGN_OR_RETURN(const std::vector<std::string> lines, read_suite_file(suite));
+    strings.insert(strings.end(), lines.begin(), lines.end());
+  }
+  return strings;
+}
+
 }  // namespace tb

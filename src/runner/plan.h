@@ -15,6 +15,10 @@ namespace tb {
 // Every line is expanded and parsed here, so errors name the file and line.
 Expected<std::vector<std::string>> read_suite_file(const std::string& path);
 
+// The --problem strings, then every suite file's lines in order (read_suite_file).
+Expected<std::vector<std::string>> problem_strings(const std::vector<std::string>& problems,
+                                                   const std::vector<std::string>& suites);
+
 // Expands sweeps and parses every string; the error names the offending string.
 Expected<std::vector<ProblemPtr>> build_plan(const std::vector<std::string>& problem_strings);
 

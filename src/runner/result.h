@@ -9,7 +9,10 @@
 #include <vector>
 
 #include "backends/backend.h"
+#include "cost/cost_table.h"
 #include "kernels/verification.h"
+#include "model/step_decomposition.h"
+#include "model/step_time.h"
 #include "runner/statistics.h"
 
 namespace tb {
@@ -101,9 +104,34 @@ struct RunContext {
   std::string processes = "single process";  // ProcessGroup::description(): "MPI: 2 processes (Open MPI v4.1.4)"
 };
 
+// One item of a model's training step and the time the run gave it.
+struct StepItemResult {
+  StepItem item;                 // from the decomposition
+  std::string measured_problem;  // the problem that ran: item.problem, or a capped all-reduce (see scale)
+  double scale = 1.0;            // time_s = measured median x scale (item bytes / measured bytes for a capped all-reduce)
+  double time_s = 0.0;           // one execution (s); 0 when its problem did not pass
+};
+
+// What `trainbench run --model` adds to a run (docs/results.md, "model_run").
+struct ModelRunRecord {
+  ModelConfig model;         // the shape as run
+  RunSettings run;           // seq_len resolved
+  std::int64_t tokens = 0;   // tokens per step of one tensor-parallel group (micro_batch x seq_len)
+  double flop_per_token = 0.0;  // model FLOP per token, training (FLOP)
+  double device_flop = 0.0;     // one device's model FLOP per step (FLOP)
+  StepTimeOptions step_options;
+  std::vector<StepItemResult> items;  // in decomposition order
+  std::optional<StepTime> step;       // composed; empty when a problem failed
+  // The cost comparison as shown at the end of the run.
+  double train_tokens = 0.0;          // token budget of the time/cost columns (tokens); 0 = none
+  std::string pricing;                // "on-demand", "spot", "capacity-block"
+  std::vector<CostRow> comparison;
+};
+
 struct RunRecord {
   RunContext context;
   std::vector<ProblemResult> results;
+  std::optional<ModelRunRecord> model_run;  // set by run --model
 };
 
 }  // namespace tb

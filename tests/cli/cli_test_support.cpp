@@ -16,6 +16,14 @@ std::vector<std::string> words_of(const std::string& line) {
   return words;
 }
 
+std::vector<std::string> row_starting(const std::string& table, const std::string& first) {
+  for (const std::string& line : lines_of(table)) {
+    const std::vector<std::string> words = words_of(line);
+    if (!words.empty() && words[0] == first) return words;
+  }
+  return {};
+}
+
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 
 std::vector<fs::path> files_under(const fs::path& dir) {

@@ -32,6 +32,8 @@ inline const std::vector<std::string> kQuick = {"--repetitions", "2", "--min-tim
 
 std::vector<std::string> words_of(const std::string& line);  // split on blanks
 bool starts_with(const std::string& s, const std::string& prefix);
+// The words of the first line of `table` whose first word is `first`; empty when there is none.
+std::vector<std::string> row_starting(const std::string& table, const std::string& first);
 
 // Regular files under `dir`, recursively, sorted; empty when `dir` does not exist.
 std::vector<fs::path> files_under(const fs::path& dir);

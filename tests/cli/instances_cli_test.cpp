@@ -12,15 +12,6 @@ namespace {
 
 using ListInstances = CliTest;
 
-// Words of the table line whose first word is `instance`; empty when absent.
-std::vector<std::string> instance_row(const std::string& out, const std::string& instance) {
-  for (const std::string& line : lines_of(out)) {
-    const std::vector<std::string> words = words_of(line);
-    if (!words.empty() && words[0] == instance) return words;
-  }
-  return {};
-}
-
 TEST_F(ListInstances, PrintsTheShippedCatalogWithUnits) {
   const ProcessResult r = trainbench({"list", "instances"});
   ASSERT_TRUE(exited_with(r, 0));
@@ -31,15 +22,15 @@ TEST_F(ListInstances, PrintsTheShippedCatalogWithUnits) {
                                       "price_source"}));
   EXPECT_EQ(words_of(lines[1]), (std::vector<std::string>{"(type", "x", "count)", "(TFLOPS/acc)", "(USD/h)"}));
   EXPECT_EQ(lines.size(), 2u + 19u) << r.out;
-  const std::vector<std::string> p5 = instance_row(r.out, "p5.48xlarge");
+  const std::vector<std::string> p5 = row_starting(r.out, "p5.48xlarge");
   ASSERT_GE(p5.size(), 8u) << r.out;
   EXPECT_EQ(std::vector<std::string>(p5.begin() + 1, p5.begin() + 8),
             (std::vector<std::string>{"H100-SXM", "x8", "989", "55.04", "verified", "2026-11-01", "AWS"}));
-  const std::vector<std::string> trn2 = instance_row(r.out, "trn2.48xlarge");
+  const std::vector<std::string> trn2 = row_starting(r.out, "trn2.48xlarge");
   ASSERT_GE(trn2.size(), 7u) << r.out;
   EXPECT_EQ(trn2[4], "-") << "unverified prices are left empty";
   EXPECT_EQ(trn2[5], "unverified");
-  const std::vector<std::string> cpu = instance_row(r.out, "c7a.xlarge");
+  const std::vector<std::string> cpu = row_starting(r.out, "c7a.xlarge");
   ASSERT_GE(cpu.size(), 6u) << r.out;
   EXPECT_EQ(std::vector<std::string>(cpu.begin() + 1, cpu.begin() + 6),
             (std::vector<std::string>{"-", "-", "-", "missing", "-"}));

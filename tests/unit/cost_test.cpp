@@ -5,25 +5,17 @@
 #include <limits>
 
 #include "cost/cost.h"
+#include "cost_fixtures.h"
 
 namespace tb {
 namespace {
 
 constexpr double kRelative = 1e-9;
 
-// An 8-GPU instance at 21.957642 USD/h (p4d.24xlarge after 2025-06-01), a
-// 5 s step of 4096 tokens per device, 48.18 GFLOP per token (6 x 8.03e9), a
-// 312 TFLOP/s peak per device.
-StepFigures p4d_like() {
-  StepFigures s;
-  s.step_time_s = 5.0;
-  s.tokens_per_step = 4096.0;
-  s.flop_per_token = 48.18e9;
-  s.peak_flop_per_s = 312e12;
-  s.devices_per_instance = 8;
-  s.usd_per_hour = 21.957642;
-  return s;
-}
+// p4d.24xlarge's price after 2025-06-01 (USD/h).
+constexpr double kP4dUsdPerHour = 21.957642;
+
+StepFigures p4d_like() { return tbtest::p4d_like_step(kP4dUsdPerHour); }
 
 TEST(CostTest, HandComputedCaseMatchesToOnePartInABillion) {
   const Expected<CostFigures> c = cost_figures(p4d_like());
@@ -54,6 +46,18 @@ TEST(CostTest, UnknownPeakLeavesMfuUnknown) {
   EXPECT_GT(c->usd_per_million_tokens, 0.0);
 }
 
+TEST(CostTest, ZeroPriceIsUnpricedKeepingTokensPerSecondAndMfu) {
+  StepFigures s = p4d_like();
+  s.usd_per_hour = 0.0;
+  const Expected<CostFigures> c = cost_figures(s);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_NEAR(c->tokens_per_s_device, 819.2, 819.2 * kRelative);
+  EXPECT_NEAR(c->tokens_per_s_instance, 6553.6, 6553.6 * kRelative);
+  EXPECT_NEAR(c->mfu, 0.12650338461538463, 0.12650338461538463 * kRelative);
+  EXPECT_EQ(c->usd_per_million_tokens, 0.0);
+  EXPECT_EQ(c->usd_per_pflop_hour, 0.0);
+}
+
 TEST(CostTest, NonPositiveOrNonFiniteInputsAreBadInputNamingTheField) {
   struct Case {
     void (*spoil)(StepFigures&);
@@ -65,6 +69,7 @@ TEST(CostTest, NonPositiveOrNonFiniteInputsAreBadInputNamingTheField) {
       {[](StepFigures& s) { s.flop_per_token = std::numeric_limits<double>::quiet_NaN(); }, "FLOP per token"},
       {[](StepFigures& s) { s.devices_per_instance = 0; }, "devices per instance"},
       {[](StepFigures& s) { s.usd_per_hour = -0.5; }, "price"},
+      {[](StepFigures& s) { s.usd_per_hour = std::numeric_limits<double>::infinity(); }, "price"},
       {[](StepFigures& s) { s.peak_flop_per_s = -1.0; }, "peak FLOP/s"},
   };
   for (const Case& c : cases) {

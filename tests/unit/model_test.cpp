@@ -327,10 +327,17 @@ double reference_flop_per_token(const ModelConfig& m, std::int64_t seq) {
          3.5 * 4.0 * static_cast<double>(m.layers) * d_attn * static_cast<double>(seq + 1) / 2.0;
 }
 
-// metrics.md's form with causal halving: 6N + 12 * L * d_model * T / 2.
+// metrics.md's form with causal halving: 6N + 12 * L * d_model * T / 2, by hand.
 double palm_flop_per_token(const ModelConfig& m, std::int64_t seq) {
   return 6.0 * static_cast<double>(m.parameters().matmul) +
          12.0 * static_cast<double>(m.layers * m.hidden) * static_cast<double>(seq) / 2.0;
+}
+
+TEST(StepDecompositionTest, AnalyticFlopPerTokenIsMetricsFormula) {
+  const ModelConfig m = load_or_fail("llama3-8b");
+  EXPECT_DOUBLE_EQ(analytic_flop_per_token(m, 8192), palm_flop_per_token(m, 8192));
+  // 8B: N_matmul = 7.50e9 (layers) + 0.53e9 (LM head); 6N = 4.818e10; attention 12*32*4096*8192/2 = 6.44e9.
+  EXPECT_NEAR(analytic_flop_per_token(m, 8192), 6.0 * m.parameters().matmul + 6442450944.0, 1.0);
 }
 
 TEST(StepDecompositionTest, FlopPerTokenMatchesSixNPlusAttention) {

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-namespace tb::cli {
+namespace tb {
 
 std::string render_rows(const std::vector<std::vector<std::string>>& rows, const std::vector<bool>& numeric);
 
-}  // namespace tb::cli
+}  // namespace tb

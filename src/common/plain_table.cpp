@@ -1,8 +1,8 @@
-#include "cli/plain_table.h"
+#include "common/plain_table.h"
 
 #include <algorithm>
 
-namespace tb::cli {
+namespace tb {
 
 std::string render_rows(const std::vector<std::vector<std::string>>& rows, const std::vector<bool>& numeric) {
   if (rows.empty()) return {};
@@ -25,4 +25,4 @@ std::string render_rows(const std::vector<std::vector<std::string>>& rows, const
   return out;
 }
 
-}  // namespace tb::cli
+}  // namespace tb

@@ -1,0 +1,238 @@
+// trainbench run --backend projected --instance NAME: the time and throughput
+// each problem would have on a catalog instance that is not at hand, from the
+// roofline and alpha-beta ring models of docs/cost.md with the efficiency
+// factors of data/efficiency.csv. Nothing runs and nothing is verified: every
+// result carries provenance "projected", verification metric "none", and the
+// table's status column says `projected`.
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/model_session.h"
+#include "cli/result_stem.h"
+#include "common/atomic_file.h"
+#include "common/mpi_launch.h"
+#include "cost/step_projection.h"
+#include "report/result_json.h"
+#include "report/text_report.h"
+#include "runner/context.h"
+#include "runner/plan.h"
+#include "runner/statistics.h"
+
+namespace tb::cli {
+namespace {
+
+constexpr const char* kProjected = "projected";
+
+std::string number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", value);
+  return text;
+}
+
+// `text` in single quotes for a shell ('\'' for each quote inside).
+std::string single_quoted(std::string text) {
+  for (std::size_t at = text.find('\''); at != std::string::npos; at = text.find('\'', at + 4)) {
+    text.replace(at, 1, "'\\''");
+  }
+  return "'" + text + "'";
+}
+
+// Everything checked before the catalog is read: how it was started and which options it got.
+Status check_options(const RunArgs& args) {
+  if (launched_by_mpi()) {
+    return bad_input("--backend projected runs nothing and needs no processes: run it without mpirun");
+  }
+  if (!args.model.name.empty()) {
+    return bad_input("--backend projected projects --problem and --suite problems; run --model already projects its "
+                     "step onto catalog instances: drop --backend projected and use --instance there");
+  }
+  if (args.min_busbw_gb_per_s != 0.0) {
+    return bad_input("--min-busbw checks measured bus bandwidth, and --backend projected measures nothing: drop "
+                     "--min-busbw");
+  }
+  if (args.model.instances.empty()) {
+    return bad_input("--backend projected needs the catalog instance to project onto: give exactly one --instance "
+                     "NAME, e.g. --instance p5.48xlarge (trainbench list instances)");
+  }
+  return {};
+}
+
+Expected<std::vector<ProblemPtr>> projected_plan(const RunArgs& args) {
+  TB_ASSIGN_OR_RETURN(const std::vector<std::string> strings, problem_strings(args.problems, args.suites));
+  if (strings.empty()) {
+    return bad_input("nothing to project: give --problem STRING or --suite FILE with --backend projected "
+                     "(trainbench run --help)");
+  }
+  return build_plan(strings);
+}
+
+// The one instance of --instance.
+Expected<Instance> chosen_instance(const ComparisonSetup& setup) {
+  if (!setup.all_instances && setup.instances.size() == 1) return setup.instances.front();
+  std::string named = "every catalog instance (all)";
+  if (!setup.all_instances) {
+    named = std::to_string(setup.instances.size()) + " (";
+    for (const Instance& i : setup.instances) named += (named.back() == '(' ? "" : ", ") + i.name;
+    named += setup.instances.empty() ? "none)" : ")";
+  }
+  return bad_input("--backend projected projects onto exactly one catalog instance, and --instance named " + named +
+                   ": give one --instance NAME, e.g. --instance p5.48xlarge");
+}
+
+// The instance as the record's device: per-device peaks and memory from the catalog.
+DeviceInfo projected_device(const Instance& instance, const ComparisonSetup& setup) {
+  DeviceInfo d;
+  d.name = instance.name + " (" + instance.accelerator +
+           (instance.accelerator_count > 0 ? " x" + std::to_string(instance.accelerator_count) : "") + ")";
+  d.kind = kProjected;
+  for (const DType dtype : {DType::kFp32, DType::kBf16, DType::kFp16}) {
+    const Expected<ProjectionTarget> t = projection_target(instance, dtype);
+    if (!t) continue;
+    d.peak_flop_per_s[dtype] = t->peak_flop_per_s;
+    d.memory_bandwidth_bytes_per_s = t->memory_bytes_per_s;
+    d.memory_bytes = static_cast<std::int64_t>(t->memory_bytes);
+  }
+  d.peak_source = "catalog: " + instance.name + " in " + setup.catalog.path + " (" + instance.specs_source + ")";
+  d.properties = {{"instance", instance.name},
+                  {"accelerator", instance.accelerator},
+                  {"accelerators_per_instance", std::to_string(instance.accelerator_count)},
+                  {"catalog", setup.catalog.path},
+                  {"efficiency_table", setup.efficiency.path}};
+  return d;
+}
+
+// How the all-reduce's link bandwidth was chosen (ring_bandwidth's rule).
+std::string link_description(int ranks, const ProjectionTarget& t, double bandwidth) {
+  const std::string chosen = number(bandwidth / 1e9) + " GB/s";
+  if (ranks <= t.devices_per_instance) return "intra-node " + chosen;
+  std::string why = "the network share " + number(t.network_bytes_per_s / 1e9) + " GB/s";
+  if (t.devices_per_instance > 1 && t.intra_link_bytes_per_s > 0) {
+    why = "the slower of the intra-node link " + number(t.intra_link_bytes_per_s / 1e9) + " GB/s and " + why;
+  }
+  return chosen + " per device across instances (ranks " + std::to_string(ranks) + " > " +
+         std::to_string(t.devices_per_instance) + " devices per instance: " + why + ")";
+}
+
+// Projected time of one execution (s); sets the result's implementation and collective.
+Expected<double> projected_seconds(const Problem& problem, const ProjectionTarget& target, const EfficiencyRow& row,
+                                   ProblemResult& r) {
+  const std::optional<CollectiveInfo> c = problem.collective();
+  if (!c) {
+    r.implementation = "projection: roofline, efficiency compute " + number(row.compute) + " memory " +
+                       number(row.memory) + " launch " + number(row.launch_overhead_s * 1e6) + " us (" + row.source +
+                       ")";
+    TB_ASSIGN_OR_RETURN(const ItemProjection p, project_kernel(problem.flop(), problem.min_bytes(), target, row));
+    return p.seconds;
+  }
+  CollectiveResult k;
+  k.ranks = c->ranks;
+  k.transport = kProjected;
+  k.algo = "ring";  // the model is a ring's, whatever algo= the problem names
+  k.op = c->op;
+  k.in_place = c->in_place;
+  k.count = c->count;
+  k.bus_factor = c->bus_factor;
+  r.collective = k;
+  if (c->ranks <= 1) {
+    r.implementation = "projection: alpha-beta ring, 1 rank: no communication (" + row.source + ")";
+  } else {
+    TB_ASSIGN_OR_RETURN(const double bandwidth, ring_bandwidth(c->ranks, target));
+    r.implementation = "projection: alpha-beta ring, link " + link_description(c->ranks, target, bandwidth) +
+                       " x efficiency " + number(row.link) + ", alpha " + number(row.alpha_s * 1e6) + " us (" +
+                       row.source + ")";
+  }
+  TB_ASSIGN_OR_RETURN(const ItemProjection p, project_allreduce(problem.min_bytes(), c->ranks, c->ranks, target, row));
+  return p.seconds;
+}
+
+// The command line that projects this one problem again.
+std::string reproducer(const Problem& problem, const Instance& instance, const ModelArgs& m) {
+  // Catalog names and applied overrides are plain words; the problem and the path are quoted.
+  std::string out = "trainbench run --backend projected --instance " + instance.name + " --problem " +
+                    single_quoted(problem.to_string());
+  for (const std::string& e : m.efficiency) out += " --efficiency " + e;
+  if (!m.catalog.empty()) out += " --catalog " + single_quoted(m.catalog);
+  return out;
+}
+
+Expected<ProblemResult> project_problem(const Problem& problem, const Instance& instance,
+                                        const ComparisonSetup& setup, const ModelArgs& m) {
+  TB_ASSIGN_OR_RETURN(const ProjectionTarget target, projection_target(instance, problem.dtype()));
+  TB_ASSIGN_OR_RETURN(const EfficiencyRow row, setup.efficiency.find(target.device_class, problem.kernel()));
+  ProblemResult r;
+  r.problem = problem.to_string();
+  r.kernel = std::string(problem.kernel());
+  r.dtype = std::string(dtype_name(problem.dtype()));
+  r.status = ResultStatus::kPassed;  // the projection was computed; provenance and verification say nothing ran
+  r.provenance = kProjected;
+  r.flop = problem.flop();
+  r.min_bytes = problem.min_bytes();
+  r.verification.metric = "none";
+  r.verification.detail = "projected: nothing ran";
+  r.reproducer = reproducer(problem, instance, m);
+  TB_ASSIGN_OR_RETURN(const double seconds, projected_seconds(problem, target, row, r));
+  r.samples_s = {seconds};
+  r.time_s = summarize(r.samples_s);
+  if (seconds > 0.0) {
+    r.flop_per_s = r.flop / seconds;
+    r.bytes_per_s = r.min_bytes / seconds;
+  }
+  if (r.collective) {  // as measured collectives: algbw and busbw, no fraction of a compute peak
+    r.collective->algbw_bytes_per_s = r.bytes_per_s;
+    r.collective->busbw_bytes_per_s = r.bytes_per_s * r.collective->bus_factor;
+  } else {
+    r.fraction_of_peak = r.flop_per_s / target.peak_flop_per_s;
+  }
+  return r;
+}
+
+}  // namespace
+
+int projected_run_command(const RunArgs& args) {
+  if (Status s = check_options(args); !s) return report_error(s.error());
+  const Expected<std::vector<ProblemPtr>> plan = projected_plan(args);
+  if (!plan) return report_error(plan.error());
+  const Expected<ComparisonSetup> setup = prepare_comparison(args.model, plan->front()->dtype());
+  if (!setup) return report_error(setup.error());
+  const Expected<Instance> instance = chosen_instance(*setup);
+  if (!instance) return report_error(instance.error());
+
+  // Every problem is projected before anything is written: a problem that
+  // cannot be projected is bad input, and no file is left behind.
+  RunRecord record;
+  for (const ProblemPtr& problem : *plan) {
+    Expected<ProblemResult> r = project_problem(*problem, *instance, *setup, args.model);
+    if (!r) {
+      return report_error(Error{r.error().code, "projecting " + problem->to_string() + " onto " + instance->name +
+                                                    ": " + r.error().message});
+    }
+    record.results.push_back(std::move(*r));
+  }
+  if (Status s = check_writable_directory(args.out_dir); !s) return report_error(s.error());
+
+  RunOptions options;  // one projected value per problem; nothing timed
+  options.repetitions = 1;
+  options.min_time_s = 0.0;
+  options.warmup_time_s = 0.0;
+  options.seed = args.options.seed;
+  record.context = capture_context(kProjected, projected_device(*instance, *setup), options, args.command_line,
+                                   args.executable);
+  record.context.processes = "none: nothing ran";
+  const Expected<std::string> path = create_result_file(result_stem(args.out_dir, record.context), record);
+  if (!path) return report_error(path.error());
+
+  std::cout << render_record(record, args.format);
+  if (args.format == "table") {
+    std::cout << "projected: nothing ran on this machine; figures are a roofline projection for " << instance->name
+              << " (docs/cost.md)\n";
+    std::cout << "peak source: " << record.context.device.peak_source << "\n";
+    std::cout << "results: " << *path << "\n";
+  }
+  return 0;
+}
+
+}  // namespace tb::cli

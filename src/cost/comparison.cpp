@@ -1,0 +1,141 @@
+#include "cost/comparison.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "common/plain_table.h"
+
+namespace tb {
+namespace {
+
+std::string settings_text(const RunSettings& run) {
+  return "tp=" + std::to_string(run.tp) + " dp=" + std::to_string(run.dp);
+}
+
+StepFigures step_figures(const StepDecomposition& step, const StepTime& time, const ProjectionTarget& target) {
+  StepFigures f;
+  f.step_time_s = time.step_s;
+  // A tensor-parallel group of tp devices shares the step's tokens.
+  f.tokens_per_step = static_cast<double>(step.tokens) / static_cast<double>(step.run.tp);
+  f.flop_per_token = step.flop_per_token();
+  f.peak_flop_per_s = target.peak_flop_per_s;
+  f.devices_per_instance = target.devices_per_instance;
+  return f;
+}
+
+Expected<CostRow> measured_row(const ComparisonRequest& req) {
+  TB_ASSIGN_OR_RETURN(const StepTime time, compose_step(req.step, req.measured_seconds, req.step_options));
+  const PriceChoice price = req.this_machine_price.value_or(PriceChoice{});
+  return make_cost_row(req.this_machine.label, "measured", settings_text(req.step.run),
+                       step_figures(req.step, time, req.this_machine), price, req.train_tokens);
+}
+
+Expected<std::vector<double>> project_seconds(const StepDecomposition& step, const ProjectionTarget& target,
+                                              const EfficiencyTable& efficiency, std::vector<std::string>* bounds) {
+  TB_ASSIGN_OR_RETURN(const std::vector<ItemProjection> items, project_step(step, target, efficiency));
+  std::vector<double> seconds;
+  for (const ItemProjection& p : items) {
+    seconds.push_back(p.seconds);
+    if (bounds) bounds->push_back(p.bound);
+  }
+  return seconds;
+}
+
+// The step as the whole instance runs it (instance_run_settings).
+Expected<StepDecomposition> instance_step(const StepDecomposition& step, const ProjectionTarget& target) {
+  return decompose(step.model, instance_run_settings(step.run, target.devices_per_instance));
+}
+
+Expected<CostRow> projected_row(const ComparisonRequest& req, const Instance& instance, const ProjectionTarget& target) {
+  TB_ASSIGN_OR_RETURN(const StepDecomposition step, instance_step(req.step, target));
+  const RunSettings& run = step.run;
+  TB_ASSIGN_OR_RETURN(const std::vector<double> seconds, project_seconds(step, target, *req.efficiency, nullptr));
+  TB_ASSIGN_OR_RETURN(const StepTime time, compose_step(step, seconds, req.step_options));
+  const auto given = req.price_overrides.find(instance.name);
+  const PriceChoice price = given != req.price_overrides.end() ? given->second : choose_price(instance, req.pricing);
+  TB_ASSIGN_OR_RETURN(CostRow row, make_cost_row(instance.name, "projected", settings_text(run),
+                                                 step_figures(step, time, target), price, req.train_tokens));
+  if (std::optional<std::string> fit = memory_fit_warning(step, target)) row.notes.push_back(*fit);
+  return row;
+}
+
+Status add_check(const ComparisonRequest& req, Comparison& out) {
+  std::vector<std::string> bounds;
+  TB_ASSIGN_OR_RETURN(const std::vector<double> projected,
+                      project_seconds(req.step, req.this_machine, *req.efficiency, &bounds));
+  for (std::size_t i = 0; i < req.step.items.size(); ++i) {
+    const StepItem& item = req.step.items[i];
+    out.check.push_back(CheckItem{item.phase, item.what, item.problem, req.measured_seconds[i], projected[i],
+                                  (projected[i] - req.measured_seconds[i]) / req.measured_seconds[i], bounds[i],
+                                  item.flop});
+  }
+  TB_ASSIGN_OR_RETURN(const StepTime measured, compose_step(req.step, req.measured_seconds, req.step_options));
+  TB_ASSIGN_OR_RETURN(const StepTime proj, compose_step(req.step, projected, req.step_options));
+  out.step_check_error = (proj.step_s - measured.step_s) / measured.step_s;
+  return {};
+}
+
+}  // namespace
+
+Expected<Comparison> build_comparison(const ComparisonRequest& req) {
+  if (req.efficiency == nullptr) return bad_input("build_comparison: no efficiency table");
+  Comparison out;
+  if (!req.measured_seconds.empty()) {
+    TB_ASSIGN_OR_RETURN(CostRow row, measured_row(req));
+    TB_RETURN_IF_ERROR(add_check(req, out));
+    row.projection_error = out.step_check_error;  // the model's own check travels with the measured row
+    out.rows.push_back(std::move(row));
+  }
+  for (const Instance& instance : req.instances) {
+    Expected<ProjectionTarget> target = projection_target(instance, req.step.run.dtype);
+    Expected<CostRow> row = target ? projected_row(req, instance, *target) : Expected<CostRow>(target.error());
+    if (row) {
+      out.rows.push_back(std::move(*row));
+    } else if (req.skip_unprojectable) {
+      out.skipped.push_back(instance.name + ": " + row.error().message);
+    } else {
+      return row.error();
+    }
+  }
+  sort_cost_rows(out.rows);
+  return out;
+}
+
+Status check_projectable(const StepDecomposition& step, const Instance& instance, const EfficiencyTable& efficiency) {
+  TB_ASSIGN_OR_RETURN(const ProjectionTarget target, projection_target(instance, step.run.dtype));
+  TB_ASSIGN_OR_RETURN(const StepDecomposition on_instance, instance_step(step, target));
+  TB_ASSIGN_OR_RETURN(const std::vector<double> seconds, project_seconds(on_instance, target, efficiency, nullptr));
+  (void)seconds;
+  return {};
+}
+
+std::string render_check_table(const Comparison& c) {
+  if (c.check.empty()) return {};
+  const auto ms = [](double s) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f", s * 1e3);
+    return std::string(buf);
+  };
+  const auto pct = [](double f) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%+.1f", f * 100.0);
+    return std::string(buf);
+  };
+  std::vector<std::vector<std::string>> rows = {{"phase", "what", "measured", "projected", "error", "bound", "problem"},
+                                                {"", "", "ms", "ms", "%", "", ""}};
+  const CheckItem* largest_gemm = nullptr;
+  for (const CheckItem& i : c.check) {
+    rows.push_back({i.phase, i.what, ms(i.measured_s), ms(i.projected_s), pct(i.error), i.bound, i.problem});
+    if (i.problem.rfind("gemm:", 0) == 0 && (largest_gemm == nullptr || i.flop > largest_gemm->flop)) largest_gemm = &i;
+  }
+  std::string out = render_rows(rows, {false, false, true, true, true, false, false});
+  out += "step time: projected vs measured " + pct(c.step_check_error) + "%";
+  if (largest_gemm != nullptr) {
+    out += "; largest GEMM (" + largest_gemm->problem + ", " + largest_gemm->phase + "): " + pct(largest_gemm->error) +
+           "% (target: within 25%)";
+  }
+  return out + "\n";
+}
+
+}  // namespace tb

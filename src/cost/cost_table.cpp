@@ -1,0 +1,420 @@
+#include "cost/cost_table.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include "common/plain_table.h"
+#include "common/suggest.h"
+
+namespace tb {
+namespace {
+
+constexpr double kMaxTokenCount = 1e18;       // tokens; parse_token_count's upper bound
+constexpr std::size_t kMaxSourceChars = 60;   // price source width in the text table (bytes)
+constexpr const char* kGivenSource = "command line (--price)";
+constexpr const char* kNoPriceNote = "no price: give --price USD/h or choose another --pricing";
+
+// ---- numbers as text ----
+
+std::string printf_double(const char* format, double value) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, value);
+  return buf;
+}
+
+// `value` with `digits` significant digits, whole numbers from 10^digits on
+// ("12345", "1.234", "0.123"); "-" when not finite.
+std::string significant(double value, int digits) {
+  if (!std::isfinite(value)) return "-";
+  if (std::fabs(value) >= std::pow(10.0, digits)) return printf_double("%.0f", value);
+  char format[16];
+  std::snprintf(format, sizeof format, "%%.%dg", digits);
+  return printf_double(format, value);
+}
+
+// "1e12", "1.5e13", "4096": %g without the exponent's "+" and leading zeros.
+std::string compact_number(double value) {
+  std::string text = printf_double("%.6g", value);
+  const std::size_t e = text.find('e');
+  if (e == std::string::npos) return text;
+  std::string exponent = text.substr(e + 1);
+  const bool negative = !exponent.empty() && exponent[0] == '-';
+  if (!exponent.empty() && (exponent[0] == '+' || exponent[0] == '-')) exponent.erase(0, 1);
+  while (exponent.size() > 1 && exponent[0] == '0') exponent.erase(0, 1);
+  return text.substr(0, e) + "e" + (negative ? "-" : "") + exponent;
+}
+
+// Full precision for CSV (JSON keeps the double itself).
+std::string csv_number(double value) { return printf_double("%.10g", value); }
+
+// ---- row facts shared by the three renderings ----
+
+bool priced(const CostRow& row) { return row.price.usd_per_hour.has_value(); }
+
+// Hours to train `train_tokens` on one instance: the budget's when priced,
+// otherwise from tokens/s alone (time needs no price); empty without a budget.
+std::optional<double> train_hours(const CostRow& row, double train_tokens) {
+  if (row.budget) return row.budget->hours;
+  if (!(train_tokens > 0.0) || !(row.figures.tokens_per_s_instance > 0.0)) return std::nullopt;
+  return train_tokens / row.figures.tokens_per_s_instance / 3600.0;
+}
+
+std::optional<double> train_usd(const CostRow& row) {
+  if (row.budget) return row.budget->usd;
+  return std::nullopt;
+}
+
+std::optional<double> mfu(const CostRow& row) {
+  if (row.figures.mfu < 0.0) return std::nullopt;
+  return row.figures.mfu;
+}
+
+std::optional<double> usd_per_million_tokens(const CostRow& row) {
+  if (!priced(row)) return std::nullopt;
+  return row.figures.usd_per_million_tokens;
+}
+
+std::optional<double> usd_per_pflop_hour(const CostRow& row) {
+  if (!priced(row)) return std::nullopt;
+  return row.figures.usd_per_pflop_hour;
+}
+
+std::optional<double> peak_flop_per_s(const CostRow& row) {
+  if (!(row.step.peak_flop_per_s > 0.0)) return std::nullopt;
+  return row.step.peak_flop_per_s;
+}
+
+std::optional<double> projection_error(const CostRow& row) {
+  if (row.projection_error == 0.0) return std::nullopt;
+  return row.projection_error;
+}
+
+// ---- text table ----
+
+std::string dash_if_empty(const std::string& text) { return text.empty() ? "-" : text; }
+
+std::string table_number(const std::optional<double>& value, double scale, int digits) {
+  return value ? significant(*value * scale, digits) : "-";
+}
+
+// At most kMaxSourceChars bytes, ending in "..." when cut; never splits a UTF-8 sequence.
+std::string truncated_source(const std::string& source) {
+  if (source.size() <= kMaxSourceChars) return source;
+  std::size_t cut = kMaxSourceChars - 3;
+  while (cut > 0 && (static_cast<unsigned char>(source[cut]) & 0xC0) == 0x80) --cut;
+  return source.substr(0, cut) + "...";
+}
+
+// The footnotes of all rows, identical notes sharing one number (1-based, in
+// order of first appearance); `marks[i]` is row i's " [1,2]" (ascending) or "".
+struct Footnotes {
+  std::vector<std::string> notes;
+  std::vector<std::string> marks;
+};
+
+Footnotes collect_footnotes(const std::vector<CostRow>& rows) {
+  Footnotes f;
+  for (const CostRow& row : rows) {
+    std::vector<long> numbers;
+    for (const std::string& note : row.notes) {
+      auto it = std::find(f.notes.begin(), f.notes.end(), note);
+      if (it == f.notes.end()) it = f.notes.insert(f.notes.end(), note);
+      numbers.push_back(static_cast<long>(it - f.notes.begin()) + 1);
+    }
+    std::sort(numbers.begin(), numbers.end());
+    numbers.erase(std::unique(numbers.begin(), numbers.end()), numbers.end());
+    std::string mark;
+    for (long n : numbers) mark += (mark.empty() ? "" : ",") + std::to_string(n);
+    f.marks.push_back(mark.empty() ? "" : " [" + mark + "]");
+  }
+  return f;
+}
+
+std::vector<std::string> table_row(const CostRow& row, const std::string& mark, double train_tokens) {
+  std::vector<std::string> cells = {
+      row.label + mark,
+      row.provenance,
+      dash_if_empty(row.settings),
+      significant(row.figures.tokens_per_s_instance, 4),
+      mfu(row) ? printf_double("%.1f", *mfu(row) * 100.0) : "-",
+      table_number(row.price.usd_per_hour, 1.0, 4),
+      dash_if_empty(row.price.pricing),
+      table_number(usd_per_million_tokens(row), 1.0, 4),
+      table_number(usd_per_pflop_hour(row), 1.0, 4),
+  };
+  if (train_tokens > 0.0) {
+    cells.push_back(table_number(train_hours(row, train_tokens), 1.0 / 24.0, 4));
+    cells.push_back(table_number(train_usd(row), 1.0, 4));
+  }
+  cells.push_back(dash_if_empty(truncated_source(row.price.source)));
+  cells.push_back(dash_if_empty(row.price.date));
+  return cells;
+}
+
+// ---- CSV and JSON ----
+
+// Column names carry their units; the same names are the JSON fields.
+const std::vector<std::string>& field_names() {
+  static const std::vector<std::string> names = {
+      "instance",          "provenance",         "settings",           "devices_per_instance",
+      "step_time_s",       "tokens_per_step",    "flop_per_token",     "peak_flop_per_s",
+      "tokens_per_s_device", "tokens_per_s_instance", "mfu_fraction", "usd_per_hour",
+      "pricing",           "usd_per_million_tokens", "usd_per_pflop_hour", "train_tokens",
+      "train_hours",       "train_usd",          "price_source",       "price_date",
+      "price_status",      "projection_error_fraction", "notes",
+  };
+  return names;
+}
+
+std::string csv_field(const std::string& value) {
+  const bool quote = value.find_first_of(",\"\r\n") != std::string::npos ||
+                     (!value.empty() && (value.front() == ' ' || value.back() == ' '));
+  if (!quote) return value;
+  std::string out = "\"";
+  for (char c : value) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string csv_line(const std::vector<std::string>& cells) {
+  std::string line;
+  for (std::size_t i = 0; i < cells.size(); ++i) line += (i ? "," : "") + csv_field(cells[i]);
+  return line + "\n";
+}
+
+std::string join_notes(const std::vector<std::string>& notes) {
+  std::string out;
+  for (const std::string& n : notes) out += (out.empty() ? "" : "; ") + n;
+  return out;
+}
+
+std::string csv_optional(const std::optional<double>& value) { return value ? csv_number(*value) : ""; }
+
+nlohmann::json json_optional(const std::optional<double>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+nlohmann::json json_optional_text(const std::string& text) {
+  return text.empty() ? nlohmann::json(nullptr) : nlohmann::json(text);
+}
+
+std::optional<double> budget_tokens(double train_tokens) {
+  if (!(train_tokens > 0.0)) return std::nullopt;
+  return train_tokens;
+}
+
+// ---- parsing ----
+
+// The multiplier of a token count's suffix; 0 when `c` is none.
+double suffix_multiplier(char c) {
+  switch (c) {
+    case 'K': case 'k': return 1e3;
+    case 'M': case 'm': return 1e6;
+    case 'B': case 'b': return 1e9;
+    case 'T': case 't': return 1e12;
+    default: return 0.0;
+  }
+}
+
+Error bad_token_count(std::string_view text, const std::string& why) {
+  return bad_input("token count '" + std::string(text) + "' " + why +
+                   "; expected a number > 0 with an optional suffix K, M, B or T (e.g. 1T, 300B, 2.5M, 4096, 1e12)");
+}
+
+}  // namespace
+
+std::string_view pricing_name(PricingModel model) {
+  switch (model) {
+    case PricingModel::kOnDemand: return "on-demand";
+    case PricingModel::kSpot: return "spot";
+    case PricingModel::kCapacityBlock: return "capacity-block";
+  }
+  return "on-demand";
+}
+
+Expected<PricingModel> parse_pricing(std::string_view text) {
+  const PricingModel models[] = {PricingModel::kOnDemand, PricingModel::kSpot, PricingModel::kCapacityBlock};
+  std::vector<std::string> names;
+  for (PricingModel m : models) {
+    if (text == pricing_name(m)) return m;
+    names.emplace_back(pricing_name(m));
+  }
+  return bad_input("unknown pricing model '" + std::string(text) + "': expected " + quoted_alternatives(names));
+}
+
+PriceChoice choose_price(const Instance& instance, PricingModel model) {
+  PriceChoice c;
+  c.pricing = std::string(pricing_name(model));
+  switch (model) {
+    case PricingModel::kOnDemand: c.usd_per_hour = instance.on_demand_usd_per_hour; break;
+    case PricingModel::kSpot: c.usd_per_hour = instance.spot_usd_per_hour; break;
+    case PricingModel::kCapacityBlock: c.usd_per_hour = instance.capacity_block_usd_per_hour; break;
+  }
+  // The source is kept without a price: for unverified prices it names the candidate figures.
+  c.source = instance.price_source;
+  c.status = to_string(instance.price_status);
+  if (c.usd_per_hour) {
+    c.date = instance.price_date;
+  } else if (model != PricingModel::kOnDemand) {
+    c.status = to_string(PriceStatus::kMissing);  // price_status describes the on-demand price
+  }
+  return c;
+}
+
+Expected<PriceChoice> given_price(double usd_per_hour) {
+  if (!(std::isfinite(usd_per_hour) && usd_per_hour > 0.0)) {
+    return bad_input("--price " + std::to_string(usd_per_hour) + " is not a price: expected USD per instance-hour > 0");
+  }
+  const Date today = today_utc();
+  char date[16];
+  std::snprintf(date, sizeof date, "%04d-%02d-%02d", today.year, today.month, today.day);
+  PriceChoice c;
+  c.usd_per_hour = usd_per_hour;
+  c.pricing = "--price";
+  c.source = kGivenSource;
+  c.date = date;
+  c.status = "given";
+  return c;
+}
+
+Expected<double> parse_token_count(std::string_view text) {
+  if (text.empty()) return bad_token_count(text, "is empty");
+  double multiplier = suffix_multiplier(text.back());
+  std::string_view number = text;
+  if (multiplier > 0.0) {
+    number.remove_suffix(1);
+  } else {
+    multiplier = 1.0;
+  }
+  double value = 0.0;
+  const char* end = number.data() + number.size();
+  const auto [ptr, ec] = std::from_chars(number.data(), end, value);
+  if (number.empty() || ec != std::errc() || ptr != end) return bad_token_count(text, "is not a number");
+  const double count = value * multiplier;
+  if (!std::isfinite(count) || !(count > 0.0)) return bad_token_count(text, "is not a finite number > 0");
+  if (count > kMaxTokenCount) return bad_token_count(text, "is more than 1e18 tokens");
+  return count;
+}
+
+Expected<CostRow> make_cost_row(std::string label, std::string provenance, std::string settings,
+                                const StepFigures& step, const PriceChoice& price, double train_tokens) {
+  if (provenance != "measured" && provenance != "projected") {
+    return bad_input("provenance '" + provenance + "' of '" + label + "': expected 'measured' or 'projected'");
+  }
+  if (price.usd_per_hour && !(std::isfinite(*price.usd_per_hour) && *price.usd_per_hour > 0.0)) {
+    return bad_input("price (USD/h) = " + std::to_string(*price.usd_per_hour) + " for '" + label +
+                     "' is not a positive number");
+  }
+  if (!(std::isfinite(train_tokens) && train_tokens >= 0.0)) {
+    return bad_input("token budget = " + std::to_string(train_tokens) + " is not a number >= 0 (0: none)");
+  }
+  CostRow row;
+  row.label = std::move(label);
+  row.provenance = std::move(provenance);
+  row.settings = std::move(settings);
+  row.devices = step.devices_per_instance;
+  row.step_time_s = step.step_time_s;
+  row.step = step;
+  row.step.usd_per_hour = price.usd_per_hour.value_or(0.0);
+  row.price = price;
+  TB_ASSIGN_OR_RETURN(row.figures, cost_figures(row.step));
+  if (price.usd_per_hour && train_tokens > 0.0) {
+    TB_ASSIGN_OR_RETURN(row.budget, training_budget(row.figures, *price.usd_per_hour, train_tokens));
+  }
+  if (price.status == "unverified") {
+    row.notes.push_back(price.source.empty() ? "price unverified (no source named)" : "price unverified: " + price.source);
+  }
+  if (!price.usd_per_hour) row.notes.push_back(kNoPriceNote);
+  return row;
+}
+
+void sort_cost_rows(std::vector<CostRow>& rows) {
+  std::stable_sort(rows.begin(), rows.end(), [](const CostRow& a, const CostRow& b) {
+    if (priced(a) != priced(b)) return priced(a);
+    if (priced(a)) return a.figures.usd_per_million_tokens < b.figures.usd_per_million_tokens;
+    return a.figures.tokens_per_s_instance > b.figures.tokens_per_s_instance;
+  });
+}
+
+std::string render_cost_table(const std::vector<CostRow>& rows, double train_tokens) {
+  const bool budget = train_tokens > 0.0;
+  std::vector<std::vector<std::string>> cells = {
+      {"instance", "provenance", "settings", "tokens/s", "MFU", "price", "pricing", "USD/1M tok", "USD/PFLOP-h"},
+      {"", "", "", "tokens/s", "%", "USD/h", "", "USD", "USD"},
+  };
+  std::vector<bool> numeric = {false, false, false, true, true, true, false, true, true};
+  if (budget) {
+    cells[0].insert(cells[0].end(), {"train days", "train USD"});
+    cells[1].insert(cells[1].end(), {"days", "USD"});
+    numeric.insert(numeric.end(), {true, true});
+  }
+  cells[0].insert(cells[0].end(), {"price source", "price date"});
+  cells[1].insert(cells[1].end(), {"", "YYYY-MM-DD"});
+  numeric.insert(numeric.end(), {false, false});
+
+  const Footnotes footnotes = collect_footnotes(rows);
+  for (std::size_t i = 0; i < rows.size(); ++i) cells.push_back(table_row(rows[i], footnotes.marks[i], train_tokens));
+
+  std::string out;
+  if (budget) out += "time and cost to train " + compact_number(train_tokens) + " tokens\n";
+  out += render_rows(cells, numeric);
+  for (std::size_t n = 0; n < footnotes.notes.size(); ++n) {
+    out += "[" + std::to_string(n + 1) + "] " + footnotes.notes[n] + "\n";
+  }
+  return out;
+}
+
+std::string render_cost_csv(const std::vector<CostRow>& rows, double train_tokens) {
+  std::string out = csv_line(field_names());
+  for (const CostRow& r : rows) {
+    out += csv_line({
+        r.label, r.provenance, r.settings, std::to_string(r.devices), csv_number(r.step_time_s),
+        csv_number(r.step.tokens_per_step), csv_number(r.step.flop_per_token), csv_optional(peak_flop_per_s(r)),
+        csv_number(r.figures.tokens_per_s_device), csv_number(r.figures.tokens_per_s_instance),
+        csv_optional(mfu(r)), csv_optional(r.price.usd_per_hour), r.price.pricing,
+        csv_optional(usd_per_million_tokens(r)), csv_optional(usd_per_pflop_hour(r)),
+        csv_optional(budget_tokens(train_tokens)), csv_optional(train_hours(r, train_tokens)),
+        csv_optional(train_usd(r)), r.price.source, r.price.date, r.price.status,
+        csv_optional(projection_error(r)), join_notes(r.notes),
+    });
+  }
+  return out;
+}
+
+nlohmann::json cost_rows_to_json(const std::vector<CostRow>& rows, double train_tokens) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const CostRow& r : rows) {
+    out.push_back({
+        {"instance", r.label},
+        {"provenance", r.provenance},
+        {"settings", r.settings},
+        {"devices_per_instance", r.devices},
+        {"step_time_s", r.step_time_s},
+        {"tokens_per_step", r.step.tokens_per_step},
+        {"flop_per_token", r.step.flop_per_token},
+        {"peak_flop_per_s", json_optional(peak_flop_per_s(r))},
+        {"tokens_per_s_device", r.figures.tokens_per_s_device},
+        {"tokens_per_s_instance", r.figures.tokens_per_s_instance},
+        {"mfu_fraction", json_optional(mfu(r))},
+        {"usd_per_hour", json_optional(r.price.usd_per_hour)},
+        {"pricing", r.price.pricing},
+        {"usd_per_million_tokens", json_optional(usd_per_million_tokens(r))},
+        {"usd_per_pflop_hour", json_optional(usd_per_pflop_hour(r))},
+        {"train_tokens", json_optional(budget_tokens(train_tokens))},
+        {"train_hours", json_optional(train_hours(r, train_tokens))},
+        {"train_usd", json_optional(train_usd(r))},
+        {"price_source", json_optional_text(r.price.source)},
+        {"price_date", json_optional_text(r.price.date)},
+        {"price_status", json_optional_text(r.price.status)},
+        {"projection_error_fraction", json_optional(projection_error(r))},
+        {"notes", r.notes},
+    });
+  }
+  return out;
+}
+
+}  // namespace tb
