@@ -76,6 +76,24 @@ struct BackendOptions {
   int threads = 0;              // host threads for CPU backends; 0 = every logical CPU
   double comm_timeout_s = 60.0;  // longest a collective waits for another rank (s)
   MpiWorld* mpi = nullptr;      // MPI_COMM_WORLD when started by mpirun, else null; not owned
+  // Neuron: the runtime library (empty: TRAINBENCH_NEURON_RUNTIME, then the
+  // loader path and /opt/aws/neuron/lib), the NEFF manifest (empty: the
+  // shipped kernels/neuron/manifest.json) and the instance type for peaks
+  // (empty: the machine's DMI product name where it names one).
+  std::string neuron_runtime;
+  std::string neuron_manifest;
+  std::string instance_type;
+  std::string nccom_test;  // Neuron all-reduce: nccom-test (empty: TRAINBENCH_NCCOM_TEST, /opt/aws/neuron/bin, PATH)
+};
+
+// A measurement a backend takes with a vendor tool that times and checks on
+// its own instead of through a Workload (Neuron's all-reduce: nccom-test).
+struct ExternalMeasurement {
+  std::vector<double> samples_s;      // per-execution times, one per tool run (s): each the tool's median
+  std::int64_t iterations_per_sample = 0;  // the tool's timed iterations behind each sample
+  std::string implementation;         // the tool and its arguments
+  Verification verification;          // what the tool checked; passed = every element checked and right
+  std::vector<std::string> warnings;
 };
 
 class Backend {
@@ -92,6 +110,16 @@ class Backend {
   // Allocates device buffers, uploads `inputs` (from problem.make_inputs()), builds the kernel.
   virtual Expected<std::unique_ptr<Workload>> prepare(const ProblemPtr& problem,
                                                       const std::vector<HostTensor>& inputs) = 0;
+  // True for problems that measure_externally() takes: prepare() is then never called.
+  virtual bool measures_externally(const Problem& /*problem*/) const { return false; }
+  // Runs the vendor tool `repetitions` times, each run bounded by `timeout_s` (s).
+  virtual Expected<ExternalMeasurement> measure_externally(const Problem& problem, int /*repetitions*/,
+                                                           double /*timeout_s*/) {
+    return unavailable(std::string(name()) + " measures " + problem.to_string() + " through a Workload");
+  }
+  // Options a reproducer line needs to pick the same device files, e.g.
+  // " --neuron-runtime /opt/aws/neuron/lib/libnrt.so.1 --neuron-manifest m.json"; empty for most backends.
+  virtual std::string reproducer_options() const { return {}; }
 };
 
 }  // namespace tb

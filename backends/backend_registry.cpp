@@ -1,6 +1,7 @@
 #include "backends/backend_registry.h"
 
 #include "backends/cpu/cpu_backend.h"
+#include "backends/neuron/neuron_backend.h"
 
 namespace tb {
 
@@ -12,6 +13,8 @@ const std::vector<BackendEntry>& backend_entries() {
        [](const BackendOptions& o) { return make_cpu_backend(CpuEngine::kEigen, o); }},
       {"cpu-onednn", "host CPU: oneDNN for every dtype",
        [](const BackendOptions& o) { return make_cpu_backend(CpuEngine::kOneDnn, o); }},
+      {"neuron", "AWS Trainium/Inferentia: NEFFs from the manifest through libnrt (verified against a fake runtime only)",
+       [](const BackendOptions& o) { return make_neuron_backend(o); }},
   };
   return entries;
 }

@@ -33,6 +33,7 @@ struct RunArgs {
   std::vector<std::string> problems;  // problem strings or sweeps
   std::vector<std::string> suites;    // suite file paths
   RunOptions options;
+  BackendOptions backend_options;  // the device-file options (neuron); threads, timeouts and MPI are set from `options`
   std::string out_dir = "results";
   std::string format = "table";  // table | json | csv (stdout)
   double min_busbw_gb_per_s = 0.0;  // exit 1 when collectives' average bus bandwidth is below (GB/s); 0 = no floor

@@ -91,6 +91,15 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--min-busbw", run.min_busbw_gb_per_s,
                       "Collectives: exit 1 when the average bus bandwidth is below this, GB/s (0 = no floor)")
       ->capture_default_str();
+  run_cmd->add_option("--neuron-runtime", run.backend_options.neuron_runtime,
+                      "neuron: the runtime library (default: TRAINBENCH_NEURON_RUNTIME, libnrt.so.1, "
+                      "/opt/aws/neuron/lib/libnrt.so.1)");
+  run_cmd->add_option("--neuron-manifest", run.backend_options.neuron_manifest,
+                      "neuron: the NEFF manifest (default: kernels/neuron/manifest.json)");
+  run_cmd->add_option("--nccom-test", run.backend_options.nccom_test,
+                      "neuron: nccom-test for all-reduce (default: TRAINBENCH_NCCOM_TEST, /opt/aws/neuron/bin, PATH)");
+  run_cmd->add_option("--instance-type", run.backend_options.instance_type,
+                      "neuron: this machine's instance type, for the catalog's peaks (default: from DMI)");
   run_cmd->add_option("-o,--out", run.out_dir, "Directory for the JSON result file")->capture_default_str();
   run_cmd->add_option("-f,--format", run.format, "What to print on stdout")
       ->check(CLI::IsMember({"table", "json", "csv"}))

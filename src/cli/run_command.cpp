@@ -93,7 +93,7 @@ int run_in_group(const RunArgs& args, ProcessGroup& group, MpiWorld* mpi) {
   }
   if (Status s = check_process_layout(*plan, group); !s) return fail(s.error());
 
-  BackendOptions backend_options;
+  BackendOptions backend_options = args.backend_options;
   backend_options.threads = args.options.threads;
   backend_options.comm_timeout_s = args.options.comm_timeout_s;
   backend_options.mpi = mpi;
@@ -170,6 +170,7 @@ int run_in_group(const RunArgs& args, ProcessGroup& group, MpiWorld* mpi) {
     for (const auto& [key, value] : device.properties) {
       if (key == "blas_config" || key == "openblas_coretype_env") std::cout << key << ": " << value << "\n";
       if (key == "memory_bandwidth_source" && collectives) std::cout << "memcpy bandwidth: " << value << "\n";
+      if (key == "hardware_verification") std::cout << "verified on hardware: " << value << "\n";
     }
     if (collectives) std::cout << "processes: " << record.context.processes << "\n";
     if (comparison) std::cout << render_model_report(*record.model_run, *comparison);

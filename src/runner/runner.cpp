@@ -151,8 +151,8 @@ std::string Runner::reproducer(const Problem& problem) const {
     if (c->transport == "mpi") launcher = "mpirun -np " + std::to_string(c->ranks) + " ";
     comm = " --comm-timeout " + format_value(options_.comm_timeout_s);
   }
-  return launcher + "trainbench run --backend " + std::string(backend_.name()) + " --problem '" + problem.to_string() +
-         "'" + opts + comm;
+  return launcher + "trainbench run --backend " + std::string(backend_.name()) + backend_.reproducer_options() +
+         " --problem '" + problem.to_string() + "'" + opts + comm;
 }
 
 bool Runner::agree(const Status& local, ProblemResult& r) {
@@ -220,6 +220,7 @@ ProblemResult Runner::run(const ProblemPtr& problem) {
     r.reason = support.reason;
     return r;
   }
+  if (backend_.measures_externally(*problem)) return run_external(*problem, std::move(r));
   const std::vector<HostTensor> inputs = problem->make_inputs(options_.seed, group_.rank());
   Expected<std::unique_ptr<Workload>> prepared = backend_.prepare(problem, inputs);
   if (!agree(prepared ? Status() : Status(prepared.error()), r)) return r;
@@ -283,12 +284,40 @@ ProblemResult Runner::run(const ProblemPtr& problem) {
     r.entries.clear();
     return r;
   }
+  derive_throughput(*problem, r);
+  return r;
+}
+
+ProblemResult Runner::run_external(const Problem& problem, ProblemResult r) {
+  Expected<ExternalMeasurement> m = backend_.measure_externally(problem, options_.repetitions, options_.comm_timeout_s);
+  if (!m) {
+    r.status = ResultStatus::kError;
+    r.reason = m.error().message;
+    return r;
+  }
+  r.implementation = m->implementation;
+  r.verification = m->verification;
+  r.warnings = m->warnings;
+  if (r.collective) r.collective->wrong_elements = r.verification.wrong;
+  if (!r.verification.passed) {
+    r.status = ResultStatus::kFailed;
+    r.reason = "verification failed: " + r.verification.detail;
+    return r;
+  }
+  r.samples_s = m->samples_s;
+  r.iterations_per_sample = m->iterations_per_sample;
+  derive_throughput(problem, r);
+  return r;
+}
+
+void Runner::derive_throughput(const Problem& problem, ProblemResult& r) const {
+  const std::optional<CollectiveInfo> collective = problem.collective();
   r.time_s = summarize(r.samples_s);
   r.status = ResultStatus::kPassed;
   if (r.time_s.median > 0.0) {
     r.flop_per_s = r.flop / r.time_s.median;
     r.bytes_per_s = r.min_bytes / r.time_s.median;
-    const auto peak = device_.peak_flop_per_s.find(problem->dtype());
+    const auto peak = device_.peak_flop_per_s.find(problem.dtype());
     // A collective's reductions are not what limits it: no fraction of a compute peak.
     if (!collective && peak != device_.peak_flop_per_s.end() && peak->second > 0.0) {
       r.fraction_of_peak = r.flop_per_s / peak->second;
@@ -308,7 +337,6 @@ ProblemResult Runner::run(const ProblemPtr& problem) {
                   100.0 * kNoisyCv);
     r.warnings.emplace_back(buf);
   }
-  return r;
 }
 
 }  // namespace tb

@@ -49,6 +49,10 @@ class Runner {
 
  private:
   std::string reproducer(const Problem& problem) const;
+  // A problem the backend measures with a vendor tool (Backend::measure_externally).
+  ProblemResult run_external(const Problem& problem, ProblemResult r);
+  // Status passed, the time summary and the throughput figures from r.samples_s.
+  void derive_throughput(const Problem& problem, ProblemResult& r) const;
   // False (and `r` marked as an error) unless every rank's `local` is ok.
   bool agree(const Status& local, ProblemResult& r);
   Backend& backend_;

@@ -1,0 +1,17 @@
+// The Neuron (AWS Trainium / Inferentia) backend: GEMM and attention run as
+// precompiled NEFFs through the Neuron runtime (libnrt.so.1, bound at run time
+// by nrt_library.h), one NEFF per problem as the manifest lists it
+// (neff_manifest.h). No Neuron SDK is needed to build it; without a runtime the
+// backend reports itself unavailable, naming every place it looked.
+// Verified against the fake runtime of tests/fake_nrt only; see docs/neuron.md.
+#pragma once
+
+#include <memory>
+
+#include "backends/backend.h"
+
+namespace tb {
+
+std::unique_ptr<Backend> make_neuron_backend(const BackendOptions& options);
+
+}  // namespace tb
