@@ -129,7 +129,8 @@ TEST_F(NeuronCli, AttentionForwardAndBackwardRunVerifiedThroughTheFakeRuntime) {
   const ProcessResult r =
       run_neuron({"--problem", canonical[0], "--problem", canonical[1]}, {}, FAKE_NRT_PATH, "att.json");
   ASSERT_TRUE(exited_with(r, 0));
-  for (const json& result : only_result_file()["results"]) {
+  const json doc = only_result_file();  // kept alive: the loop walks into it
+  for (const json& result : doc["results"]) {
     EXPECT_EQ(result["status"], "passed") << result.dump(1);
     EXPECT_TRUE(result["verification"]["passed"].get<bool>());
   }
