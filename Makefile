@@ -6,12 +6,15 @@ SUITE      ?= benchmarks/suites/default.suite
 OUT        ?= results
 CMAKE_ARGS ?=
 
-.PHONY: all deps build run test test-sanitize targets clean
+.PHONY: all deps test-deps build run test test-sanitize targets clean
 
 all: build
 
 deps:
 	@scripts/install-deps.sh
+
+test-deps:
+	@scripts/install-deps.sh --test
 
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
@@ -23,16 +26,19 @@ COMPARE      ?= trn1.32xlarge,trn2.48xlarge,p4d.24xlarge,p5.48xlarge,p5en.48xlar
 
 # The default CPU suite (results table, results/<time>_cpu_<host>.json), then the
 # 1B model's training step measured here and compared with projected instances
-# (docs/cost.md): a second result file with the model run.
+# (docs/cost.md): a second result file with the model run. Both are recorded
+# in the history database, and the report page is written from it (docs/nightly.md).
 run: build
-	./$(BUILD)/trainbench run --backend cpu --suite $(SUITE) --out $(OUT)
-	./$(BUILD)/trainbench run --backend cpu --model $(MODEL) --tokens $(MODEL_TOKENS) --instance $(COMPARE) --out $(OUT)
+	./$(BUILD)/trainbench run --backend cpu --suite $(SUITE) --out $(OUT) --db $(OUT)/history.db
+	./$(BUILD)/trainbench run --backend cpu --model $(MODEL) --tokens $(MODEL_TOKENS) --instance $(COMPARE) --out $(OUT) \
+	  --db $(OUT)/history.db
+	./$(BUILD)/trainbench report --db $(OUT)/history.db -o $(OUT)/report.html
 
-test: build
+test: build test-deps
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer (CI runs this too).
-test-sanitize: deps
+test-sanitize: deps test-deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRAINBENCH_SANITIZE=ON \
 	  -DTRAINBENCH_BUILD_BENCHMARKS=OFF $(CMAKE_ARGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages trainbench builds and tests with. Idempotent:
+# Installs the Debian packages trainbench builds with; with --test, also what
+# the tests need beyond that (Chromium, for the HTML report test). Idempotent:
 # does nothing (and needs no network) when everything is already installed.
 set -euo pipefail
 
@@ -13,7 +14,11 @@ packages=(
   libcli11-dev      # command line
   nlohmann-json3-dev
   libopenmpi-dev openmpi-bin  # all-reduce across processes and nodes (mpirun)
+  libsqlite3-dev    # the history database (docs/results.md, "History database")
 )
+if [ "${1:-}" = "--test" ]; then
+  packages+=(chromium)  # headless: the report test loads the HTML page (tests/cli/history_cli_test.cpp)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -38,6 +38,7 @@ struct RunArgs {
   std::string format = "table";  // table | json | csv (stdout)
   double min_busbw_gb_per_s = 0.0;  // exit 1 when collectives' average bus bandwidth is below (GB/s); 0 = no floor
   ModelArgs model;
+  std::string db;                // history database to record the run into (docs/nightly.md); empty = none
   std::string command_line;      // as typed, for the record
   std::string executable;
 };
@@ -81,6 +82,42 @@ int pricing_import_command(const PricingImportArgs& args);
 // The record as `format` prints it: "json" (the result file's document),
 // "csv", or "table" (render_table alone, without run's device lines).
 std::string render_record(const RunRecord& record, const std::string& format);
+
+// Nightly tracking (docs/nightly.md). `db` empty = results/history.db.
+struct HistoryImportArgs {
+  std::vector<std::string> files;  // result JSON files; all are read and checked before any is recorded
+  std::string db;
+};
+int history_import_command(const HistoryImportArgs& args);
+int history_list_command(const std::string& db, const std::string& since, const std::string& format);
+
+// trainbench compare BASE CONTENDER: each a result file or a run id of the history.
+struct CompareArgs {
+  std::string base, contender;
+  std::string db;
+  std::string threshold = "5%";  // relative change of the median time that counts
+  double alpha = 0.05;           // significance level of the U test
+  std::string format = "table";  // table | json
+};
+int compare_command(const CompareArgs& args);  // 1 when any problem regressed
+
+struct RegressionsArgs {
+  std::string db;
+  std::string since = "30d";
+  std::string threshold = "5%";  // smallest level change reported
+  double max_p = 0.01;           // permutation p-value at or below which a change is significant
+  std::string format = "table";  // table | json
+};
+int regressions_command(const RegressionsArgs& args);  // 1 when any series got slower
+
+struct ReportArgs {
+  std::string db;
+  std::string out = "results/report.html";
+  std::string since = "365d";
+  std::string threshold = "5%";
+  double max_p = 0.01;
+};
+int report_command(const ReportArgs& args);
 
 // Prints "trainbench: error: <message>" to stderr and returns the exit status for the error.
 int report_error(const Error& error);

@@ -119,6 +119,8 @@ int main(int argc, char** argv) {
                       "--model: all-reduces above this are measured at this size and their time scaled by bytes")
       ->capture_default_str();
   add_comparison_options(run_cmd, run.model);
+  run_cmd->add_option("--db", run.db,
+                      "Also record the run into this history database (created when missing; e.g. results/history.db)");
   run_cmd->footer(kRunExamples);
 
   std::string list_what, list_catalog;
@@ -167,6 +169,61 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   cost_cmd->footer(kCostExamples);
 
+  // Nightly tracking (docs/nightly.md).
+  const std::string db_help = "History database (default: results/history.db)";
+  tb::cli::HistoryImportArgs history_import;
+  std::string history_list_db, history_since, history_format = "table";
+  CLI::App* history_cmd = app.add_subcommand("history", "Record result files into the history database, or list its runs");
+  history_cmd->require_subcommand(1);
+  CLI::App* history_import_cmd =
+      history_cmd->add_subcommand("import", "Record result JSON files (one transaction per run; duplicates skipped)");
+  history_import_cmd->add_option("files", history_import.files, "Result JSON files")->required();
+  history_import_cmd->add_option("--db", history_import.db, db_help + "; created when missing");
+  CLI::App* history_list_cmd = history_cmd->add_subcommand("list", "The runs in the history, oldest first");
+  history_list_cmd->add_option("--db", history_list_db, db_help);
+  history_list_cmd->add_option("--since", history_since, "Only runs in this window: 30d, 12h, 2w, 2026-11-01 or all");
+  history_list_cmd->add_option("-f,--format", history_format, "table | json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+
+  tb::cli::CompareArgs compare;
+  CLI::App* compare_cmd = app.add_subcommand(
+      "compare", "Compare two runs per problem (Mann-Whitney U test); exit 1 when any problem regressed");
+  compare_cmd->add_option("base", compare.base, "Base: a result JSON file or a run id of the history")->required();
+  compare_cmd->add_option("contender", compare.contender, "Contender: a result JSON file or a run id")->required();
+  compare_cmd->add_option("--db", compare.db, db_help + "; for run ids");
+  compare_cmd->add_option("--threshold", compare.threshold,
+                          "Change of the median time that counts when significant: 5% or 0.05")
+      ->capture_default_str();
+  compare_cmd->add_option("--alpha", compare.alpha, "Significance level of the two-sided U test")->capture_default_str();
+  compare_cmd->add_option("-f,--format", compare.format, "table | json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+
+  tb::cli::RegressionsArgs regressions;
+  CLI::App* regressions_cmd = app.add_subcommand(
+      "regressions", "Change points of every (problem, backend, device) series; exit 1 when any got slower");
+  regressions_cmd->add_option("--db", regressions.db, db_help);
+  regressions_cmd->add_option("--since", regressions.since, "Window: 30d, 12h, 2w, 2026-11-01 or all")
+      ->capture_default_str();
+  regressions_cmd->add_option("--threshold", regressions.threshold, "Smallest level change reported: 5% or 0.05")
+      ->capture_default_str();
+  regressions_cmd->add_option("--max-p", regressions.max_p, "Permutation p-value at or below which a change counts")
+      ->capture_default_str();
+  regressions_cmd->add_option("-f,--format", regressions.format, "table | json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+
+  tb::cli::ReportArgs report;
+  CLI::App* report_cmd = app.add_subcommand("report", "Write the history as one self-contained HTML page");
+  report_cmd->add_option("--db", report.db, db_help);
+  report_cmd->add_option("-o,--out", report.out, "HTML file to write (atomically)")->capture_default_str();
+  report_cmd->add_option("--since", report.since, "Window: 365d, 12w, 2026-01-01 or all")->capture_default_str();
+  report_cmd->add_option("--threshold", report.threshold, "Smallest level change marked: 5% or 0.05")
+      ->capture_default_str();
+  report_cmd->add_option("--max-p", report.max_p, "Permutation p-value at or below which a change is marked")
+      ->capture_default_str();
+
   // CLI11 reports a mistyped subcommand only as "A subcommand is required";
   // name the word the user typed instead.
   if (argc > 1 && argv[1][0] != '-') {
@@ -174,7 +231,7 @@ int main(int argc, char** argv) {
       app.get_subcommand(argv[1]);
     } catch (const CLI::OptionNotFound&) {
       std::fprintf(stderr,
-                   "trainbench: error: unknown subcommand '%s': expected one of run, cost, list, show, pricing "
+                   "trainbench: error: unknown subcommand '%s': expected one of run, cost, list, show, pricing, history, compare, regressions, report "
                    "(trainbench --help)\n",
                    argv[1]);
       return 2;
@@ -200,5 +257,12 @@ int main(int argc, char** argv) {
   }
   if (*pricing_cmd) return tb::cli::pricing_import_command(pricing_import);
   if (*cost_cmd) return tb::cli::cost_command(cost);
+  if (*history_cmd) {
+    if (*history_import_cmd) return tb::cli::history_import_command(history_import);
+    return tb::cli::history_list_command(history_list_db, history_since, history_format);
+  }
+  if (*compare_cmd) return tb::cli::compare_command(compare);
+  if (*regressions_cmd) return tb::cli::regressions_command(regressions);
+  if (*report_cmd) return tb::cli::report_command(report);
   return tb::cli::show_command(show_path, show_format);
 }

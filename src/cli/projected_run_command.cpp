@@ -193,6 +193,10 @@ Expected<ProblemResult> project_problem(const Problem& problem, const Instance& 
 }  // namespace
 
 int projected_run_command(const RunArgs& args) {
+  if (!args.db.empty()) {
+    return report_error(bad_input("--db records measured runs into the history: --backend projected measures nothing "
+                                  "(drop --db)"));
+  }
   if (Status s = check_options(args); !s) return report_error(s.error());
   const Expected<std::vector<ProblemPtr>> plan = projected_plan(args);
   if (!plan) return report_error(plan.error());

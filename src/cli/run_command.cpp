@@ -15,6 +15,7 @@
 #include "cli/result_stem.h"
 #include "common/atomic_file.h"
 #include "common/mpi_launch.h"
+#include "history/history_db.h"
 #include "mpi/mpi_world.h"
 #include "report/collective_report.h"
 #include "report/result_json.h"
@@ -104,6 +105,12 @@ int run_in_group(const RunArgs& args, ProcessGroup& group, MpiWorld* mpi) {
   // the results): every rank agrees before any collective starts.
   Status ready = check_memory(**backend, device, *plan);
   if (ready && leader) ready = check_writable_directory(args.out_dir);
+  std::optional<HistoryDb> history;  // run --db: opened (created, migrated) before anything runs
+  if (ready && leader && !args.db.empty()) {
+    Expected<HistoryDb> opened = HistoryDb::open(args.db, HistoryDb::Mode::kReadWrite);
+    if (opened) history = std::move(*opened);
+    else ready = opened.error();
+  }
   const Expected<bool> all_ready = group.all(ready.ok());
   if (!ready) return group.size() == 1 ? report_error(ready.error()) : report_rank_error(group, ready.error());
   if (!all_ready) return report_rank_error(group, all_ready.error());
@@ -175,6 +182,13 @@ int run_in_group(const RunArgs& args, ProcessGroup& group, MpiWorld* mpi) {
     if (collectives) std::cout << "processes: " << record.context.processes << "\n";
     if (comparison) std::cout << render_model_report(*record.model_run, *comparison);
     std::cout << "results: " << path << "\n";
+  }
+  if (history && !group.broken()) {
+    // One transaction: the history gets the whole run or nothing of it.
+    const Expected<RecordOutcome> recorded = history->record(record, "run");
+    if (!recorded) return report_error(recorded.error());
+    (args.format == "table" ? std::cout : std::cerr)
+        << "history: run " << recorded->run_id << " in " << history->path() << "\n";
   }
   if (session) {
     for (const std::string& w : session->setup.warnings) std::fprintf(stderr, "trainbench: warning: %s\n", w.c_str());
