@@ -84,6 +84,10 @@ struct BackendOptions {
   std::string neuron_manifest;
   std::string instance_type;
   std::string nccom_test;  // Neuron all-reduce: nccom-test (empty: TRAINBENCH_NCCOM_TEST, /opt/aws/neuron/bin, PATH)
+  // CUDA GEMM (docs/cuda.md): fp32 on tensor cores in TF32 (--cuda-tf32), and
+  // cold-cache operand rotation through >= 2x the L2 cache (--cuda-cold-cache).
+  bool cuda_allow_tf32 = false;
+  bool cuda_rotate_buffers = false;
 };
 
 // A measurement a backend takes with a vendor tool that times and checks on

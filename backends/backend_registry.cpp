@@ -2,8 +2,34 @@
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/neuron/neuron_backend.h"
+#ifdef TB_HAVE_CUDA
+#include "backends/cuda/cuda_backend.h"
+#endif
 
 namespace tb {
+namespace {
+
+#ifndef TB_HAVE_CUDA
+// "cuda" in a build without the CUDA toolkit: listed, never available.
+class CudaNotBuilt final : public Backend {
+ public:
+  std::string_view name() const override { return "cuda"; }
+  Status available() const override {
+    return unavailable("built without CUDA: reconfigure with -DTRAINBENCH_CUDA=ON on a machine with the CUDA toolkit "
+                       "(docs/cuda.md)");
+  }
+  DeviceInfo device_info() const override { return {}; }
+  Support supports(const Problem&) const override { return {false, available().error().message}; }
+  std::int64_t device_bytes(const Problem&) const override { return 0; }
+  Expected<std::unique_ptr<Workload>> prepare(const ProblemPtr&, const std::vector<HostTensor>&) override {
+    return available().error();
+  }
+};
+
+std::unique_ptr<Backend> make_cuda_backend(const BackendOptions&) { return std::make_unique<CudaNotBuilt>(); }
+#endif
+
+}  // namespace
 
 const std::vector<BackendEntry>& backend_entries() {
   static const std::vector<BackendEntry> entries = {
@@ -15,6 +41,8 @@ const std::vector<BackendEntry>& backend_entries() {
        [](const BackendOptions& o) { return make_cpu_backend(CpuEngine::kOneDnn, o); }},
       {"neuron", "AWS Trainium/Inferentia: NEFFs from the manifest through libnrt (verified against a fake runtime only)",
        [](const BackendOptions& o) { return make_neuron_backend(o); }},
+      {"cuda", "NVIDIA GPU: cuBLASLt GEMM, flash attention, NCCL all-reduce (compiled and tested without a GPU only)",
+       [](const BackendOptions& o) { return make_cuda_backend(o); }},
   };
   return entries;
 }

@@ -23,7 +23,14 @@ constexpr double kInputScale = 0.125;  // inputs are k/8: exact in every dtype, 
 
 }  // namespace
 
-std::string_view allreduce_algo_name(AllreduceAlgo algo) { return algo == AllreduceAlgo::kRing ? "ring" : "mpi"; }
+std::string_view allreduce_algo_name(AllreduceAlgo algo) {
+  switch (algo) {
+    case AllreduceAlgo::kRing: return "ring";
+    case AllreduceAlgo::kMpi: return "mpi";
+    case AllreduceAlgo::kNccl: return "nccl";
+  }
+  return "ring";
+}
 
 std::string_view allreduce_transport_name(AllreduceTransport transport) {
   return transport == AllreduceTransport::kThreads ? "threads" : "mpi";
@@ -48,7 +55,7 @@ Expected<ProblemPtr> AllreduceProblem::parse(const ProblemSpec& spec) {
   TB_ASSIGN_OR_RETURN(const DType dtype, r.dtype("dtype", DType::kFp32));
   TB_ASSIGN_OR_RETURN(const std::string op_name, r.choice("op", {"sum", "max", "min"}, "sum"));
   TB_ASSIGN_OR_RETURN(const bool in_place, r.flag("inplace", false));
-  TB_ASSIGN_OR_RETURN(const std::string algo_name, r.choice("algo", {"ring", "mpi"}, "ring"));
+  TB_ASSIGN_OR_RETURN(const std::string algo_name, r.choice("algo", {"ring", "mpi", "nccl"}, "ring"));
   TB_ASSIGN_OR_RETURN(const std::string transport_name,
                       r.choice("transport", {"threads", "mpi"}, launched_by_mpi() ? "mpi" : "threads"));
   TB_RETURN_IF_ERROR(r.finish());
@@ -57,7 +64,9 @@ Expected<ProblemPtr> AllreduceProblem::parse(const ProblemSpec& spec) {
     return bad_input("'bytes=" + std::to_string(bytes) + "' is not a multiple of the " +
                      std::string(dtype_name(dtype)) + " element size (" + std::to_string(size) + " B)");
   }
-  const AllreduceAlgo algo = algo_name == "ring" ? AllreduceAlgo::kRing : AllreduceAlgo::kMpi;
+  const AllreduceAlgo algo = algo_name == "ring"  ? AllreduceAlgo::kRing
+                             : algo_name == "mpi" ? AllreduceAlgo::kMpi
+                                                  : AllreduceAlgo::kNccl;
   const AllreduceTransport transport = transport_name == "threads" ? AllreduceTransport::kThreads : AllreduceTransport::kMpi;
   if (algo == AllreduceAlgo::kMpi && transport != AllreduceTransport::kMpi) {
     return bad_input("'algo=mpi' is the MPI library's MPI_Allreduce and needs transport=mpi: launch with "

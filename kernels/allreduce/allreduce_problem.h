@@ -4,9 +4,12 @@
 //
 // Problem string:
 //   allreduce:bytes=<B>,ranks=<N>[,dtype=fp32|bf16|fp16][,op=sum|max|min]
-//             [,inplace=0|1][,algo=ring|mpi][,transport=threads|mpi]
+//             [,inplace=0|1][,algo=ring|mpi|nccl][,transport=threads|mpi]
 // Defaults: dtype = fp32, op = sum, algo = ring, transport = mpi when the
 // process was started by mpirun (or another MPI launcher), else threads.
+// algo: ring = trainbench's reference ring (CPU backend), mpi = the MPI
+// library's MPI_Allreduce (needs transport=mpi), nccl = NCCL's ncclAllReduce
+// (--backend cuda, transport=threads: one process drives every GPU).
 // Without `inplace=` a problem string sweeps inplace=0|1 (out-of-place, then
 // in-place, as nccl-tests reports both). Canonical form:
 //   allreduce:bytes=..,dtype=..,op=..,ranks=..,inplace=..,algo=..,transport=..
@@ -38,10 +41,10 @@
 
 namespace tb {
 
-enum class AllreduceAlgo { kRing, kMpi };
+enum class AllreduceAlgo { kRing, kMpi, kNccl };
 enum class AllreduceTransport { kThreads, kMpi };
 
-std::string_view allreduce_algo_name(AllreduceAlgo algo);              // "ring", "mpi"
+std::string_view allreduce_algo_name(AllreduceAlgo algo);              // "ring", "mpi", "nccl"
 std::string_view allreduce_transport_name(AllreduceTransport transport);  // "threads", "mpi"
 
 class AllreduceProblem final : public Problem {

@@ -100,6 +100,10 @@ int main(int argc, char** argv) {
                       "neuron: nccom-test for all-reduce (default: TRAINBENCH_NCCOM_TEST, /opt/aws/neuron/bin, PATH)");
   run_cmd->add_option("--instance-type", run.backend_options.instance_type,
                       "neuron: this machine's instance type, for the catalog's peaks (default: from DMI)");
+  run_cmd->add_flag("--cuda-tf32", run.backend_options.cuda_allow_tf32,
+                    "cuda: fp32 GEMMs on tensor cores in TF32 (CUBLAS_COMPUTE_32F_FAST_TF32)");
+  run_cmd->add_flag("--cuda-cold-cache", run.backend_options.cuda_rotate_buffers,
+                    "cuda: cycle GEMMs through copies of A, B, C totalling >= 2x the L2 cache");
   run_cmd->add_option("-o,--out", run.out_dir, "Directory for the JSON result file")->capture_default_str();
   run_cmd->add_option("-f,--format", run.format, "What to print on stdout")
       ->check(CLI::IsMember({"table", "json", "csv"}))

@@ -126,7 +126,8 @@ TEST_F(AllreduceProblemTest, RoundTripOverAGrid) {
         for (const std::string ranks : {"1", "2", "3", "256"}) {
           for (const std::string inplace : {"0", "1"}) {
             for (const std::string tail : {",algo=ring,transport=threads", ",algo=ring,transport=mpi",
-                                           ",algo=mpi,transport=mpi"}) {
+                                           ",algo=mpi,transport=mpi", ",algo=nccl,transport=threads",
+                                           ",algo=nccl,transport=mpi"}) {
               const std::string text = "allreduce:bytes=" + bytes + ",dtype=" + dtype + ",op=" + op +
                                        ",ranks=" + ranks + ",inplace=" + inplace + tail;
               const auto p = parse_allreduce(text);
@@ -186,6 +187,7 @@ TEST_F(AllreduceProblemTest, EachLauncherVariableMakesTheDefaultTransportMpi) {
 TEST_F(AllreduceProblemTest, NamesOfTheEnums) {
   EXPECT_EQ(allreduce_algo_name(AllreduceAlgo::kRing), "ring");
   EXPECT_EQ(allreduce_algo_name(AllreduceAlgo::kMpi), "mpi");
+  EXPECT_EQ(allreduce_algo_name(AllreduceAlgo::kNccl), "nccl");
   EXPECT_EQ(allreduce_transport_name(AllreduceTransport::kThreads), "threads");
   EXPECT_EQ(allreduce_transport_name(AllreduceTransport::kMpi), "mpi");
   for (ReduceOp op : kOps) {
@@ -288,6 +290,27 @@ TEST_F(AllreduceProblemTest, AlgoMpiRefusesCountsAboveIntMax) {
   const auto ring = parse_allreduce("allreduce:bytes=16G,ranks=2,algo=ring,transport=mpi,inplace=0");
   ASSERT_NE(ring, nullptr);
   EXPECT_EQ(ring->count(), std::int64_t{1} << 32);
+}
+
+TEST_F(AllreduceProblemTest, AlgoNcclParsesWithEitherTransportAndHasNoIntLimit) {
+  // NCCL's count is a size_t; which transports run it is the CUDA backend's
+  // support decision (threads: one process, every GPU), not the parser's.
+  const auto p = parse_allreduce("allreduce:bytes=16G,ranks=8,dtype=bf16,algo=nccl,inplace=1");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->algo(), AllreduceAlgo::kNccl);
+  EXPECT_EQ(p->transport(), AllreduceTransport::kThreads);
+  EXPECT_EQ(p->count(), std::int64_t{1} << 33);
+  EXPECT_EQ(p->to_string(), "allreduce:bytes=16G,dtype=bf16,op=sum,ranks=8,inplace=1,algo=nccl,transport=threads");
+  const std::optional<CollectiveInfo> c = p->collective();
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->algo, "nccl");
+  const auto mpi = parse_allreduce("allreduce:bytes=1K,ranks=2,algo=nccl,transport=mpi,inplace=0");
+  ASSERT_NE(mpi, nullptr);
+  EXPECT_EQ(mpi->transport(), AllreduceTransport::kMpi);
+  // Without inplace= the plan sweeps 0|1 as for every algo.
+  EXPECT_EQ(plan_strings("allreduce:bytes=1K,ranks=2,algo=nccl"),
+            (std::vector<std::string>{"allreduce:bytes=1K,dtype=fp32,op=sum,ranks=2,inplace=0,algo=nccl,transport=threads",
+                                      "allreduce:bytes=1K,dtype=fp32,op=sum,ranks=2,inplace=1,algo=nccl,transport=threads"}));
 }
 
 // ---- Work and the collective figures ------------------------------------------------------------

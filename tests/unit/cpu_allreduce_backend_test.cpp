@@ -338,6 +338,17 @@ TEST(CpuAllreduceBackendTest, MpiTransportWithoutMpiIsUnsupportedNamingMpirun) {
   }
 }
 
+TEST(CpuAllreduceBackendTest, AlgoNcclIsUnsupportedNamingTheCudaBackend) {
+  std::unique_ptr<Backend> backend = make_backend("cpu");
+  ASSERT_NE(backend, nullptr);
+  for (const char* text : {"allreduce:bytes=1K,ranks=2,algo=nccl,transport=threads,inplace=0",
+                           "allreduce:bytes=1K,ranks=2,algo=nccl,transport=mpi,inplace=1"}) {
+    const auto problem = allreduce(text);
+    ASSERT_NE(problem, nullptr);
+    expect_skipped(*backend, problem, {"algo=nccl", "--backend cuda"});
+  }
+}
+
 TEST(CpuAllreduceBackendTest, OtherCpuEnginesSkipAllreduce) {
   for (const char* name : {"cpu-eigen", "cpu-onednn"}) {
     std::unique_ptr<Backend> backend = make_backend(name);

@@ -292,12 +292,12 @@ TEST(BackendRegistryTest, EveryEntryCreatesABackendOfThatName) {
     std::unique_ptr<Backend> backend = e.create(BackendOptions{});
     ASSERT_NE(backend, nullptr);
     EXPECT_EQ(backend->name(), e.name);
-    // The host CPU backends run everywhere; neuron needs a Neuron runtime (absent here).
+    // The host CPU backends run everywhere; neuron needs a Neuron runtime and cuda a GPU (absent here).
     if (e.name.rfind("cpu", 0) == 0) {
       EXPECT_TRUE(backend->available().ok()) << e.name;
     }
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"cpu", "cpu-eigen", "cpu-onednn", "neuron"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"cpu", "cpu-eigen", "cpu-onednn", "neuron", "cuda"}));
 }
 
 TEST(CpuBackendTest, DeviceInfoDescribesTheHost) {

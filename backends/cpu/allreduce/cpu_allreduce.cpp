@@ -6,6 +6,8 @@
 namespace tb {
 
 Support cpu_allreduce_support(const AllreduceProblem& p, const MpiWorld* mpi) {
+  // ncclAllReduce needs GPUs: the CUDA backend's (backends/cuda/nccl_allreduce.h).
+  if (p.algo() == AllreduceAlgo::kNccl) return {false, "cpu: algo=nccl runs on --backend cuda"};
   if (p.transport() == AllreduceTransport::kThreads) return {true, {}};
   if (mpi == nullptr) {
     return {false, "cpu: transport=mpi needs one process per rank started by an MPI launcher: mpirun -np " +

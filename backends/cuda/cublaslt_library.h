@@ -1,0 +1,125 @@
+// cuBLASLt bound at run time: dlopen of libcublasLt, every entry point of
+// TB_CUBLASLT_ENTRY_POINTS (cublaslt_api.h) resolved into one table, and RAII
+// owners for the library's handles. cuBLASLt is not linked, so the trainbench
+// binary starts without it; a machine without it gets a kUnavailable error
+// listing every place tried (docs/cuda.md#what-is-loaded-how).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "backends/cuda/cublaslt_api.h"
+#include "common/error.h"
+
+namespace tb::cuda {
+
+// Library file names tried in each place, in order: the versioned soname of
+// the CUDA 13 toolkit, then the development symlink.
+inline const std::vector<std::string>& default_cublaslt_names() {
+  static const std::vector<std::string> names = {"libcublasLt.so.13", "libcublasLt.so"};
+  return names;
+}
+// Environment variable naming a directory searched before everything else.
+inline constexpr const char* kCudaLibDirEnvVar = "TRAINBENCH_CUDA_LIB_DIR";
+
+// One loaded libcublasLt. Owns the dlopen handle (dlclose in the destructor);
+// everything made through api() holds a shared_ptr to it. Not copyable.
+class CublasLtLibrary {
+ public:
+  // dlopen(path, RTLD_NOW | RTLD_LOCAL) and every entry point. kUnavailable:
+  // "cannot load '<path>': <dlerror>" or "'<path>' is not cuBLASLt: symbol <name> missing".
+  static Expected<std::shared_ptr<const CublasLtLibrary>> open(const std::string& path);
+  ~CublasLtLibrary();
+  CublasLtLibrary(const CublasLtLibrary&) = delete;
+  CublasLtLibrary& operator=(const CublasLtLibrary&) = delete;
+
+  const CublasLtApi& api() const { return api_; }
+  // The file the loader mapped (dladdr), e.g. "/usr/local/cuda/lib64/libcublasLt.so.13".
+  std::string loaded_from() const;
+  // "cuBLASLt 13.1.0" from cublasLtGetVersion().
+  std::string version() const;
+
+ private:
+  CublasLtLibrary(void* handle, std::string path, const CublasLtApi& api);
+  void* handle_;
+  std::string path_;
+  CublasLtApi api_;
+};
+
+// One place open_cublaslt() tries.
+struct LibraryCandidate {
+  std::string path;    // a file path, or a bare name for the loader's search path
+  std::string source;  // "TRAINBENCH_CUDA_LIB_DIR", "loader search path", "CUDA_HOME", "default install"
+};
+
+// For each place in order — `env_dir` (TRAINBENCH_CUDA_LIB_DIR, when set), the
+// loader's search path (bare name), `cuda_home`/lib64 (when set),
+// /usr/local/cuda/lib64 — each of `names` in order.
+std::vector<LibraryCandidate> cublaslt_search_order(const std::vector<std::string>& names, const std::string& env_dir,
+                                                    const std::string& cuda_home);
+
+// The first candidate of cublaslt_search_order(names, $TRAINBENCH_CUDA_LIB_DIR,
+// $CUDA_HOME) that loads. kUnavailable naming every place tried and why it failed.
+Expected<std::shared_ptr<const CublasLtLibrary>> open_cublaslt(
+    const std::vector<std::string>& names = default_cublaslt_names());
+
+// Ok for CUBLAS_STATUS_SUCCESS; otherwise kRunFailure "<call> failed:
+// CUBLAS_STATUS_NOT_SUPPORTED (the functionality requested is not supported)".
+Status check(const CublasLtLibrary& lib, cublasStatus_t status, const char* call);
+
+// Owner of one cuBLASLt object, destroyed through the library's table. Move-only.
+template <typename Handle>
+class LtObject {
+ public:
+  using Destroy = cublasStatus_t (*)(Handle);
+  LtObject() = default;
+  LtObject(std::shared_ptr<const CublasLtLibrary> lib, Handle handle, Destroy destroy)
+      : lib_(std::move(lib)), handle_(handle), destroy_(destroy) {}
+  LtObject(LtObject&& other) noexcept
+      : lib_(std::move(other.lib_)), handle_(std::exchange(other.handle_, nullptr)), destroy_(other.destroy_) {}
+  LtObject& operator=(LtObject&& other) noexcept {
+    if (this != &other) {
+      reset();
+      lib_ = std::move(other.lib_);
+      handle_ = std::exchange(other.handle_, nullptr);
+      destroy_ = other.destroy_;
+    }
+    return *this;
+  }
+  LtObject(const LtObject&) = delete;
+  LtObject& operator=(const LtObject&) = delete;
+  ~LtObject() { reset(); }
+  Handle get() const { return handle_; }
+
+ private:
+  void reset() {
+    if (handle_ != nullptr) destroy_(handle_);  // errors ignored: a destructor cannot report them
+    handle_ = nullptr;
+  }
+  std::shared_ptr<const CublasLtLibrary> lib_;  // keeps destroy_ mapped
+  Handle handle_ = nullptr;
+  Destroy destroy_ = nullptr;
+};
+
+using LtHandle = LtObject<cublasLtHandle_t>;
+using MatmulDesc = LtObject<cublasLtMatmulDesc_t>;
+using MatrixLayout = LtObject<cublasLtMatrixLayout_t>;
+using MatmulPreference = LtObject<cublasLtMatmulPreference_t>;
+
+Expected<LtHandle> create_handle(const std::shared_ptr<const CublasLtLibrary>& lib);
+// A matmul descriptor with `compute` (e.g. CUBLAS_COMPUTE_32F), scale type
+// CUDA_R_32F and the operand transposes.
+Expected<MatmulDesc> create_matmul_desc(const std::shared_ptr<const CublasLtLibrary>& lib, cublasComputeType_t compute,
+                                        cublasOperation_t trans_a, cublasOperation_t trans_b);
+// A column-major layout of a `rows` x `cols` matrix of `type` with leading dimension `ld` (elements).
+Expected<MatrixLayout> create_layout(const std::shared_ptr<const CublasLtLibrary>& lib, cudaDataType_t type,
+                                     std::uint64_t rows, std::uint64_t cols, std::int64_t ld);
+// A preference allowing at most `workspace_bytes` of workspace (B).
+Expected<MatmulPreference> create_preference(const std::shared_ptr<const CublasLtLibrary>& lib,
+                                             std::size_t workspace_bytes);
+
+}  // namespace tb::cuda

@@ -1,0 +1,222 @@
+#include "backends/cuda/cuda_gemm_workload.h"
+
+#include <algorithm>
+
+#include "backends/cuda/cuda_handles.h"
+
+namespace tb::cuda {
+namespace {
+
+constexpr std::int64_t kAlignment = 256;  // cuBLASLt's default operand alignment (B)
+
+std::int64_t padded(std::int64_t bytes) { return (bytes + kAlignment - 1) / kAlignment * kAlignment; }
+
+struct OperandBytes {
+  std::int64_t a, b, c;  // one set, each padded (B)
+  std::int64_t set() const { return a + b + c; }
+};
+
+OperandBytes operand_bytes(const GemmProblem& p) {
+  const auto size = static_cast<std::int64_t>(dtype_size(p.dtype()));
+  return {padded(p.m() * p.k() * size), padded(p.k() * p.n() * size), padded(p.m() * p.n() * size)};
+}
+
+cudaDataType_t cuda_type(DType dtype) {
+  switch (dtype) {
+    case DType::kFp32: return CUDA_R_32F;
+    case DType::kBf16: return CUDA_R_16BF;
+    case DType::kFp16: return CUDA_R_16F;
+  }
+  return CUDA_R_32F;
+}
+
+// A timer whose every call returns the error that prevented creating it.
+class FailedTimer final : public DeviceTimer {
+ public:
+  explicit FailedTimer(Error error) : error_(std::move(error)) {}
+  Status start() override { return error_; }
+  Status stop() override { return error_; }
+  Expected<double> elapsed_seconds() override { return error_; }
+
+ private:
+  Error error_;
+};
+
+class CudaGemmWorkload final : public Workload {
+ public:
+  CudaGemmWorkload(const GemmProblem& problem, std::int64_t sets, std::shared_ptr<const CublasLtLibrary> lib,
+                   Stream stream)
+      : problem_(problem), bytes_(operand_bytes(problem)), sets_(sets), lib_(std::move(lib)), stream_(std::move(stream)) {}
+
+  Status allocate() {
+    TB_ASSIGN_OR_RETURN(a_, DeviceBuffer::allocate(static_cast<std::size_t>(bytes_.a * sets_)));
+    TB_ASSIGN_OR_RETURN(b_, DeviceBuffer::allocate(static_cast<std::size_t>(bytes_.b * sets_)));
+    TB_ASSIGN_OR_RETURN(c_, DeviceBuffer::allocate(static_cast<std::size_t>(bytes_.c * sets_)));
+    TB_ASSIGN_OR_RETURN(workspace_, DeviceBuffer::allocate(kGemmWorkspaceBytes));
+    return {};
+  }
+
+  // A into every set's A, B into every set's B (set 0 from the host, the rest copied on the device).
+  Status upload_inputs(const std::vector<HostTensor>& inputs) {
+    if (inputs.size() != 2) {
+      return bad_input("gemm takes 2 inputs (a, b), got " + std::to_string(inputs.size()));
+    }
+    TB_RETURN_IF_ERROR(replicate(inputs[0], a_, bytes_.a));
+    TB_RETURN_IF_ERROR(replicate(inputs[1], b_, bytes_.b));
+    return stream_.synchronize();
+  }
+
+  Status plan(const GemmOptions& options) {
+    const bool tf32 = options.allow_tf32 && problem_.dtype() == DType::kFp32;
+    compute_name_ = tf32 ? "CUBLAS_COMPUTE_32F_FAST_TF32" : "CUBLAS_COMPUTE_32F";
+    // Column-major C^T[N,M] = op(B)^T op(A)^T: cuBLASLt's "A" is our B buffer, its "B" our A buffer.
+    const auto m = static_cast<std::uint64_t>(problem_.m());
+    const auto n = static_cast<std::uint64_t>(problem_.n());
+    const auto k = static_cast<std::uint64_t>(problem_.k());
+    const bool ta = problem_.trans_a();
+    const bool tb = problem_.trans_b();
+    const cudaDataType_t type = cuda_type(problem_.dtype());
+    TB_ASSIGN_OR_RETURN(desc_, create_matmul_desc(lib_, tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F,
+                                                  tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N));
+    TB_ASSIGN_OR_RETURN(layout_b_, create_layout(lib_, type, tb ? k : n, tb ? n : k, problem_.ldb()));
+    TB_ASSIGN_OR_RETURN(layout_a_, create_layout(lib_, type, ta ? m : k, ta ? k : m, problem_.lda()));
+    TB_ASSIGN_OR_RETURN(layout_c_, create_layout(lib_, type, n, m, problem_.ldc()));
+    TB_ASSIGN_OR_RETURN(handle_, create_handle(lib_));
+    TB_ASSIGN_OR_RETURN(MatmulPreference preference, create_preference(lib_, kGemmWorkspaceBytes));
+    constexpr int kRequested = 8;
+    cublasLtMatmulHeuristicResult_t results[kRequested] = {};
+    int returned = 0;
+    TB_RETURN_IF_ERROR(check(*lib_,
+                             lib_->api().cublasLtMatmulAlgoGetHeuristic(
+                                 handle_.get(), desc_.get(), layout_b_.get(), layout_a_.get(), layout_c_.get(),
+                                 layout_c_.get(), preference.get(), kRequested, results, &returned),
+                             "cublasLtMatmulAlgoGetHeuristic"));
+    if (returned == 0) {
+      return run_failure("cublasLtMatmulAlgoGetHeuristic found no algorithm for " + problem_.to_string() + " with " +
+                         compute_name_);
+    }
+    algo_ = results[0].algo;  // cuBLASLt's first choice; not re-ranked by timing
+    heuristic_results_ = returned;
+    std::size_t written = 0;
+    if (!check(*lib_,
+               lib_->api().cublasLtMatmulAlgoConfigGetAttribute(&algo_, CUBLASLT_ALGO_CONFIG_ID, &algo_id_,
+                                                                sizeof algo_id_, &written),
+               "cublasLtMatmulAlgoConfigGetAttribute")
+             .ok()) {
+      algo_id_ = -1;
+    }
+    return {};
+  }
+
+  Status run() override {
+    const std::int64_t set = next_set_;
+    next_set_ = (next_set_ + 1) % sets_;
+    last_set_ = set;
+    const float alpha = 1.0f;
+    const float beta = 0.0f;
+    void* c = offset(c_, bytes_.c, set);
+    return check(*lib_,
+                 lib_->api().cublasLtMatmul(handle_.get(), desc_.get(), &alpha, offset(b_, bytes_.b, set),
+                                            layout_b_.get(), offset(a_, bytes_.a, set), layout_a_.get(), &beta, c,
+                                            layout_c_.get(), c, layout_c_.get(), &algo_, workspace_.data(),
+                                            workspace_.bytes(), stream_.get()),
+                 "cublasLtMatmul");
+  }
+
+  Status synchronize() override { return stream_.synchronize(); }
+
+  Status poison_outputs() override {
+    next_set_ = 0;
+    last_set_ = 0;
+    return poison(c_, stream_.get());
+  }
+
+  Expected<std::vector<HostTensor>> read_outputs() override {
+    HostTensor c(problem_.output_specs().at(0));
+    TB_RETURN_IF_ERROR(check(cudaMemcpyAsync(c.data.data(), offset(c_, bytes_.c, last_set_), c.data.size(),
+                                             cudaMemcpyDeviceToHost, stream_.get()),
+                             "cudaMemcpyAsync (device to host)"));
+    TB_RETURN_IF_ERROR(stream_.synchronize());
+    return std::vector<HostTensor>{std::move(c)};
+  }
+
+  std::unique_ptr<DeviceTimer> make_timer() override {
+    Expected<std::unique_ptr<DeviceTimer>> timer = make_event_timer(stream_.get());
+    if (!timer.ok()) return std::make_unique<FailedTimer>(timer.error());
+    return std::move(timer).value();
+  }
+
+  std::string implementation() const override {
+    std::string text = lib_->version() + " matmul, " + compute_name_ + ", algo id " + std::to_string(algo_id_) +
+                       " (heuristic's first of " + std::to_string(heuristic_results_) + "), workspace " +
+                       std::to_string(kGemmWorkspaceBytes >> 20) + " MiB";
+    if (sets_ > 1) text += ", cold cache: " + std::to_string(sets_) + " operand sets";
+    return text;
+  }
+
+ private:
+  static void* offset(const DeviceBuffer& buffer, std::int64_t stride, std::int64_t set) {
+    return static_cast<char*>(buffer.data()) + stride * set;
+  }
+
+  Status replicate(const HostTensor& host, DeviceBuffer& device, std::int64_t stride) {
+    const std::size_t bytes = host.data.size();
+    if (static_cast<std::int64_t>(bytes) > stride) {
+      return bad_input("gemm input '" + host.spec.name + "' has " + std::to_string(bytes) + " B; " +
+                       problem_.to_string() + " needs at most " + std::to_string(stride) + " B");
+    }
+    TB_RETURN_IF_ERROR(check(cudaMemcpyAsync(device.data(), host.data.data(), bytes, cudaMemcpyHostToDevice,
+                                             stream_.get()),
+                             "cudaMemcpyAsync (host to device)"));
+    for (std::int64_t set = 1; set < sets_; ++set) {
+      TB_RETURN_IF_ERROR(check(cudaMemcpyAsync(offset(device, stride, set), device.data(), bytes,
+                                               cudaMemcpyDeviceToDevice, stream_.get()),
+                               "cudaMemcpyAsync (device to device)"));
+    }
+    return {};
+  }
+
+  const GemmProblem problem_;
+  const OperandBytes bytes_;
+  const std::int64_t sets_;
+  std::shared_ptr<const CublasLtLibrary> lib_;
+  Stream stream_;
+  DeviceBuffer a_, b_, c_, workspace_;
+  LtHandle handle_;
+  MatmulDesc desc_;
+  MatrixLayout layout_a_, layout_b_, layout_c_;
+  cublasLtMatmulAlgo_t algo_{};
+  std::string compute_name_;
+  int heuristic_results_ = 0;
+  int algo_id_ = -1;
+  std::int64_t next_set_ = 0;
+  std::int64_t last_set_ = 0;
+};
+
+}  // namespace
+
+std::int64_t gemm_operand_sets(const GemmProblem& problem, const GemmOptions& options) {
+  if (!options.rotate_buffers || options.l2_bytes <= 0) return 1;
+  const std::int64_t set = operand_bytes(problem).set();
+  return std::max<std::int64_t>(1, (2 * options.l2_bytes + set - 1) / set);
+}
+
+std::int64_t gemm_device_bytes(const GemmProblem& problem, const GemmOptions& options) {
+  return operand_bytes(problem).set() * gemm_operand_sets(problem, options) +
+         static_cast<std::int64_t>(kGemmWorkspaceBytes);
+}
+
+Expected<std::unique_ptr<Workload>> make_gemm_workload(const GemmProblem& problem,
+                                                       const std::vector<HostTensor>& inputs,
+                                                       const std::shared_ptr<const CublasLtLibrary>& lib,
+                                                       const GemmOptions& options) {
+  TB_ASSIGN_OR_RETURN(Stream stream, Stream::create());
+  auto workload = std::make_unique<CudaGemmWorkload>(problem, gemm_operand_sets(problem, options), lib,
+                                                     std::move(stream));
+  TB_RETURN_IF_ERROR(workload->allocate());
+  TB_RETURN_IF_ERROR(workload->upload_inputs(inputs));
+  TB_RETURN_IF_ERROR(workload->plan(options));
+  return std::unique_ptr<Workload>(std::move(workload));
+}
+
+}  // namespace tb::cuda

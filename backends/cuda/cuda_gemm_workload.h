@@ -1,0 +1,47 @@
+// GEMM on an NVIDIA GPU through cuBLASLt (docs/cuda.md#gemm).
+// Row-major operands as the GEMM problem stores them (kernels/gemm/gemm_problem.h)
+// are handed to column-major cuBLASLt as the transposed product
+// C^T[N,M] = op(B)^T op(A)^T: the row-major buffers read column-major are
+// exactly B^T, A^T and C^T, so no data moves and ta/tb become transa/transb
+// of the swapped operands. fp32 accumulation (CUBLAS_COMPUTE_32F; with
+// allow_tf32, CUBLAS_COMPUTE_32F_FAST_TF32 for fp32 operands).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "backends/backend.h"
+#include "backends/cuda/cublaslt_library.h"
+#include "kernels/gemm/gemm_problem.h"
+
+namespace tb::cuda {
+
+// cuBLASLt's workspace: 32 MiB, NVIDIA's recommendation for Hopper (B).
+inline constexpr std::size_t kGemmWorkspaceBytes = std::size_t{32} << 20;
+
+struct GemmOptions {
+  bool allow_tf32 = false;      // fp32 GEMMs on tensor cores in TF32 (--cuda-tf32)
+  bool rotate_buffers = false;  // cold cache: cycle through copies of A, B, C (--cuda-cold-cache)
+  std::int64_t l2_bytes = 0;    // the device's L2 cache (B), for rotate_buffers
+};
+
+// Operand sets prepare() allocates: 1, or with rotate_buffers enough copies of
+// (A, B, C) that together they are at least twice the L2 cache.
+std::int64_t gemm_operand_sets(const GemmProblem& problem, const GemmOptions& options);
+
+// Device bytes the workload allocates: every operand set (each operand padded
+// to 256 B) plus the workspace (B).
+std::int64_t gemm_device_bytes(const GemmProblem& problem, const GemmOptions& options);
+
+// Uploads A and B (inputs in input_specs() order) to the current device and
+// picks cuBLASLt's first heuristic algorithm for the problem. run() enqueues
+// one matmul on the workload's stream, on the next operand set; poison_outputs()
+// restarts at the first set, so the verification run uses it.
+Expected<std::unique_ptr<Workload>> make_gemm_workload(const GemmProblem& problem,
+                                                       const std::vector<HostTensor>& inputs,
+                                                       const std::shared_ptr<const CublasLtLibrary>& lib,
+                                                       const GemmOptions& options);
+
+}  // namespace tb::cuda

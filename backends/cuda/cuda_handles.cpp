@@ -1,0 +1,149 @@
+#include "backends/cuda/cuda_handles.h"
+
+#include <utility>
+
+namespace tb::cuda {
+namespace {
+
+// Two events recorded on one stream; destroyed with the timer.
+class EventTimer final : public DeviceTimer {
+ public:
+  EventTimer(cudaStream_t stream, cudaEvent_t start, cudaEvent_t stop) : stream_(stream), start_(start), stop_(stop) {}
+  ~EventTimer() override {
+    cudaEventDestroy(start_);
+    cudaEventDestroy(stop_);
+  }
+  EventTimer(const EventTimer&) = delete;
+  EventTimer& operator=(const EventTimer&) = delete;
+
+  Status start() override { return check(cudaEventRecord(start_, stream_), "cudaEventRecord (start)"); }
+  Status stop() override { return check(cudaEventRecord(stop_, stream_), "cudaEventRecord (stop)"); }
+  Expected<double> elapsed_seconds() override {
+    TB_RETURN_IF_ERROR(check(cudaEventSynchronize(stop_), "cudaEventSynchronize"));
+    float ms = 0.0f;
+    TB_RETURN_IF_ERROR(check(cudaEventElapsedTime(&ms, start_, stop_), "cudaEventElapsedTime"));
+    return static_cast<double>(ms) * 1e-3;
+  }
+
+ private:
+  cudaStream_t stream_;
+  cudaEvent_t start_;
+  cudaEvent_t stop_;
+};
+
+}  // namespace
+
+Status check(cudaError_t status, const char* call, std::size_t bytes) {
+  if (status == cudaSuccess) return {};
+  std::string message = call;
+  if (status == cudaErrorMemoryAllocation && bytes > 0) message += " of " + std::to_string(bytes) + " B";
+  message += std::string(" failed: ") + cudaGetErrorName(status) + " (" + cudaGetErrorString(status) + ")";
+  return run_failure(std::move(message));
+}
+
+Expected<DeviceBuffer> DeviceBuffer::allocate(std::size_t bytes) {
+  DeviceBuffer buffer;
+  TB_RETURN_IF_ERROR(check(cudaGetDevice(&buffer.device_), "cudaGetDevice"));
+  const cudaError_t status = cudaMalloc(&buffer.ptr_, bytes);
+  if (status != cudaSuccess) {
+    cudaGetLastError();  // clear the (non-sticky) allocation error before asking for the free memory
+    if (status != cudaErrorMemoryAllocation) return check(status, "cudaMalloc", bytes).error();
+    std::size_t free_bytes = 0;
+    std::size_t total_bytes = 0;
+    if (cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess) return check(status, "cudaMalloc", bytes).error();
+    return run_failure("cudaMalloc of " + std::to_string(bytes) + " B failed: " + std::to_string(free_bytes) +
+                       " B free of " + std::to_string(total_bytes) + " B");
+  }
+  buffer.bytes_ = bytes;
+  return buffer;
+}
+
+DeviceBuffer::DeviceBuffer(DeviceBuffer&& other) noexcept
+    : ptr_(std::exchange(other.ptr_, nullptr)),
+      bytes_(std::exchange(other.bytes_, 0)),
+      device_(std::exchange(other.device_, -1)) {}
+
+DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& other) noexcept {
+  if (this != &other) {
+    DeviceBuffer old(std::move(*this));
+    ptr_ = std::exchange(other.ptr_, nullptr);
+    bytes_ = std::exchange(other.bytes_, 0);
+    device_ = std::exchange(other.device_, -1);
+  }
+  return *this;
+}
+
+DeviceBuffer::~DeviceBuffer() {
+  if (ptr_ == nullptr) return;
+  int current = -1;
+  const bool switch_device = cudaGetDevice(&current) == cudaSuccess && current != device_;
+  if (switch_device) cudaSetDevice(device_);
+  cudaFree(ptr_);  // errors ignored: a destructor cannot report them
+  if (switch_device) cudaSetDevice(current);
+}
+
+Expected<Stream> Stream::create() {
+  Stream stream;
+  TB_RETURN_IF_ERROR(check(cudaStreamCreateWithFlags(&stream.stream_, cudaStreamNonBlocking), "cudaStreamCreate"));
+  return stream;
+}
+
+Stream::Stream(Stream&& other) noexcept : stream_(std::exchange(other.stream_, nullptr)) {}
+
+Stream& Stream::operator=(Stream&& other) noexcept {
+  if (this != &other) {
+    Stream old(std::move(*this));
+    stream_ = std::exchange(other.stream_, nullptr);
+  }
+  return *this;
+}
+
+Stream::~Stream() {
+  if (stream_ != nullptr) cudaStreamDestroy(stream_);
+}
+
+Status Stream::synchronize() const { return check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize"); }
+
+Expected<std::unique_ptr<DeviceTimer>> make_event_timer(cudaStream_t stream) {
+  cudaEvent_t start = nullptr;
+  cudaEvent_t stop = nullptr;
+  TB_RETURN_IF_ERROR(check(cudaEventCreate(&start), "cudaEventCreate"));
+  const cudaError_t status = cudaEventCreate(&stop);
+  if (status != cudaSuccess) {
+    cudaEventDestroy(start);
+    return check(status, "cudaEventCreate").error();
+  }
+  return std::unique_ptr<DeviceTimer>(std::make_unique<EventTimer>(stream, start, stop));
+}
+
+namespace {
+
+Status check_sizes(std::size_t host_bytes, std::size_t device_bytes, const std::string& tensor) {
+  if (host_bytes <= device_bytes) return {};
+  return run_failure("tensor '" + tensor + "' has " + std::to_string(host_bytes) + " B but the device buffer " +
+                     std::to_string(device_bytes) + " B");
+}
+
+}  // namespace
+
+Status upload(const HostTensor& host, DeviceBuffer& device, cudaStream_t stream) {
+  TB_RETURN_IF_ERROR(check_sizes(host.data.size(), device.bytes(), host.spec.name));
+  TB_RETURN_IF_ERROR(check(cudaMemcpyAsync(device.data(), host.data.data(), host.data.size(), cudaMemcpyHostToDevice,
+                                           stream),
+                           "cudaMemcpyAsync (host to device)"));
+  return check(cudaStreamSynchronize(stream), "cudaStreamSynchronize (upload)");
+}
+
+Status download(const DeviceBuffer& device, HostTensor& host, cudaStream_t stream) {
+  TB_RETURN_IF_ERROR(check_sizes(host.data.size(), device.bytes(), host.spec.name));
+  TB_RETURN_IF_ERROR(check(cudaMemcpyAsync(host.data.data(), device.data(), host.data.size(), cudaMemcpyDeviceToHost,
+                                           stream),
+                           "cudaMemcpyAsync (device to host)"));
+  return check(cudaStreamSynchronize(stream), "cudaStreamSynchronize (download)");
+}
+
+Status poison(DeviceBuffer& device, cudaStream_t stream) {
+  return check(cudaMemsetAsync(device.data(), 0xFF, device.bytes(), stream), "cudaMemsetAsync (poison)");
+}
+
+}  // namespace tb::cuda

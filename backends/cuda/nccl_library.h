@@ -1,0 +1,126 @@
+// Binding NCCL (libnccl.so.2) at run time: dlopen, then every entry point of
+// TB_NCCL_ENTRY_POINTS (nccl_api.h) resolved into one NcclApi table, and the
+// communicators made through it. trainbench links no NCCL: a machine without
+// it reports NCCL all-reduce as unsupported, naming every place searched.
+//
+// Error codes:
+//   kUnavailable: no candidate loads, or what loads is not NCCL.
+//   kRunFailure:  any NCCL call fails (check() below).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backends/cuda/nccl_api.h"
+#include "common/error.h"
+
+namespace tb::nccl {
+
+// The library names tried in every place, in order: the runtime soname, then
+// the development link (a toolkit without the .so.2 link still has it).
+inline const std::vector<std::string>& default_library_names() {
+  static const std::vector<std::string> names = {"libnccl.so.2", "libnccl.so"};
+  return names;
+}
+// A directory holding NCCL to use instead of the search (e.g. PyTorch's
+// site-packages/nvidia/nccl/lib).
+inline constexpr const char* kLibDirEnvVar = "TRAINBENCH_CUDA_LIB_DIR";
+// The CUDA toolkit's library directories, tried after the loader's search path.
+inline constexpr const char* kToolkitLibDirs[] = {"/usr/local/cuda/lib", "/usr/local/cuda/lib64"};
+
+// One loaded NCCL. Owns the dlopen handle (dlclose in the destructor); the
+// table's pointers are valid while it lives, so communicators made through it
+// must be destroyed first (Communicators holds a shared_ptr to it).
+class NcclLibrary {
+ public:
+  // dlopen(path, RTLD_NOW | RTLD_LOCAL), then resolves every entry point.
+  // `path` is a file path or a bare soname searched by the loader. Errors
+  // (kUnavailable): "cannot load '<path>': <dlerror text>", "'<path>' is not
+  // NCCL: symbol ncclAllReduce missing (and 2 more entry points)".
+  static Expected<std::shared_ptr<NcclLibrary>> open(const std::string& path);
+
+  ~NcclLibrary();
+  NcclLibrary(const NcclLibrary&) = delete;
+  NcclLibrary& operator=(const NcclLibrary&) = delete;
+
+  const NcclApi& api() const { return api_; }
+  const std::string& path() const { return path_; }
+  // The file the loader mapped (dladdr on ncclGetVersion); path() when unknown.
+  std::string loaded_from() const;
+  // ncclGetVersion's code (22809 for 2.28.9), 0 if the call failed.
+  int version_code() const;
+  // "2.28.9", or "unknown" if ncclGetVersion failed.
+  std::string version() const;
+
+ private:
+  NcclLibrary(void* handle, std::string path, const NcclApi& api);
+
+  void* handle_;
+  std::string path_;
+  NcclApi api_;
+};
+
+// "2.28.9" for 22809 (2.9 and later), "2.8.4" for 2804 (older encoding).
+std::string format_version(int code);
+
+// One place open_library() tries, and why it is on the list.
+struct LibraryCandidate {
+  std::string path;
+  std::string source;  // "TRAINBENCH_CUDA_LIB_DIR", "loader search path", "CUDA toolkit"
+};
+
+// The places to try, in order, each with every name of `names`. A non-empty
+// `env_dir` (TRAINBENCH_CUDA_LIB_DIR) is used alone: falling back from a
+// chosen NCCL to another would silently measure a different library. Without
+// it: the bare names through the loader's search path (LD_LIBRARY_PATH,
+// ld.so.cache), then /usr/local/cuda/lib and /usr/local/cuda/lib64.
+std::vector<LibraryCandidate> library_search_order(const std::vector<std::string>& names, const std::string& env_dir);
+
+// Opens the first candidate of library_search_order(names,
+// getenv(TRAINBENCH_CUDA_LIB_DIR)) that is NCCL. The kUnavailable error names
+// every place tried and why each failed. `names` is injectable for tests.
+Expected<std::shared_ptr<NcclLibrary>> open_library(const std::vector<std::string>& names = default_library_names());
+
+// The process's NCCL: open_library() once, on first use; the same result
+// (library or error) afterwards.
+const Expected<std::shared_ptr<NcclLibrary>>& default_library();
+
+// Ok for ncclSuccess; otherwise kRunFailure "<call> failed: <ncclGetErrorString>"
+// (e.g. "ncclCommInitAll failed: unhandled cuda error (run with NCCL_DEBUG=INFO for details)").
+Status check(const NcclApi& api, ncclResult_t result, std::string_view call);
+
+// One communicator per device of this process (ncclCommInitAll), destroyed
+// together (ncclCommDestroy) in the destructor. Move-only. Keeps the library
+// loaded while it lives.
+class Communicators {
+ public:
+  // Communicators for devices 0 .. devices-1, rank r on device r.
+  static Expected<Communicators> init_all(std::shared_ptr<NcclLibrary> library, int devices);
+
+  Communicators(Communicators&&) noexcept = default;
+  Communicators& operator=(Communicators&&) noexcept;
+  Communicators(const Communicators&) = delete;
+  Communicators& operator=(const Communicators&) = delete;
+  ~Communicators();
+
+  int size() const { return static_cast<int>(comms_.size()); }
+  ncclComm_t operator[](int rank) const { return comms_[static_cast<std::size_t>(rank)]; }
+  const NcclApi& api() const { return library_->api(); }
+  const NcclLibrary& library() const { return *library_; }
+
+  // Ok, or the first rank's asynchronous error (ncclCommGetAsyncError), e.g.
+  // after a peer failed inside a collective.
+  Status async_error() const;
+
+ private:
+  Communicators(std::shared_ptr<NcclLibrary> library, std::vector<ncclComm_t> comms)
+      : library_(std::move(library)), comms_(std::move(comms)) {}
+  void destroy();
+
+  std::shared_ptr<NcclLibrary> library_;
+  std::vector<ncclComm_t> comms_;
+};
+
+}  // namespace tb::nccl

@@ -1,0 +1,227 @@
+// The CUDA backend (docs/cuda.md). Without a GPU (this CI): the unavailable
+// path, error formatting, the dtype and GPU tables, cuBLASLt loading and the
+// cold-cache sizing. With a GPU: GEMMs verified against the reference, the
+// out-of-memory message and the event timer; these skip without a device.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backends/backend_registry.h"
+#include "backends/cuda/cublaslt_library.h"
+#include "backends/cuda/cuda_backend.h"
+#include "backends/cuda/cuda_device.h"
+#include "backends/cuda/cuda_gemm_workload.h"
+#include "backends/cuda/cuda_handles.h"
+#include "kernels/gemm/gemm_problem.h"
+
+namespace tb::cuda {
+namespace {
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// The reason there is no device, or empty when there is one.
+std::string no_device_reason() {
+  int count = 0;
+  const Status s = device_status(&count);
+  return s.ok() ? std::string() : s.error().message;
+}
+
+#define SKIP_WITHOUT_GPU()                                                   \
+  do {                                                                       \
+    const std::string tb_reason_ = no_device_reason();                       \
+    if (!tb_reason_.empty()) GTEST_SKIP() << "needs a CUDA GPU: " << tb_reason_; \
+  } while (0)
+
+TEST(CudaCheck, FormatsErrorNameAndText) {
+  const Status s = check(cudaErrorIllegalAddress, "cudaMemcpyAsync");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, ErrorCode::kRunFailure);
+  EXPECT_EQ(s.error().message, "cudaMemcpyAsync failed: cudaErrorIllegalAddress (an illegal memory access was encountered)");
+  EXPECT_TRUE(check(cudaSuccess, "cudaMemcpyAsync").ok());
+}
+
+TEST(CudaCheck, AllocationFailureNamesTheBytes) {
+  const Status s = check(cudaErrorMemoryAllocation, "cudaMalloc", 4096);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().message, "cudaMalloc of 4096 B failed: cudaErrorMemoryAllocation (out of memory)");
+  EXPECT_EQ(check(cudaErrorMemoryAllocation, "cudaMalloc").error().message,
+            "cudaMalloc failed: cudaErrorMemoryAllocation (out of memory)");
+}
+
+TEST(CudaDevice, DtypeTable) {
+  EXPECT_TRUE(dtype_supported_on(DType::kBf16, 8, 0));
+  EXPECT_TRUE(dtype_supported_on(DType::kFp16, 8, 0));
+  EXPECT_TRUE(dtype_supported_on(DType::kFp32, 9, 0));
+  EXPECT_FALSE(dtype_supported_on(DType::kBf16, 7, 5));
+  EXPECT_FALSE(dtype_supported_on("fp8", 8, 0));
+  EXPECT_FALSE(dtype_supported_on("fp8", 8, 6));
+  EXPECT_TRUE(dtype_supported_on("fp8", 8, 9));
+  EXPECT_TRUE(dtype_supported_on("fp8", 9, 0));
+  EXPECT_FALSE(dtype_supported_on("int4", 9, 0));
+}
+
+TEST(CudaDevice, GpuTableByName) {
+  const GpuSpec* h100 = find_gpu_spec("NVIDIA H100 80GB HBM3");
+  ASSERT_NE(h100, nullptr);
+  EXPECT_STREQ(h100->model, "NVIDIA H100 SXM");
+  EXPECT_DOUBLE_EQ(h100->bf16_tflops, 989.0);
+  EXPECT_DOUBLE_EQ(h100->memory_bandwidth_bytes_per_s, 3.35e12);
+  const GpuSpec* h200 = find_gpu_spec("NVIDIA H200");
+  ASSERT_NE(h200, nullptr);
+  EXPECT_STREQ(h200->model, "NVIDIA H200 SXM");
+  EXPECT_DOUBLE_EQ(h200->memory_bandwidth_bytes_per_s, 4.8e12);
+  const GpuSpec* a100 = find_gpu_spec("NVIDIA A100-SXM4-80GB");
+  ASSERT_NE(a100, nullptr);
+  EXPECT_DOUBLE_EQ(a100->tf32_tflops, 156.0);
+  EXPECT_EQ(find_gpu_spec("NVIDIA H100 PCIe"), nullptr) << "PCIe has lower clocks: not the SXM figures";
+  EXPECT_EQ(find_gpu_spec("NVIDIA GeForce RTX 4090"), nullptr);
+}
+
+TEST(CudaDevice, SpecPeaks) {
+  DeviceInfo info;
+  fill_spec_peaks(find_gpu_spec("NVIDIA H100 80GB HBM3"), "NVIDIA H100 80GB HBM3", false, info);
+  EXPECT_DOUBLE_EQ(info.peak_flop_per_s.at(DType::kFp32), 67e12);
+  EXPECT_DOUBLE_EQ(info.peak_flop_per_s.at(DType::kBf16), 989e12);
+  EXPECT_DOUBLE_EQ(info.peak_flop_per_s.at(DType::kFp16), 989e12);
+  EXPECT_TRUE(contains(info.peak_source, "spec: NVIDIA H100 datasheet")) << info.peak_source;
+  DeviceInfo tf32;
+  fill_spec_peaks(find_gpu_spec("NVIDIA H100 80GB HBM3"), "NVIDIA H100 80GB HBM3", true, tf32);
+  EXPECT_DOUBLE_EQ(tf32.peak_flop_per_s.at(DType::kFp32), 495e12);
+  DeviceInfo unknown;
+  fill_spec_peaks(nullptr, "NVIDIA GeForce RTX 4090", false, unknown);
+  EXPECT_TRUE(unknown.peak_flop_per_s.empty());
+  EXPECT_EQ(unknown.memory_bandwidth_bytes_per_s, 0.0);
+  EXPECT_TRUE(contains(unknown.peak_source, "unknown: 'NVIDIA GeForce RTX 4090'")) << unknown.peak_source;
+}
+
+TEST(CublasLt, LoadsFromTheToolkit) {
+  Expected<std::shared_ptr<const CublasLtLibrary>> lib = open_cublaslt();
+  ASSERT_TRUE(lib.ok()) << lib.error().message;  // the CUDA toolkit is installed wherever this test is built
+  EXPECT_TRUE(contains((*lib)->version(), "cuBLASLt 13.")) << (*lib)->version();
+  EXPECT_TRUE(contains((*lib)->loaded_from(), "libcublasLt.so")) << (*lib)->loaded_from();
+}
+
+TEST(CublasLt, MissingLibraryListsEveryPlaceTried) {
+  Expected<std::shared_ptr<const CublasLtLibrary>> lib = open_cublaslt({"libtb-no-such-cublaslt.so.13"});
+  ASSERT_FALSE(lib.ok());
+  const std::string& m = lib.error().message;
+  EXPECT_EQ(lib.error().code, ErrorCode::kUnavailable);
+  EXPECT_TRUE(contains(m, "no usable cuBLASLt: tried ")) << m;
+  EXPECT_TRUE(contains(m, "[loader search path] cannot load 'libtb-no-such-cublaslt.so.13'")) << m;
+  EXPECT_TRUE(contains(m, "[default install] cannot load '/usr/local/cuda/lib64/libtb-no-such-cublaslt.so.13'")) << m;
+  EXPECT_TRUE(contains(m, "TRAINBENCH_CUDA_LIB_DIR")) << m;
+}
+
+TEST(CublasLt, SearchOrder) {
+  const std::vector<LibraryCandidate> c = cublaslt_search_order({"x.so.13", "x.so"}, "/opt/lib", "/cuda");
+  ASSERT_EQ(c.size(), 8u);
+  EXPECT_EQ(c[0].path, "/opt/lib/x.so.13");
+  EXPECT_EQ(c[0].source, "TRAINBENCH_CUDA_LIB_DIR");
+  EXPECT_EQ(c[1].path, "/opt/lib/x.so");
+  EXPECT_EQ(c[2].path, "x.so.13");
+  EXPECT_EQ(c[4].path, "/cuda/lib64/x.so.13");
+  EXPECT_EQ(c[6].path, "/usr/local/cuda/lib64/x.so.13");
+  EXPECT_EQ(cublaslt_search_order({"x.so"}, "", "").size(), 2u) << "unset variables add no places";
+}
+
+TEST(CudaGemm, ColdCacheSetsCoverTwiceTheL2) {
+  const GemmProblem p(1024, 1024, 1024, false, false, DType::kFp32);  // 12 MiB per set
+  GemmOptions options;
+  options.l2_bytes = 50 << 20;
+  EXPECT_EQ(gemm_operand_sets(p, options), 1) << "no rotation unless asked";
+  options.rotate_buffers = true;
+  EXPECT_EQ(gemm_operand_sets(p, options), 9);  // ceil(100 MiB / 12 MiB)
+  EXPECT_EQ(gemm_device_bytes(p, options), 9 * (12 << 20) + static_cast<std::int64_t>(kGemmWorkspaceBytes));
+}
+
+TEST(CudaBackend, UnavailableWithoutDeviceSaysWhy) {
+  const std::string reason = no_device_reason();
+  if (reason.empty()) GTEST_SKIP() << "a CUDA device is present";
+  EXPECT_TRUE(contains(reason, "no CUDA device: cudaGetDeviceCount: cudaError")) << reason;
+  Expected<std::unique_ptr<Backend>> backend = create_backend("cuda", BackendOptions{});
+  ASSERT_FALSE(backend.ok());
+  EXPECT_EQ(backend.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(backend.error().message, reason);
+}
+
+// ---- GPU only ----
+
+std::unique_ptr<Backend> gpu_backend() {
+  Expected<std::unique_ptr<Backend>> backend = create_backend("cuda", BackendOptions{});
+  if (!backend.ok()) {
+    ADD_FAILURE() << backend.error().message;
+    return nullptr;
+  }
+  return std::move(backend).value();
+}
+
+class CudaGemmVerify : public ::testing::TestWithParam<std::tuple<DType, bool, bool>> {};
+
+TEST_P(CudaGemmVerify, MatchesReference) {
+  SKIP_WITHOUT_GPU();
+  const auto [dtype, ta, tb] = GetParam();
+  std::unique_ptr<Backend> backend = gpu_backend();
+  ASSERT_NE(backend, nullptr);
+  for (const auto& [m, n, k] : std::vector<std::tuple<int, int, int>>{{1, 1, 1}, {96, 80, 72}, {128, 64, 256}}) {
+    const ProblemPtr problem = std::make_shared<GemmProblem>(m, n, k, ta, tb, dtype);
+    ASSERT_TRUE(backend->supports(*problem).supported) << backend->supports(*problem).reason;
+    const std::vector<HostTensor> inputs = problem->make_inputs(1234);
+    Expected<std::unique_ptr<Workload>> w = backend->prepare(problem, inputs);
+    ASSERT_TRUE(w.ok()) << problem->to_string() << ": " << w.error().message;
+    ASSERT_TRUE((*w)->poison_outputs().ok());
+    const Status run = (*w)->run();
+    ASSERT_TRUE(run.ok()) << run.error().message;
+    ASSERT_TRUE((*w)->synchronize().ok());
+    Expected<std::vector<HostTensor>> out = (*w)->read_outputs();
+    ASSERT_TRUE(out.ok()) << out.error().message;
+    const Verification v = problem->verify(inputs, *out, 1234);
+    EXPECT_TRUE(v.passed) << problem->to_string() << " (" << (*w)->implementation() << "): " << v.detail;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllDtypesAndTransposes, CudaGemmVerify,
+                         ::testing::Combine(::testing::Values(DType::kFp32, DType::kBf16, DType::kFp16),
+                                            ::testing::Bool(), ::testing::Bool()));
+
+TEST(CudaGpu, OutOfMemoryNamesTheBytes) {
+  SKIP_WITHOUT_GPU();
+  ASSERT_TRUE(check(cudaSetDevice(0), "cudaSetDevice").ok());
+  const std::size_t huge = std::size_t{1} << 50;  // 1 PiB
+  Expected<DeviceBuffer> buffer = DeviceBuffer::allocate(huge);
+  ASSERT_FALSE(buffer.ok());
+  EXPECT_TRUE(contains(buffer.error().message, "cudaMalloc of 1125899906842624 B failed: ")) << buffer.error().message;
+  EXPECT_TRUE(contains(buffer.error().message, " B free of ")) << buffer.error().message;
+}
+
+TEST(CudaGpu, EventTimerIsPositive) {
+  SKIP_WITHOUT_GPU();
+  std::unique_ptr<Backend> backend = gpu_backend();
+  ASSERT_NE(backend, nullptr);
+  const ProblemPtr problem = std::make_shared<GemmProblem>(1024, 1024, 1024, false, false, DType::kBf16);
+  Expected<std::unique_ptr<Workload>> w = backend->prepare(problem, problem->make_inputs(1));
+  ASSERT_TRUE(w.ok()) << w.error().message;
+  std::unique_ptr<DeviceTimer> timer = (*w)->make_timer();
+  ASSERT_TRUE(timer->start().ok());
+  ASSERT_TRUE((*w)->run().ok());
+  ASSERT_TRUE(timer->stop().ok());
+  Expected<double> s = timer->elapsed_seconds();
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_GT(*s, 0.0);
+  EXPECT_LT(*s, 1.0);
+}
+
+TEST(CudaGpu, DeviceInfo) {
+  SKIP_WITHOUT_GPU();
+  std::unique_ptr<Backend> backend = gpu_backend();
+  ASSERT_NE(backend, nullptr);
+  const DeviceInfo info = backend->device_info();
+  EXPECT_EQ(info.kind, "gpu");
+  EXPECT_GT(info.compute_units, 0);
+  EXPECT_GT(info.memory_bytes, 0);
+  EXPECT_FALSE(info.peak_source.empty());
+}
+
+}  // namespace
+}  // namespace tb::cuda
