@@ -28,7 +28,10 @@ CublasLtLibrary::~CublasLtLibrary() {
 
 Expected<std::shared_ptr<const CublasLtLibrary>> CublasLtLibrary::open(const std::string& path) {
   dlerror();  // clear any stale error
-  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  // RTLD_NODELETE: cuBLASLt allocates at load (its own C++ runtime's
+  // exception pool) and keeps the pointer in its globals; unmapping the
+  // library on dlclose would turn that into a leak under LeakSanitizer.
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   if (handle == nullptr) return unavailable("cannot load '" + path + "': " + last_dl_error());
   CublasLtApi api;
   std::string first_missing;
