@@ -241,16 +241,23 @@ TEST_F(History, AnImportKilledMidwayLeavesOnlyWholeRuns) {
   {
     RawDb raw(db());
     EXPECT_EQ(raw.column("PRAGMA integrity_check"), std::vector<std::string>{"ok"});
-    // Every run recorded has both its problems and all their samples.
-    EXPECT_EQ(raw.column("SELECT COUNT(*) FROM runs r WHERE (SELECT COUNT(*) FROM measurements m WHERE m.run_id = r.id)"
-                         " != 2"),
-              std::vector<std::string>{"0"});
-    EXPECT_EQ(raw.column("SELECT COUNT(*) FROM measurements m WHERE (SELECT COUNT(*) FROM samples s WHERE "
-                         "s.measurement_id = m.id) != 5"),
-              std::vector<std::string>{"0"});
-    const int runs = std::stoi(raw.column("SELECT COUNT(*) FROM runs").at(0));
-    EXPECT_LT(runs, static_cast<int>(files.size()));
-    std::printf("killed after %d of %zu runs\n", runs, files.size());
+    // On a loaded machine the kill can land while the schema is being created:
+    // then no table exists yet, which is as whole as a history gets.
+    if (raw.column("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'samples'") !=
+        std::vector<std::string>{"1"}) {
+      std::printf("killed before the schema was committed\n");
+    } else {
+      // Every run recorded has both its problems and all their samples.
+      EXPECT_EQ(raw.column("SELECT COUNT(*) FROM runs r WHERE (SELECT COUNT(*) FROM measurements m WHERE m.run_id = r.id)"
+                           " != 2"),
+                std::vector<std::string>{"0"});
+      EXPECT_EQ(raw.column("SELECT COUNT(*) FROM measurements m WHERE (SELECT COUNT(*) FROM samples s WHERE "
+                           "s.measurement_id = m.id) != 5"),
+                std::vector<std::string>{"0"});
+      const int runs = std::stoi(raw.column("SELECT COUNT(*) FROM runs").at(0));
+      EXPECT_LT(runs, static_cast<int>(files.size()));
+      std::printf("killed after %d of %zu runs\n", runs, files.size());
+    }
   }
   const ProcessResult again = import(files);
   ASSERT_TRUE(exited_with(again, 0));
