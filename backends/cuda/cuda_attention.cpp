@@ -16,18 +16,6 @@ AttentionDims dims_of(const AttentionShape& s) {
   return {s.b, s.h, s.kvh, s.sq, s.skv, s.d, s.causal, s.scale};
 }
 
-// A DeviceTimer that only reports why the real one could not be made.
-class FailedTimer final : public DeviceTimer {
- public:
-  explicit FailedTimer(Error error) : error_(std::move(error)) {}
-  Status start() override { return error_; }
-  Status stop() override { return error_; }
-  Expected<double> elapsed_seconds() override { return error_; }
-
- private:
-  Error error_;
-};
-
 // Device copies of every tensor the pass reads or writes, on one stream.
 // pass=bwd: o and lse are computed by an untimed forward in create(), as the
 // problem asks (kernels/attention/attention_problem.h); pass=fwdbwd: run()
@@ -80,9 +68,7 @@ class CudaAttention final : public Workload {
   }
 
   std::unique_ptr<DeviceTimer> make_timer() override {
-    Expected<std::unique_ptr<DeviceTimer>> timer = make_event_timer(stream_.get());
-    if (!timer) return std::make_unique<FailedTimer>(timer.error());
-    return std::move(timer).value();
+    return event_timer_or_error(stream_.get());
   }
 
   std::string implementation() const override {

@@ -30,18 +30,6 @@ cudaDataType_t cuda_type(DType dtype) {
   return CUDA_R_32F;
 }
 
-// A timer whose every call returns the error that prevented creating it.
-class FailedTimer final : public DeviceTimer {
- public:
-  explicit FailedTimer(Error error) : error_(std::move(error)) {}
-  Status start() override { return error_; }
-  Status stop() override { return error_; }
-  Expected<double> elapsed_seconds() override { return error_; }
-
- private:
-  Error error_;
-};
-
 class CudaGemmWorkload final : public Workload {
  public:
   CudaGemmWorkload(const GemmProblem& problem, std::int64_t sets, std::shared_ptr<const CublasLtLibrary> lib,
@@ -141,9 +129,7 @@ class CudaGemmWorkload final : public Workload {
   }
 
   std::unique_ptr<DeviceTimer> make_timer() override {
-    Expected<std::unique_ptr<DeviceTimer>> timer = make_event_timer(stream_.get());
-    if (!timer.ok()) return std::make_unique<FailedTimer>(timer.error());
-    return std::move(timer).value();
+    return event_timer_or_error(stream_.get());
   }
 
   std::string implementation() const override {

@@ -118,6 +118,28 @@ Expected<std::unique_ptr<DeviceTimer>> make_event_timer(cudaStream_t stream) {
 
 namespace {
 
+// A timer whose every call returns the error that prevented creating it.
+class FailedTimer final : public DeviceTimer {
+ public:
+  explicit FailedTimer(Error error) : error_(std::move(error)) {}
+  Status start() override { return error_; }
+  Status stop() override { return error_; }
+  Expected<double> elapsed_seconds() override { return error_; }
+
+ private:
+  Error error_;
+};
+
+}  // namespace
+
+std::unique_ptr<DeviceTimer> event_timer_or_error(cudaStream_t stream) {
+  Expected<std::unique_ptr<DeviceTimer>> timer = make_event_timer(stream);
+  if (!timer) return std::make_unique<FailedTimer>(timer.error());
+  return std::move(*timer);
+}
+
+namespace {
+
 Status check_sizes(std::size_t host_bytes, std::size_t device_bytes, const std::string& tensor) {
   if (host_bytes <= device_bytes) return {};
   return run_failure("tensor '" + tensor + "' has " + std::to_string(host_bytes) + " B but the device buffer " +

@@ -66,6 +66,9 @@ class Stream {
 // A DeviceTimer from two CUDA events recorded on `stream`: device time between
 // start() and stop() (cudaEventElapsedTime, 0.5 us resolution).
 Expected<std::unique_ptr<DeviceTimer>> make_event_timer(cudaStream_t stream);
+// For Workload::make_timer(), which cannot fail: make_event_timer's timer, or
+// one whose every call returns the error that prevented making it.
+std::unique_ptr<DeviceTimer> event_timer_or_error(cudaStream_t stream);
 
 // Host tensor <-> device buffer, synchronous on `stream`.
 Status upload(const HostTensor& host, DeviceBuffer& device, cudaStream_t stream);
