@@ -63,6 +63,12 @@ class Workload {
   virtual std::unique_ptr<DeviceTimer> make_timer() = 0;
   // The library and algorithm actually used, e.g. "oneDNN brg:avx512_core_bf16".
   virtual std::string implementation() const = 0;
+  // The effective input precision: the unit roundoff of a precision the kernel
+  // rounds its inputs to before multiplying, when coarser than their dtype
+  // (CUDA fp32 GEMM with --cuda-tf32: TF32's 2^-11); 0 when it multiplies the
+  // stored inputs exactly. Verification widens its tolerance by it
+  // (Problem::verify_with_input_precision, docs/verification.md#tolerance).
+  virtual double input_unit_roundoff() const { return 0.0; }
 };
 
 struct Support {
@@ -88,6 +94,9 @@ struct BackendOptions {
   // cold-cache operand rotation through >= 2x the L2 cache (--cuda-cold-cache).
   bool cuda_allow_tf32 = false;
   bool cuda_rotate_buffers = false;
+  // CUDA attention (--cuda-attention): "auto" (cuDNN for pass=fwd where it
+  // makes a plan, else our kernels), "cudnn" or "trainbench" (our kernels).
+  std::string cuda_attention = "auto";
 };
 
 // A measurement a backend takes with a vendor tool that times and checks on

@@ -59,6 +59,15 @@ class Problem {
   // for large ones (docs/verification.md).
   virtual Verification verify(const std::vector<HostTensor>& inputs, const std::vector<HostTensor>& outputs,
                               std::uint64_t seed) const = 0;
+  // As verify(), for a kernel that rounds its inputs to a coarser precision,
+  // of unit roundoff `input_unit_roundoff`, before multiplying
+  // (Workload::input_unit_roundoff(), e.g. TF32's 2^-11): problems whose
+  // tolerance models input rounding (GEMM) widen it; the others ignore it.
+  virtual Verification verify_with_input_precision(const std::vector<HostTensor>& inputs,
+                                                   const std::vector<HostTensor>& outputs, std::uint64_t seed,
+                                                   double /*input_unit_roundoff*/) const {
+    return verify(inputs, outputs, seed);
+  }
 
   // Bytes of host memory a run needs: inputs, outputs, and the copies a
   // backend keeps (backends add their own on top).

@@ -104,6 +104,7 @@ class CpuAttention final : public Workload {
 }  // namespace
 
 Support cpu_attention_support(const AttentionProblem& p) {
+  if (p.dtype() == DType::kFp8E4m3) return {false, "cpu: fp8 attention is not supported; use dtype=fp32 or bf16"};
   if (p.dtype() == DType::kFp16) {
     return {false, "cpu: fp16 attention is not implemented (this CPU has no fp16 arithmetic); use dtype=fp32 or bf16"};
   }

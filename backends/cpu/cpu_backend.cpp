@@ -101,6 +101,10 @@ class CpuBackend final : public Backend {
     if (gemm == nullptr) {
       return {false, std::string(name()) + ": kernel '" + std::string(problem.kernel()) + "' is not implemented"};
     }
+    if (gemm->dtype() == DType::kFp8E4m3) {
+      return {false, std::string(name()) + ": fp8 GEMM is not supported on CPUs (no CPU library here runs e4m3 "
+                                           "matmuls natively); use --backend cuda on compute capability 8.9+"};
+    }
     const bool fp32 = gemm->dtype() == DType::kFp32;
     switch (engine_) {
       case CpuEngine::kDefault:

@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "backends/cuda/cublaslt_api.h"
+#include "backends/cuda/cuda_library_search.h"
 #include "common/error.h"
+#include "common/shared_library.h"
 
 namespace tb::cuda {
 
@@ -23,17 +25,15 @@ inline const std::vector<std::string>& default_cublaslt_names() {
   static const std::vector<std::string> names = {"libcublasLt.so.13", "libcublasLt.so"};
   return names;
 }
-// Environment variable naming a directory searched before everything else.
-inline constexpr const char* kCudaLibDirEnvVar = "TRAINBENCH_CUDA_LIB_DIR";
 
-// One loaded libcublasLt. Owns the dlopen handle (dlclose in the destructor);
-// everything made through api() holds a shared_ptr to it. Not copyable.
+// One loaded libcublasLt. Owns the dlopen handle (common/shared_library.h,
+// opened RTLD_NODELETE, see open()); everything made through api() holds a
+// shared_ptr to it. Not copyable.
 class CublasLtLibrary {
  public:
-  // dlopen(path, RTLD_NOW | RTLD_LOCAL) and every entry point. kUnavailable:
+  // dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) and every entry point. kUnavailable:
   // "cannot load '<path>': <dlerror>" or "'<path>' is not cuBLASLt: symbol <name> missing".
   static Expected<std::shared_ptr<const CublasLtLibrary>> open(const std::string& path);
-  ~CublasLtLibrary();
   CublasLtLibrary(const CublasLtLibrary&) = delete;
   CublasLtLibrary& operator=(const CublasLtLibrary&) = delete;
 
@@ -44,26 +44,15 @@ class CublasLtLibrary {
   std::string version() const;
 
  private:
-  CublasLtLibrary(void* handle, std::string path, const CublasLtApi& api);
-  void* handle_;
-  std::string path_;
+  CublasLtLibrary(SharedLibrary library, const CublasLtApi& api) : library_(std::move(library)), api_(api) {}
+  SharedLibrary library_;
   CublasLtApi api_;
 };
 
-// One place open_cublaslt() tries.
-struct LibraryCandidate {
-  std::string path;    // a file path, or a bare name for the loader's search path
-  std::string source;  // "TRAINBENCH_CUDA_LIB_DIR", "loader search path", "CUDA_HOME", "default install"
-};
-
-// For each place in order — `env_dir` (TRAINBENCH_CUDA_LIB_DIR, when set), the
-// loader's search path (bare name), `cuda_home`/lib64 (when set),
-// /usr/local/cuda/lib64 — each of `names` in order.
-std::vector<LibraryCandidate> cublaslt_search_order(const std::vector<std::string>& names, const std::string& env_dir,
-                                                    const std::string& cuda_home);
-
-// The first candidate of cublaslt_search_order(names, $TRAINBENCH_CUDA_LIB_DIR,
-// $CUDA_HOME) that loads. kUnavailable naming every place tried and why it failed.
+// The first of cuda_library_candidates(names) (cuda_library_search.h) that
+// loads (open_first of common/shared_library.h). kUnavailable
+// "no usable cuBLASLt: tried [<source>] <why>; ...; install ..." naming every
+// place tried and why it failed.
 Expected<std::shared_ptr<const CublasLtLibrary>> open_cublaslt(
     const std::vector<std::string>& names = default_cublaslt_names());
 

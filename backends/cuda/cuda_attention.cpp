@@ -2,11 +2,13 @@
 
 #include <cstddef>
 #include <exception>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "backends/cuda/cuda_attention_kernels.h"
 #include "backends/cuda/cuda_handles.h"
+#include "backends/cuda/cudnn_sdpa.h"
 #include "kernels/attention/attention_problem.h"
 
 namespace tb::cuda {
@@ -23,7 +25,7 @@ AttentionDims dims_of(const AttentionShape& s) {
 class CudaAttention final : public Workload {
  public:
   static Expected<std::unique_ptr<Workload>> create(std::shared_ptr<const AttentionProblem> problem,
-                                                    const std::vector<HostTensor>& inputs) {
+                                                    const std::vector<HostTensor>& inputs, AttentionImpl impl) {
     const AttentionProblem& p = *problem;
     const std::size_t expected_inputs = p.has_backward() ? 4 : 3;
     if (inputs.size() != expected_inputs) {
@@ -33,6 +35,11 @@ class CudaAttention final : public Workload {
     TB_ASSIGN_OR_RETURN(Stream stream, Stream::create());
     std::unique_ptr<CudaAttention> w(new CudaAttention(std::move(problem), std::move(stream)));
     TB_RETURN_IF_ERROR(w->allocate_and_upload(inputs));
+    if (p.pass() == AttentionPass::kFwd && impl != AttentionImpl::kTrainbench) {
+      const Status cudnn = w->set_up_cudnn();
+      if (!cudnn.ok() && impl == AttentionImpl::kCudnn) return cudnn.error();
+      if (!cudnn.ok()) w->cudnn_not_used_ = cudnn.error().message;
+    }
     if (p.pass() == AttentionPass::kBwd) {
       TB_RETURN_IF_ERROR(w->forward());
       TB_RETURN_IF_ERROR(w->synchronize());
@@ -72,9 +79,14 @@ class CudaAttention final : public Workload {
   }
 
   std::string implementation() const override {
+    if (cudnn_plan_) {
+      return handle_->library().version() + " fused flash attention (backend graph API, " +
+             cudnn_plan_->description() + ")";
+    }
+    const std::string why_not_cudnn = cudnn_not_used_.empty() ? "" : "; cuDNN not used: " + cudnn_not_used_;
     return "trainbench flash-attention (CUDA, fma, tile " + std::to_string(kAttentionBlockM) + "x" +
            std::to_string(kAttentionBlockN) + ", " + std::to_string(kAttentionThreads) +
-           " threads, fp32 softmax and accumulation)";
+           " threads, fp32 softmax and accumulation" + why_not_cudnn + ")";
   }
 
  private:
@@ -111,7 +123,37 @@ class CudaAttention final : public Workload {
     return problem_->dtype() == DType::kFp16 ? AttentionElement::kFp16 : AttentionElement::kBf16;
   }
 
+  // cuDNN's plan for this forward, bound to our buffers; any failure leaves it unset.
+  Status set_up_cudnn() {
+    const AttentionShape& s = problem_->shape();
+    const Expected<std::shared_ptr<const CudnnLibrary>>& lib = default_cudnn();
+    if (!lib.ok()) return lib.error();
+    TB_ASSIGN_OR_RETURN(CudnnHandle handle, CudnnHandle::create(lib.value()));
+    TB_RETURN_IF_ERROR(check(*lib.value(), lib.value()->api().cudnnSetStream(handle.get(), stream_.get()),
+                             "cudnnSetStream"));
+    TB_ASSIGN_OR_RETURN(SdpaForwardGraph graph, SdpaForwardGraph::build(lib.value(), s, problem_->dtype()));
+    TB_ASSIGN_OR_RETURN(BackendDescriptor device, device_properties(handle));
+    TB_ASSIGN_OR_RETURN(std::unique_ptr<SdpaForwardPlan> plan,
+                        SdpaForwardPlan::create(lib.value(), device, std::move(graph)));
+    cudnn_device_ = std::move(device);
+    if (plan->workspace_bytes() > 0) {
+      TB_ASSIGN_OR_RETURN(cudnn_workspace_, buffer(plan->workspace_bytes()));
+    }
+    SdpaForwardBuffers b;
+    b.q = q_.data();
+    b.k = k_.data();
+    b.v = v_.data();
+    b.o = o_.data();
+    b.lse = static_cast<float*>(lse_.data());
+    b.scale = s.scale;
+    TB_RETURN_IF_ERROR(plan->bind(b, cudnn_workspace_.data()));
+    handle_.emplace(std::move(handle));
+    cudnn_plan_ = std::move(plan);
+    return {};
+  }
+
   Status forward() {
+    if (cudnn_plan_) return cudnn_plan_->execute(*handle_);
     const AttentionShape& s = problem_->shape();
     AttentionForwardArgs a;
     a.q = q_.data();
@@ -156,15 +198,61 @@ class CudaAttention final : public Workload {
   std::shared_ptr<const AttentionProblem> problem_;
   Stream stream_;
   DeviceBuffer q_, k_, v_, o_, lse_, do_, dq_, dk_, dv_, dq_accum_, delta_;
+  // cuDNN forward (pass=fwd): the handle outlives the plan made on it.
+  std::optional<CudnnHandle> handle_;
+  BackendDescriptor cudnn_device_;  // the device the plan was made for
+  DeviceBuffer cudnn_workspace_;
+  std::unique_ptr<SdpaForwardPlan> cudnn_plan_;
+  std::string cudnn_not_used_;  // why auto fell back to our kernels
 };
 
 }  // namespace
 
-Support attention_support(const Problem& problem, int cc_major, int cc_minor) {
+std::string_view attention_impl_name(AttentionImpl impl) {
+  switch (impl) {
+    case AttentionImpl::kAuto: return "auto";
+    case AttentionImpl::kCudnn: return "cudnn";
+    case AttentionImpl::kTrainbench: return "trainbench";
+  }
+  return "?";
+}
+
+Expected<AttentionImpl> parse_attention_impl(std::string_view name) {
+  for (AttentionImpl impl : {AttentionImpl::kAuto, AttentionImpl::kCudnn, AttentionImpl::kTrainbench}) {
+    if (name == attention_impl_name(impl)) return impl;
+  }
+  return bad_input("unknown --cuda-attention '" + std::string(name) + "': expected auto, cudnn or trainbench");
+}
+
+namespace {
+
+Support cudnn_attention_support(const AttentionProblem& p, int cc_major, int cc_minor) {
+  if (p.pass() != AttentionPass::kFwd) {
+    return {false, "cuda: --cuda-attention cudnn runs the forward only (pass=fwd); " + p.to_string() +
+                       " needs our kernels (--cuda-attention auto or trainbench)"};
+  }
+  if (const std::string why = sdpa_forward_unsupported_reason(p.shape(), p.dtype()); !why.empty()) {
+    return {false, "cuda: " + why};
+  }
+  if (cc_major < 8) {
+    return {false, "cuda: cuDNN fused attention needs compute capability 8.0 or newer; this device is " +
+                       std::to_string(cc_major) + "." + std::to_string(cc_minor)};
+  }
+  if (const auto& lib = default_cudnn(); !lib.ok()) return {false, "cuda: " + lib.error().message};
+  return {true, {}};
+}
+
+}  // namespace
+
+Support attention_support(const Problem& problem, int cc_major, int cc_minor, AttentionImpl impl) {
   const auto* p = dynamic_cast<const AttentionProblem*>(&problem);
   if (p == nullptr) return {false, "cuda: " + problem.to_string() + " is not an attention problem"};
+  if (impl == AttentionImpl::kCudnn) return cudnn_attention_support(*p, cc_major, cc_minor);
   if (p->dtype() == DType::kFp32) {
     return {false, "cuda: fp32 attention is not supported (our kernels take fp16/bf16); use --backend cpu"};
+  }
+  if (p->dtype() == DType::kFp8E4m3) {
+    return {false, "cuda: fp8 attention is not supported (our kernels take fp16/bf16)"};
   }
   const AttentionShape& s = p->shape();
   if (!attention_head_dim_supported(s.d)) {
@@ -196,14 +284,16 @@ std::int64_t attention_device_bytes(const Problem& problem) {
 }
 
 Expected<std::unique_ptr<Workload>> make_attention_workload(const ProblemPtr& problem,
-                                                            const std::vector<HostTensor>& inputs) {
+                                                            const std::vector<HostTensor>& inputs, AttentionImpl impl) {
   auto p = std::dynamic_pointer_cast<const AttentionProblem>(problem);
   if (!p) return run_failure("cuda attention: " + problem->to_string() + " is not an attention problem");
-  if (p->dtype() == DType::kFp32 || !attention_head_dim_supported(p->shape().d)) {
+  const bool ours_take_it =
+      (p->dtype() == DType::kFp16 || p->dtype() == DType::kBf16) && attention_head_dim_supported(p->shape().d);
+  if (impl != AttentionImpl::kCudnn && !ours_take_it) {
     return run_failure("cuda attention: " + p->to_string() + " is not supported by our kernels");
   }
   try {
-    return CudaAttention::create(std::move(p), inputs);
+    return CudaAttention::create(std::move(p), inputs, impl);
   } catch (const std::exception& e) {  // std::bad_alloc from host vectors; no exception leaves the backend
     return run_failure("cuda attention set-up failed for " + problem->to_string() + ": " + e.what());
   }

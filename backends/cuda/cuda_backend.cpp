@@ -2,12 +2,17 @@
 
 #include <cuda_runtime_api.h>
 
+#include <optional>
+
 #include "backends/cuda/cublaslt_library.h"
 #include "backends/cuda/cuda_attention.h"
 #include "backends/cuda/cuda_device.h"
 #include "backends/cuda/cuda_gemm_workload.h"
 #include "backends/cuda/cuda_handles.h"
+#include "backends/cuda/cudnn_library.h"
 #include "backends/cuda/nccl_allreduce.h"
+#include "backends/cuda/nccl_library.h"
+#include "mpi/mpi_world.h"
 
 namespace tb {
 namespace cuda {
@@ -26,14 +31,19 @@ Status device_status(int* device_count) {
 
 namespace {
 
-constexpr int kDevice = 0;  // every workload runs on the first visible device (CUDA_VISIBLE_DEVICES picks it)
-
 class CudaBackend final : public Backend {
  public:
   explicit CudaBackend(const BackendOptions& options) : tf32_(options.cuda_allow_tf32) {
     gemm_options_.allow_tf32 = options.cuda_allow_tf32;
     gemm_options_.rotate_buffers = options.cuda_rotate_buffers;
     status_ = device_status(&device_count_);
+    if (Expected<AttentionImpl> impl = parse_attention_impl(options.cuda_attention); !impl.ok()) {
+      status_ = impl.error();  // the command line checks the name first; a library caller gets this message
+    } else {
+      attention_impl_ = impl.value();
+    }
+    // Collectives: every rank decides, whatever its own status, so that all agree.
+    if (options.mpi != nullptr) decide_mpi_mode(*options.mpi);
     if (!status_.ok()) return;
     status_ = init_device();
     if (!status_.ok()) return;
@@ -49,11 +59,15 @@ class CudaBackend final : public Backend {
   Status available() const override { return status_; }
 
   DeviceInfo device_info() const override {
-    DeviceInfo info = query_device_info(kDevice, tf32_, /*measure_copy=*/true);
+    DeviceInfo info = query_device_info(device_, tf32_, /*measure_copy=*/true);
     info.properties.emplace_back("visible_devices", std::to_string(device_count_));
     info.properties.emplace_back("cublaslt", cublaslt_ ? cublaslt_->version() + " (" + cublaslt_->loaded_from() + ")"
                                                        : "unavailable: " + cublaslt_error_);
     info.properties.emplace_back("nccl", nccl_version_or_reason());
+    const Expected<std::shared_ptr<const CudnnLibrary>>& cudnn = default_cudnn();
+    info.properties.emplace_back("cudnn", cudnn.ok() ? cudnn.value()->version() + " (" + cudnn.value()->loaded_from() + ")"
+                                                     : "unavailable: " + cudnn.error().message);
+    info.properties.emplace_back("cuda_attention", std::string(attention_impl_name(attention_impl_)));
     info.properties.emplace_back("cuda_tf32", tf32_ ? "on" : "off");
     info.properties.emplace_back("cuda_cold_cache", gemm_options_.rotate_buffers ? "on" : "off");
     return info;
@@ -61,16 +75,13 @@ class CudaBackend final : public Backend {
 
   Support supports(const Problem& problem) const override {
     if (!status_.ok()) return {false, "cuda: " + status_.error().message};
-    if (problem.kernel() == "attention") return attention_support(problem, cc_major_, cc_minor_);
-    if (problem.kernel() == "allreduce") return nccl_allreduce_support(problem, device_count_);
+    if (problem.kernel() == "attention") return attention_support(problem, cc_major_, cc_minor_, attention_impl_);
+    if (problem.kernel() == "allreduce") return nccl_allreduce_support(problem, device_count_, mpi_ ? &*mpi_ : nullptr);
     const auto* gemm = dynamic_cast<const GemmProblem*>(&problem);
     if (gemm == nullptr) {
       return {false, "cuda: kernel '" + std::string(problem.kernel()) + "' is not implemented"};
     }
-    if (!dtype_supported_on(gemm->dtype(), cc_major_, cc_minor_)) {
-      return {false, "cuda: " + std::string(dtype_name(gemm->dtype())) + " GEMM needs compute capability 8.0 or "
-                     "newer; this device has " + std::to_string(cc_major_) + "." + std::to_string(cc_minor_)};
-    }
+    if (const Support s = gemm_support(*gemm, cc_major_, cc_minor_); !s.supported) return {false, "cuda: " + s.reason};
     if (!cublaslt_) return {false, "cuda: GEMM needs cuBLASLt: " + cublaslt_error_};
     return {true, {}};
   }
@@ -86,9 +97,9 @@ class CudaBackend final : public Backend {
                                               const std::vector<HostTensor>& inputs) override {
     const Support s = supports(*problem);
     if (!s.supported) return bad_input(s.reason);
-    TB_RETURN_IF_ERROR(check(cudaSetDevice(kDevice), "cudaSetDevice"));
-    if (problem->kernel() == "attention") return make_attention_workload(problem, inputs);
-    if (problem->kernel() == "allreduce") return make_nccl_allreduce_workload(problem, inputs);
+    TB_RETURN_IF_ERROR(check(cudaSetDevice(device_), "cudaSetDevice"));
+    if (problem->kernel() == "attention") return make_attention_workload(problem, inputs, attention_impl_);
+    if (problem->kernel() == "allreduce") return make_nccl_allreduce_workload(problem, inputs, mpi_ ? &*mpi_ : nullptr);
     return make_gemm_workload(static_cast<const GemmProblem&>(*problem), inputs, cublaslt_, gemm_options_);
   }
 
@@ -96,18 +107,32 @@ class CudaBackend final : public Backend {
     std::string options;
     if (tf32_) options += " --cuda-tf32";
     if (gemm_options_.rotate_buffers) options += " --cuda-cold-cache";
+    if (attention_impl_ != AttentionImpl::kAuto) options += " --cuda-attention " + std::string(attention_impl_name(attention_impl_));
     return options;
   }
 
  private:
+  // Under mpirun: this rank's GPU (local rank % visible devices) and whether
+  // every rank can run NCCL all-reduce with transport=mpi (agreed across ranks).
+  void decide_mpi_mode(MpiWorld& world) {
+    const NcclRankPlacement placement{world.local_rank(), world.local_ranks(), device_count_, world.node_name()};
+    Support mine{false, "cuda: " + (status_.ok() ? std::string() : status_.error().message)};
+    if (status_.ok()) {
+      const Expected<std::shared_ptr<nccl::NcclLibrary>>& nccl = nccl::default_library();
+      mine = nccl_rank_support(placement, nccl ? std::string() : nccl.error().message);
+    }
+    device_ = nccl_rank_device(placement);
+    mpi_ = NcclMpiMode{&world, device_, agree_across_ranks(world, mine)};
+  }
+
   Status init_device() {
-    TB_RETURN_IF_ERROR(check(cudaSetDevice(kDevice), "cudaSetDevice"));
+    TB_RETURN_IF_ERROR(check(cudaSetDevice(device_), "cudaSetDevice"));
     int l2 = 0;
-    TB_RETURN_IF_ERROR(check(cudaDeviceGetAttribute(&cc_major_, cudaDevAttrComputeCapabilityMajor, kDevice),
+    TB_RETURN_IF_ERROR(check(cudaDeviceGetAttribute(&cc_major_, cudaDevAttrComputeCapabilityMajor, device_),
                              "cudaDeviceGetAttribute (compute capability major)"));
-    TB_RETURN_IF_ERROR(check(cudaDeviceGetAttribute(&cc_minor_, cudaDevAttrComputeCapabilityMinor, kDevice),
+    TB_RETURN_IF_ERROR(check(cudaDeviceGetAttribute(&cc_minor_, cudaDevAttrComputeCapabilityMinor, device_),
                              "cudaDeviceGetAttribute (compute capability minor)"));
-    TB_RETURN_IF_ERROR(check(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, kDevice),
+    TB_RETURN_IF_ERROR(check(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device_),
                              "cudaDeviceGetAttribute (L2 cache size)"));
     gemm_options_.l2_bytes = l2;
     return {};
@@ -115,8 +140,11 @@ class CudaBackend final : public Backend {
 
   bool tf32_;
   GemmOptions gemm_options_;
+  AttentionImpl attention_impl_ = AttentionImpl::kAuto;
   Status status_;
   int device_count_ = 0;
+  int device_ = 0;  // every workload's device: the first visible one, or under mpirun the rank's (decide_mpi_mode)
+  std::optional<NcclMpiMode> mpi_;  // set under mpirun
   int cc_major_ = 0;
   int cc_minor_ = 0;
   std::shared_ptr<const CublasLtLibrary> cublaslt_;

@@ -1,6 +1,7 @@
 // The CUDA backend, registered as "cuda" (docs/cuda.md): GEMM through
 // cuBLASLt (cuda_gemm_workload.h), attention through our kernels
-// (cuda_attention.h), all-reduce through NCCL (nccl_allreduce.h), on device 0.
+// (cuda_attention.h), all-reduce through NCCL (nccl_allreduce.h), on device 0
+// (under mpirun: the rank's GPU, its node-local rank mod the visible devices).
 // Available when the CUDA runtime (linked statically) sees a device; without
 // one, available() says why ("no CUDA device: cudaGetDeviceCount: ...").
 #pragma once

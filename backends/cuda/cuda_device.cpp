@@ -84,11 +84,13 @@ const GpuSpec* find_gpu_spec(std::string_view device_name) {
   return nullptr;
 }
 
-bool dtype_supported_on(std::string_view dtype, int cc_major, int cc_minor) {
-  const int cc = cc_major * 10 + cc_minor;
-  if (dtype == "fp32" || dtype == "bf16" || dtype == "fp16") return cc >= 80;
-  if (dtype == "fp8") return cc >= 89;
-  return false;
+Support dtype_support_on(DType dtype, int cc_major, int cc_minor) {
+  const bool fp8 = dtype == DType::kFp8E4m3;
+  const int needed = fp8 ? 89 : 80;  // major * 10 + minor
+  if (cc_major * 10 + cc_minor >= needed) return {true, {}};
+  const std::string needs = fp8 ? "8.9+ (Ada/Hopper)" : "8.0+ (Ampere)";
+  return {false, std::string(dtype_name(dtype)) + " needs compute capability " + needs + "; this device is " +
+                     std::to_string(cc_major) + "." + std::to_string(cc_minor)};
 }
 
 void fill_spec_peaks(const GpuSpec* spec, const std::string& device_name, bool tf32, DeviceInfo& info) {
@@ -100,12 +102,11 @@ void fill_spec_peaks(const GpuSpec* spec, const std::string& device_name, bool t
   info.peak_flop_per_s = {{DType::kFp32, (tf32 ? spec->tf32_tflops : spec->fp32_tflops) * 1e12},
                           {DType::kBf16, spec->bf16_tflops * 1e12},
                           {DType::kFp16, spec->bf16_tflops * 1e12}};
+  if (spec->fp8_tflops > 0) info.peak_flop_per_s[DType::kFp8E4m3] = spec->fp8_tflops * 1e12;
   info.peak_source = std::string("spec: ") + spec->source + ", " + spec->model + ", dense" +
                      (tf32 ? "; fp32 is the TF32 tensor-core peak (--cuda-tf32)" : "; fp32 is the non-tensor peak");
   info.memory_bandwidth_bytes_per_s = spec->memory_bandwidth_bytes_per_s;
   info.properties.emplace_back("spec_tf32_tflops", fixed(spec->tf32_tflops, "TFLOP/s"));
-  info.properties.emplace_back("spec_fp8_tflops",
-                               spec->fp8_tflops > 0 ? fixed(spec->fp8_tflops, "TFLOP/s") : std::string("none"));
   info.properties.emplace_back("memory_bandwidth_source",
                                std::string("spec: ") + spec->source + " (" +
                                    fixed(spec->memory_bandwidth_bytes_per_s / 1e9, "GB/s") + ")");

@@ -28,20 +28,17 @@ struct GpuSpec {
 // (PCIe and NVL variants have other clocks and are not in it).
 const GpuSpec* find_gpu_spec(std::string_view device_name);
 
-// Element types a compute capability runs on tensor cores. The table
-// (docs/cuda.md#element-types): fp32 (as TF32 when allowed), fp16 and bf16
-// need sm_80+ (older GPUs are not supported by this backend at all);
-// fp8 needs sm_89+ (Ada, Hopper). `dtype` is a name so fp8, which is not yet
-// a DType of our problems, can be asked about: "fp32", "bf16", "fp16", "fp8".
-bool dtype_supported_on(std::string_view dtype, int cc_major, int cc_minor);
-inline bool dtype_supported_on(DType dtype, int cc_major, int cc_minor) {
-  return dtype_supported_on(dtype_name(dtype), cc_major, cc_minor);
-}
+// Whether a device of compute capability cc_major.cc_minor runs `dtype` on
+// tensor cores, and why not (docs/cuda.md#element-types): fp32 (as TF32 when
+// allowed), fp16 and bf16 need 8.0+ (older GPUs are not supported by this
+// backend at all); fp8 (e4m3) needs 8.9+ (Ada, Hopper). The reason reads
+// "fp8 needs compute capability 8.9+ (Ada/Hopper); this device is 8.0".
+Support dtype_support_on(DType dtype, int cc_major, int cc_minor);
 
-// Peaks (FLOP/s per DType), peak_source and memory bandwidth from `spec`
-// into `info`; with `tf32` the fp32 peak is the TF32 tensor-core figure. A
-// null spec leaves the peaks empty and says "unknown: <name> is not in the
-// CUDA backend's GPU table".
+// Peaks (FLOP/s per DType: fp32, bf16, fp16, and fp8 where the GPU has it),
+// peak_source and memory bandwidth from `spec` into `info`; with `tf32` the
+// fp32 peak is the TF32 tensor-core figure. A null spec leaves the peaks empty
+// and says "unknown: <name> is not in the CUDA backend's GPU table".
 void fill_spec_peaks(const GpuSpec* spec, const std::string& device_name, bool tf32, DeviceInfo& info);
 
 // DeviceInfo of CUDA device `device` (the current device): name, SMs, free

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "backends/cuda/cuda_device.h"
 #include "backends/cuda/cuda_handles.h"
 
 namespace tb::cuda {
@@ -17,8 +18,9 @@ struct OperandBytes {
 };
 
 OperandBytes operand_bytes(const GemmProblem& p) {
-  const auto size = static_cast<std::int64_t>(dtype_size(p.dtype()));
-  return {padded(p.m() * p.k() * size), padded(p.k() * p.n() * size), padded(p.m() * p.n() * size)};
+  const auto in = static_cast<std::int64_t>(dtype_size(p.dtype()));
+  const auto out = static_cast<std::int64_t>(dtype_size(gemm_output_dtype(p.dtype())));
+  return {padded(p.m() * p.k() * in), padded(p.k() * p.n() * in), padded(p.m() * p.n() * out)};
 }
 
 cudaDataType_t cuda_type(DType dtype) {
@@ -26,8 +28,25 @@ cudaDataType_t cuda_type(DType dtype) {
     case DType::kFp32: return CUDA_R_32F;
     case DType::kBf16: return CUDA_R_16BF;
     case DType::kFp16: return CUDA_R_16F;
+    case DType::kFp8E4m3: return CUDA_R_8F_E4M3;
   }
   return CUDA_R_32F;
+}
+
+// TF32 keeps 10 of fp32's 23 mantissa bits: unit roundoff 2^-11.
+constexpr double kTf32UnitRoundoff = 0x1p-11;
+
+// cuBLASLt's fp8 layout rules (gemm_support); empty when `p` meets them.
+std::string fp8_layout_problem(const GemmProblem& p) {
+  if (p.trans_a() || !p.trans_b()) {
+    return "cuBLASLt fp8 needs the TN format: row-major ta=0,tb=1 (A stored [M,K], B stored [N,K]); this problem "
+           "has ta=" + std::to_string(p.trans_a()) + ",tb=" + std::to_string(p.trans_b());
+  }
+  if (p.k() % 16 != 0 || p.n() % 8 != 0) {
+    return "cuBLASLt fp8 needs leading dimensions of multiples of 16 B: k a multiple of 16 (A, B: fp8) and n a "
+           "multiple of 8 (C: bf16); this problem has k=" + std::to_string(p.k()) + ", n=" + std::to_string(p.n());
+  }
+  return {};
 }
 
 class CudaGemmWorkload final : public Workload {
@@ -55,20 +74,23 @@ class CudaGemmWorkload final : public Workload {
   }
 
   Status plan(const GemmOptions& options) {
-    const bool tf32 = options.allow_tf32 && problem_.dtype() == DType::kFp32;
-    compute_name_ = tf32 ? "CUBLAS_COMPUTE_32F_FAST_TF32" : "CUBLAS_COMPUTE_32F";
+    tf32_ = options.allow_tf32 && problem_.dtype() == DType::kFp32;
+    compute_name_ = tf32_ ? "CUBLAS_COMPUTE_32F_FAST_TF32" : "CUBLAS_COMPUTE_32F";
     // Column-major C^T[N,M] = op(B)^T op(A)^T: cuBLASLt's "A" is our B buffer, its "B" our A buffer.
     const auto m = static_cast<std::uint64_t>(problem_.m());
     const auto n = static_cast<std::uint64_t>(problem_.n());
     const auto k = static_cast<std::uint64_t>(problem_.k());
     const bool ta = problem_.trans_a();
     const bool tb = problem_.trans_b();
-    const cudaDataType_t type = cuda_type(problem_.dtype());
-    TB_ASSIGN_OR_RETURN(desc_, create_matmul_desc(lib_, tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F,
+    const cudaDataType_t in_type = cuda_type(problem_.dtype());
+    const cudaDataType_t out_type = cuda_type(gemm_output_dtype(problem_.dtype()));
+    // fp8: CUBLASLT_MATMUL_DESC_FAST_ACCUM stays at its default 0 (partial sums are promoted to fp32
+    // periodically), and no A/B/D scale pointers are set (scales 1).
+    TB_ASSIGN_OR_RETURN(desc_, create_matmul_desc(lib_, tf32_ ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F,
                                                   tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N));
-    TB_ASSIGN_OR_RETURN(layout_b_, create_layout(lib_, type, tb ? k : n, tb ? n : k, problem_.ldb()));
-    TB_ASSIGN_OR_RETURN(layout_a_, create_layout(lib_, type, ta ? m : k, ta ? k : m, problem_.lda()));
-    TB_ASSIGN_OR_RETURN(layout_c_, create_layout(lib_, type, n, m, problem_.ldc()));
+    TB_ASSIGN_OR_RETURN(layout_b_, create_layout(lib_, in_type, tb ? k : n, tb ? n : k, problem_.ldb()));
+    TB_ASSIGN_OR_RETURN(layout_a_, create_layout(lib_, in_type, ta ? m : k, ta ? k : m, problem_.lda()));
+    TB_ASSIGN_OR_RETURN(layout_c_, create_layout(lib_, out_type, n, m, problem_.ldc()));
     TB_ASSIGN_OR_RETURN(handle_, create_handle(lib_));
     TB_ASSIGN_OR_RETURN(MatmulPreference preference, create_preference(lib_, kGemmWorkspaceBytes));
     constexpr int kRequested = 8;
@@ -132,8 +154,13 @@ class CudaGemmWorkload final : public Workload {
     return event_timer_or_error(stream_.get());
   }
 
+  // TF32 tensor cores round fp32 inputs to 10 mantissa bits.
+  double input_unit_roundoff() const override { return tf32_ ? kTf32UnitRoundoff : 0.0; }
+
   std::string implementation() const override {
-    std::string text = lib_->version() + " matmul, " + compute_name_ + ", algo id " + std::to_string(algo_id_) +
+    std::string text = lib_->version() + " matmul, " + compute_name_ +
+                       (problem_.dtype() == DType::kFp8E4m3 ? " (A, B fp8 e4m3, C bf16, fast accumulation off)" : "") +
+                       ", algo id " + std::to_string(algo_id_) +
                        " (heuristic's first of " + std::to_string(heuristic_results_) + "), workspace " +
                        std::to_string(kGemmWorkspaceBytes >> 20) + " MiB";
     if (sets_ > 1) text += ", cold cache: " + std::to_string(sets_) + " operand sets";
@@ -173,6 +200,7 @@ class CudaGemmWorkload final : public Workload {
   MatrixLayout layout_a_, layout_b_, layout_c_;
   cublasLtMatmulAlgo_t algo_{};
   std::string compute_name_;
+  bool tf32_ = false;
   int heuristic_results_ = 0;
   int algo_id_ = -1;
   std::int64_t next_set_ = 0;
@@ -180,6 +208,16 @@ class CudaGemmWorkload final : public Workload {
 };
 
 }  // namespace
+
+Support gemm_support(const GemmProblem& problem, int cc_major, int cc_minor) {
+  const Support dtype = dtype_support_on(problem.dtype(), cc_major, cc_minor);
+  if (!dtype.supported) return dtype;
+  if (problem.dtype() == DType::kFp8E4m3) {
+    std::string why = fp8_layout_problem(problem);
+    if (!why.empty()) return {false, std::move(why)};
+  }
+  return {true, {}};
+}
 
 std::int64_t gemm_operand_sets(const GemmProblem& problem, const GemmOptions& options) {
   if (!options.rotate_buffers || options.l2_bytes <= 0) return 1;

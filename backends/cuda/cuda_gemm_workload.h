@@ -4,7 +4,9 @@
 // C^T[N,M] = op(B)^T op(A)^T: the row-major buffers read column-major are
 // exactly B^T, A^T and C^T, so no data moves and ta/tb become transa/transb
 // of the swapped operands. fp32 accumulation (CUBLAS_COMPUTE_32F; with
-// allow_tf32, CUBLAS_COMPUTE_32F_FAST_TF32 for fp32 operands).
+// allow_tf32, CUBLAS_COMPUTE_32F_FAST_TF32 for fp32 operands). fp8 GEMM: A and
+// B CUDA_R_8F_E4M3, C and D CUDA_R_16BF, CUBLAS_COMPUTE_32F, scale type
+// CUDA_R_32F, no scale pointers (scales 1), fast accumulation off.
 #pragma once
 
 #include <cstddef>
@@ -26,6 +28,16 @@ struct GemmOptions {
   bool rotate_buffers = false;  // cold cache: cycle through copies of A, B, C (--cuda-cold-cache)
   std::int64_t l2_bytes = 0;    // the device's L2 cache (B), for rotate_buffers
 };
+
+// Whether the CUDA backend runs `problem` on a device of compute capability
+// cc_major.cc_minor, and why not; needs no GPU. The dtype (dtype_support_on),
+// then, for fp8, cuBLASLt's fp8 rules on Ada and Hopper: the "TN" format in
+// its column-major terms (its A transposed, its B not) and leading dimensions
+// that are multiples of 16 B. Its A is our B (transa = tb) and its B our A
+// (transb = ta), so only row-major ta=0, tb=1 qualifies (A stored [M,K], B
+// stored [N,K]: K contiguous in both); the leading dimensions are then K for A
+// and B (1 B per element: K % 16 == 0) and N for C (bf16, 2 B: N % 8 == 0).
+Support gemm_support(const GemmProblem& problem, int cc_major, int cc_minor);
 
 // Operand sets prepare() allocates: 1, or with rotate_buffers enough copies of
 // (A, B, C) that together they are at least twice the L2 cache.

@@ -18,14 +18,17 @@ namespace tb::nccl {
 //   ncclGetVersion: the library's NCCL_VERSION_CODE (2.9 and later:
 //     major * 10000 + minor * 100 + patch).
 //   ncclCommInitAll: one communicator per device of this process (single
-//     process, several GPUs); a multi-process version would add
-//     ncclGetUniqueId and ncclCommInitRank (docs/cuda.md, not built).
+//     process, several GPUs).
+//   ncclGetUniqueId, ncclCommInitRank: one process per GPU (MPI ranks):
+//     rank 0 makes the id (128 B), every rank gets it over MPI and joins.
 //   ncclCommGetAsyncError: errors of collectives already enqueued (checked
 //     after every synchronize()).
 #define TB_NCCL_ENTRY_POINTS(X)   \
   X(ncclGetVersion, true)         \
   X(ncclGetErrorString, true)     \
   X(ncclCommInitAll, true)        \
+  X(ncclGetUniqueId, true)        \
+  X(ncclCommInitRank, true)       \
   X(ncclCommDestroy, true)        \
   X(ncclCommGetAsyncError, true)  \
   X(ncclGroupStart, true)         \

@@ -1,19 +1,10 @@
 #include "backends/cuda/nccl_library.h"
 
-#include <dlfcn.h>
-
 #include <cstdlib>
+#include <iterator>
 #include <utility>
 
 namespace tb::nccl {
-namespace {
-
-std::string last_dl_error() {
-  const char* text = dlerror();
-  return text != nullptr ? std::string(text) : std::string("unknown dynamic loader error");
-}
-
-}  // namespace
 
 std::string format_version(int code) {
   if (code <= 0) return "unknown";
@@ -25,47 +16,19 @@ std::string format_version(int code) {
   return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
 }
 
-NcclLibrary::NcclLibrary(void* handle, std::string path, const NcclApi& api)
-    : handle_(handle), path_(std::move(path)), api_(api) {}
-
-NcclLibrary::~NcclLibrary() {
-  if (handle_ != nullptr) dlclose(handle_);
-}
-
 Expected<std::shared_ptr<NcclLibrary>> NcclLibrary::open(const std::string& path) {
-  if (path.empty()) return unavailable("cannot load '': empty NCCL library path");
-  dlerror();
-  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (handle == nullptr) return unavailable("cannot load '" + path + "': " + last_dl_error());
-
+  TB_ASSIGN_OR_RETURN(SharedLibrary library, SharedLibrary::open(path));
   NcclApi api;
-  std::string first_missing;
-  int missing = 0;
-#define TB_NCCL_RESOLVE(name, required)                          \
-  api.name = reinterpret_cast<name##_fn>(dlsym(handle, #name));  \
-  if (api.name == nullptr && (required)) {                       \
-    if (missing++ == 0) first_missing = #name;                   \
-  }
+  SymbolResolver resolver(library);
+#define TB_NCCL_RESOLVE(name, required) resolver.resolve(api.name, #name, required);
   TB_NCCL_ENTRY_POINTS(TB_NCCL_RESOLVE)
 #undef TB_NCCL_RESOLVE
-  dlerror();
-
-  if (missing > 0) {
-    dlclose(handle);
-    std::string message = "'" + path + "' is not NCCL: symbol " + first_missing + " missing";
-    if (missing > 1) message += " (and " + std::to_string(missing - 1) + " more entry points)";
-    return unavailable(std::move(message));
-  }
-  return std::shared_ptr<NcclLibrary>(new NcclLibrary(handle, path, api));
+  TB_RETURN_IF_ERROR(resolver.status("NCCL"));
+  return std::shared_ptr<NcclLibrary>(new NcclLibrary(std::move(library), api));
 }
 
 std::string NcclLibrary::loaded_from() const {
-  Dl_info info{};
-  if (dladdr(reinterpret_cast<void*>(api_.ncclGetVersion), &info) != 0 && info.dli_fname != nullptr &&
-      info.dli_fname[0] != '\0') {
-    return info.dli_fname;
-  }
-  return path_;
+  return library_.file_of(reinterpret_cast<const void*>(api_.ncclGetVersion));
 }
 
 int NcclLibrary::version_code() const {
@@ -77,36 +40,21 @@ int NcclLibrary::version_code() const {
 std::string NcclLibrary::version() const { return format_version(version_code()); }
 
 std::vector<LibraryCandidate> library_search_order(const std::vector<std::string>& names, const std::string& env_dir) {
-  std::vector<LibraryCandidate> out;
-  const auto in_dir = [&](const std::string& dir, const std::string& source) {
-    for (const std::string& name : names) {
-      out.push_back({dir.back() == '/' ? dir + name : dir + "/" + name, source});
-    }
-  };
-  if (!env_dir.empty()) {
-    in_dir(env_dir, kLibDirEnvVar);
-    return out;
-  }
-  for (const std::string& name : names) out.push_back({name, "loader search path"});
-  for (const char* dir : kToolkitLibDirs) in_dir(dir, "CUDA toolkit");
+  if (!env_dir.empty()) return candidates_in({env_dir}, names, kLibDirEnvVar);
+  std::vector<LibraryCandidate> out = candidates_in({""}, names, "loader search path");
+  const std::vector<std::string> toolkit(std::begin(kToolkitLibDirs), std::end(kToolkitLibDirs));
+  for (LibraryCandidate& c : candidates_in(toolkit, names, "CUDA toolkit")) out.push_back(std::move(c));
   return out;
 }
 
 Expected<std::shared_ptr<NcclLibrary>> open_library(const std::vector<std::string>& names) {
   const char* env = std::getenv(kLibDirEnvVar);
-  const std::vector<LibraryCandidate> candidates = library_search_order(names, env != nullptr ? env : "");
-  std::string tried;
-  for (const LibraryCandidate& c : candidates) {
-    Expected<std::shared_ptr<NcclLibrary>> lib = NcclLibrary::open(c.path);
-    if (lib.ok()) return lib;
-    if (!tried.empty()) tried += "; ";
-    tried += "[" + c.source + "] " + lib.error().message;
-  }
-  std::string message = "NCCL not found: tried " + tried;
-  message += env != nullptr && env[0] != '\0'
-                 ? "; " + std::string(kLibDirEnvVar) + " is set, so nothing else was searched"
-                 : "; install NCCL (libnccl2) or set " + std::string(kLibDirEnvVar) + " to the directory holding libnccl.so.2";
-  return unavailable(std::move(message));
+  const std::string env_dir = env != nullptr ? env : "";
+  const std::string hint =
+      !env_dir.empty() ? std::string(kLibDirEnvVar) + " is set, so nothing else was searched"
+                       : "install NCCL (libnccl2) or set " + std::string(kLibDirEnvVar) +
+                             " to the directory holding libnccl.so.2";
+  return open_first(library_search_order(names, env_dir), NcclLibrary::open, "NCCL", hint);
 }
 
 const Expected<std::shared_ptr<NcclLibrary>>& default_library() {
@@ -132,12 +80,26 @@ Expected<Communicators> Communicators::init_all(std::shared_ptr<NcclLibrary> lib
   return Communicators(std::move(library), std::move(comms));
 }
 
+Expected<Communicators> Communicators::init_rank(std::shared_ptr<NcclLibrary> library, int nranks, int rank,
+                                                 const ncclUniqueId& id) {
+  if (library == nullptr) return unavailable("NCCL is not loaded");
+  if (nranks < 1 || rank < 0 || rank >= nranks) {
+    return bad_input("ncclCommInitRank needs 0 <= rank < nranks, got rank " + std::to_string(rank) + " of " +
+                     std::to_string(nranks));
+  }
+  ncclComm_t comm = nullptr;
+  TB_RETURN_IF_ERROR(check(library->api(), library->api().ncclCommInitRank(&comm, nranks, id, rank),
+                           "ncclCommInitRank (rank " + std::to_string(rank) + " of " + std::to_string(nranks) + ")"));
+  return Communicators(std::move(library), {comm}, rank);
+}
+
 Communicators& Communicators::operator=(Communicators&& other) noexcept {
   if (this != &other) {
     destroy();
     library_ = std::move(other.library_);
     comms_ = std::move(other.comms_);
     other.comms_.clear();
+    first_rank_ = other.first_rank_;
   }
   return *this;
 }
@@ -158,7 +120,8 @@ Status Communicators::async_error() const {
     ncclResult_t async = ncclSuccess;
     TB_RETURN_IF_ERROR(check(api(), api().ncclCommGetAsyncError(comms_[r], &async), "ncclCommGetAsyncError"));
     if (async != ncclSuccess && async != ncclInProgress) {
-      return check(api(), async, "all-reduce on rank " + std::to_string(r) + " (ncclCommGetAsyncError)");
+      const int rank = first_rank_ + static_cast<int>(r);
+      return check(api(), async, "all-reduce on rank " + std::to_string(rank) + " (ncclCommGetAsyncError)");
     }
   }
   return {};

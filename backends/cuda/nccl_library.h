@@ -11,10 +11,12 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "backends/cuda/nccl_api.h"
 #include "common/error.h"
+#include "common/shared_library.h"
 
 namespace tb::nccl {
 
@@ -30,9 +32,10 @@ inline constexpr const char* kLibDirEnvVar = "TRAINBENCH_CUDA_LIB_DIR";
 // The CUDA toolkit's library directories, tried after the loader's search path.
 inline constexpr const char* kToolkitLibDirs[] = {"/usr/local/cuda/lib", "/usr/local/cuda/lib64"};
 
-// One loaded NCCL. Owns the dlopen handle (dlclose in the destructor); the
-// table's pointers are valid while it lives, so communicators made through it
-// must be destroyed first (Communicators holds a shared_ptr to it).
+// One loaded NCCL. Owns the dlopen handle (common/shared_library.h, dlclose
+// in the destructor); the table's pointers are valid while it lives, so
+// communicators made through it must be destroyed first (Communicators holds a
+// shared_ptr to it).
 class NcclLibrary {
  public:
   // dlopen(path, RTLD_NOW | RTLD_LOCAL), then resolves every entry point.
@@ -41,12 +44,11 @@ class NcclLibrary {
   // NCCL: symbol ncclAllReduce missing (and 2 more entry points)".
   static Expected<std::shared_ptr<NcclLibrary>> open(const std::string& path);
 
-  ~NcclLibrary();
   NcclLibrary(const NcclLibrary&) = delete;
   NcclLibrary& operator=(const NcclLibrary&) = delete;
 
   const NcclApi& api() const { return api_; }
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return library_.path(); }
   // The file the loader mapped (dladdr on ncclGetVersion); path() when unknown.
   std::string loaded_from() const;
   // ncclGetVersion's code (22809 for 2.28.9), 0 if the call failed.
@@ -55,32 +57,29 @@ class NcclLibrary {
   std::string version() const;
 
  private:
-  NcclLibrary(void* handle, std::string path, const NcclApi& api);
+  NcclLibrary(SharedLibrary library, const NcclApi& api) : library_(std::move(library)), api_(api) {}
 
-  void* handle_;
-  std::string path_;
+  SharedLibrary library_;
   NcclApi api_;
 };
 
 // "2.28.9" for 22809 (2.9 and later), "2.8.4" for 2804 (older encoding).
 std::string format_version(int code);
 
-// One place open_library() tries, and why it is on the list.
-struct LibraryCandidate {
-  std::string path;
-  std::string source;  // "TRAINBENCH_CUDA_LIB_DIR", "loader search path", "CUDA toolkit"
-};
-
-// The places to try, in order, each with every name of `names`. A non-empty
-// `env_dir` (TRAINBENCH_CUDA_LIB_DIR) is used alone: falling back from a
-// chosen NCCL to another would silently measure a different library. Without
+// The places to try (tb::LibraryCandidate, common/shared_library.h; source
+// "TRAINBENCH_CUDA_LIB_DIR", "loader search path", "CUDA toolkit"), in order,
+// each with every name of `names`. A non-empty `env_dir`
+// (TRAINBENCH_CUDA_LIB_DIR) is used alone: falling back from a chosen NCCL to
+// another would silently measure a different library. Without
 // it: the bare names through the loader's search path (LD_LIBRARY_PATH,
 // ld.so.cache), then /usr/local/cuda/lib and /usr/local/cuda/lib64.
 std::vector<LibraryCandidate> library_search_order(const std::vector<std::string>& names, const std::string& env_dir);
 
 // Opens the first candidate of library_search_order(names,
-// getenv(TRAINBENCH_CUDA_LIB_DIR)) that is NCCL. The kUnavailable error names
-// every place tried and why each failed. `names` is injectable for tests.
+// getenv(TRAINBENCH_CUDA_LIB_DIR)) that is NCCL (open_first of
+// common/shared_library.h). The kUnavailable error, "no usable NCCL: tried
+// [<source>] <why>; ...; <what to do>", names every place tried and why each
+// failed. `names` is injectable for tests.
 Expected<std::shared_ptr<NcclLibrary>> open_library(const std::vector<std::string>& names = default_library_names());
 
 // The process's NCCL: open_library() once, on first use; the same result
@@ -98,6 +97,11 @@ class Communicators {
  public:
   // Communicators for devices 0 .. devices-1, rank r on device r.
   static Expected<Communicators> init_all(std::shared_ptr<NcclLibrary> library, int devices);
+  // This process's one communicator as rank `rank` of `nranks` processes
+  // (ncclCommInitRank), on the current CUDA device; `id` is rank 0's
+  // ncclGetUniqueId, the same on every rank. Blocks until every rank joined.
+  static Expected<Communicators> init_rank(std::shared_ptr<NcclLibrary> library, int nranks, int rank,
+                                           const ncclUniqueId& id);
 
   Communicators(Communicators&&) noexcept = default;
   Communicators& operator=(Communicators&&) noexcept;
@@ -115,12 +119,13 @@ class Communicators {
   Status async_error() const;
 
  private:
-  Communicators(std::shared_ptr<NcclLibrary> library, std::vector<ncclComm_t> comms)
-      : library_(std::move(library)), comms_(std::move(comms)) {}
+  Communicators(std::shared_ptr<NcclLibrary> library, std::vector<ncclComm_t> comms, int first_rank = 0)
+      : library_(std::move(library)), comms_(std::move(comms)), first_rank_(first_rank) {}
   void destroy();
 
   std::shared_ptr<NcclLibrary> library_;
   std::vector<ncclComm_t> comms_;
+  int first_rank_ = 0;  // the NCCL rank of comms_[0] (init_rank: this process's rank), for messages
 };
 
 }  // namespace tb::nccl

@@ -287,16 +287,6 @@ std::string compile_command(const Problem& problem, const std::string& manifest_
          shell_quote(problem.to_string());
 }
 
-std::string nrt_dtype_name(std::uint32_t code) {
-  static const char* const kNames[16] = {"unknown", "uint64", "int8", "uint8", "int16", "uint16", "bf16",   "fp16",
-                                         "int32",   "uint32", "fp32", "fp32r", "int64", "fp8_e3", "fp8_e4", "fp8_e5"};
-  if (code < 16) return kNames[code];
-  static const char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (std::uint32_t c = code; c != 0; c >>= 4) hex.insert(hex.begin(), kHex[c & 0xF]);
-  return "nrt_dtype 0x" + hex;
-}
-
 Status check_tensor_info(const NeffEntry& entry, const std::vector<RuntimeTensorInfo>& runtime) {
   const std::string prefix = "NEFF '" + entry.neff_path + "' (" + entry.problem + "): ";
   struct Listed {

@@ -87,8 +87,8 @@ std::string compile_command(const Problem& problem, const std::string& manifest_
 
 // One tensor as the runtime describes a loaded NEFF (nrt_get_model_tensor_info),
 // converted by the caller: `dtype` uses trainbench's names ("fp32", "bf16",
-// "fp16"; anything else for other types, see nrt_dtype_name), `shape` may be
-// empty when the runtime reports none.
+// "fp16"; anything else for other types: nrt::nrt_dtype_name in
+// nrt_handles.h), `shape` may be empty when the runtime reports none.
 enum class NeffTensorUsage { kInput, kOutput };
 
 struct RuntimeTensorInfo {
@@ -98,11 +98,6 @@ struct RuntimeTensorInfo {
   std::string dtype;
   std::vector<std::int64_t> shape;
 };
-
-// trainbench's name for an nrt_dtype_t code: "fp32" (0xA), "bf16" (0x6),
-// "fp16" (0x7); the other documented codes by their type ("int8", "fp8_e4",
-// "fp32r", "unknown", ...); an undocumented code as "nrt_dtype 0x<hex>".
-std::string nrt_dtype_name(std::uint32_t code);
 
 // Compares the manifest entry with what the runtime reports for its loaded
 // NEFF. Tensors are matched by name. Errors (kBadInput: the manifest does not

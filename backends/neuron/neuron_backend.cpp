@@ -13,6 +13,7 @@
 #include "backends/neuron/nrt_handles.h"
 #include "backends/neuron/nrt_library.h"
 #include "cost/instance_catalog.h"
+#include "kernels/allreduce/allreduce_problem.h"
 
 namespace tb {
 namespace {
@@ -61,7 +62,7 @@ std::vector<RuntimeTensorInfo> runtime_info(const nrt::NrtTensorInfo& info) {
     r.name = d.name;
     r.usage = d.is_input() ? NeffTensorUsage::kInput : NeffTensorUsage::kOutput;
     r.size_bytes = static_cast<std::int64_t>(d.size);
-    r.dtype = nrt_dtype_name(static_cast<std::uint32_t>(d.dtype));
+    r.dtype = nrt::nrt_dtype_name(static_cast<std::uint32_t>(d.dtype));
     for (std::uint32_t s : d.shape) r.shape.push_back(s);
     out.push_back(std::move(r));
   }
@@ -154,11 +155,7 @@ class NeuronBackend final : public Backend {
 
   Support supports(const Problem& problem) const override {
     if (!status_) return {false, status_.error().message};
-    if (problem.kernel() == "allreduce") {
-      if (problem.dtype() == DType::kFp32) return {true, {}};
-      return {false, "neuron: all-reduce runs through nccom-test, which checks its results for fp32 only; trainbench "
-                     "reports no unchecked throughput: use dtype=fp32"};
-    }
+    if (problem.kernel() == "allreduce") return neuron_allreduce_support(problem);
     if (manifest_.find(problem.to_string()) != nullptr) return {true, {}};
     return {false, "neuron: no NEFF for " + problem.to_string() + " in " + manifest_.path +
                        "; compile it on a Trainium host with: " + compile_command(problem, manifest_.path)};
@@ -292,6 +289,23 @@ class NeuronBackend final : public Backend {
 };
 
 }  // namespace
+
+Support neuron_allreduce_support(const Problem& problem) {
+  const auto* p = dynamic_cast<const AllreduceProblem*>(&problem);
+  if (p == nullptr) return {false, "neuron: " + problem.to_string() + " is not an all-reduce"};
+  const std::string elsewhere = "neuron: all-reduce runs through nccom-test (Neuron's collectives) with algo=ring, "
+                                "the default; algo=" + std::string(allreduce_algo_name(p->algo()));
+  switch (p->algo()) {
+    case AllreduceAlgo::kRing: break;
+    case AllreduceAlgo::kMpi: return {false, elsewhere + " (MPI_Allreduce) runs on --backend cpu"};
+    case AllreduceAlgo::kNccl: return {false, elsewhere + " (NCCL) runs on --backend cuda"};
+  }
+  if (p->dtype() != DType::kFp32) {
+    return {false, "neuron: all-reduce runs through nccom-test, which checks its results for fp32 only; trainbench "
+                   "reports no unchecked throughput: use dtype=fp32"};
+  }
+  return {true, {}};
+}
 
 std::unique_ptr<Backend> make_neuron_backend(const BackendOptions& options) {
   return std::make_unique<NeuronBackend>(options);

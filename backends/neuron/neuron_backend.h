@@ -14,4 +14,13 @@ namespace tb {
 
 std::unique_ptr<Backend> make_neuron_backend(const BackendOptions& options);
 
+// Whether the Neuron backend measures an all-reduce problem, without a
+// runtime: all-reduce runs through nccom-test (nccom_test.h), Neuron's own
+// collectives, which the problem string calls algo=ring (the default);
+// algo=mpi (MPI_Allreduce, --backend cpu) and algo=nccl (NCCL, --backend cuda)
+// are unsupported with a reason naming the backend that runs them. Only fp32
+// is supported: nccom-test checks no other dtype. A problem that is not an
+// all-reduce is unsupported.
+Support neuron_allreduce_support(const Problem& problem);
+
 }  // namespace tb

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
 #include <utility>
 
 namespace tb::nrt {
@@ -44,29 +45,33 @@ nrt_dtype_t dtype_to_nrt(DType dtype) {
     case DType::kFp32: return NRT_DTYPE_FLOAT32;
     case DType::kBf16: return NRT_DTYPE_BFLOAT16;
     case DType::kFp16: return NRT_DTYPE_FLOAT16;
+    case DType::kFp8E4m3: break;  // not mapped: NRT_DTYPE_FP8_E4 is not confirmed to be OCP e4m3 "FN"
   }
   return NRT_DTYPE_UNKNOWN;
 }
 
-const char* nrt_dtype_name(int dtype) {
-  switch (dtype) {
-    case NRT_DTYPE_UINT64: return "UINT64";
-    case NRT_DTYPE_INT8: return "INT8";
-    case NRT_DTYPE_UINT8: return "UINT8";
-    case NRT_DTYPE_INT16: return "INT16";
-    case NRT_DTYPE_UINT16: return "UINT16";
-    case NRT_DTYPE_BFLOAT16: return "BFLOAT16";
-    case NRT_DTYPE_FLOAT16: return "FLOAT16";
-    case NRT_DTYPE_INT32: return "INT32";
-    case NRT_DTYPE_UINT32: return "UINT32";
-    case NRT_DTYPE_FLOAT32: return "FLOAT32";
-    case NRT_DTYPE_FP32R: return "FP32R";
-    case NRT_DTYPE_INT64: return "INT64";
-    case NRT_DTYPE_FP8_E3: return "FP8_E3";
-    case NRT_DTYPE_FP8_E4: return "FP8_E4";
-    case NRT_DTYPE_FP8_E5: return "FP8_E5";
-    default: return "UNKNOWN";
+namespace {
+
+// Every nrt_dtype_t code of nrt.h, by value, with the name we print for it.
+constexpr const char* kNrtDtypeNames[] = {
+    "unknown", "uint64", "int8",  "uint8", "int16",  "uint16", "bf16",   "fp16",    // 0x0 .. 0x7
+    "int32",   "uint32", "fp32",  "fp32r", "int64",  "fp8_e3", "fp8_e4", "fp8_e5",  // 0x8 .. 0xF
+};
+static_assert(std::size(kNrtDtypeNames) == NRT_DTYPE_FP8_E5 + 1, "one name per documented code");
+
+}  // namespace
+
+std::string nrt_dtype_name(std::uint32_t code) {
+  // A code that is one of our dtypes is named as trainbench names that dtype,
+  // so that the manifest's dtype and the runtime's compare equal.
+  if (const std::optional<DType> ours = dtype_from_nrt(static_cast<nrt_dtype_t>(code))) {
+    return std::string(dtype_name(*ours));
   }
+  if (code < std::size(kNrtDtypeNames)) return kNrtDtypeNames[code];
+  static const char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (std::uint32_t c = code; c != 0; c >>= 4) hex.insert(hex.begin(), kHex[c & 0xF]);
+  return "nrt_dtype 0x" + hex;
 }
 
 std::string RuntimeVersion::to_string() const {

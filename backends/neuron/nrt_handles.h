@@ -39,8 +39,12 @@ Expected<std::vector<char>> read_neff_file(const std::string& path);
 // Our dtype for a runtime dtype code (fp32, bf16, fp16), or nullopt.
 std::optional<DType> dtype_from_nrt(nrt_dtype_t dtype);
 nrt_dtype_t dtype_to_nrt(DType dtype);
-// "FLOAT32", "BFLOAT16", ... or "UNKNOWN"; for messages.
-const char* nrt_dtype_name(int dtype);
+// The one name of an nrt_dtype_t code, for messages and for comparing the
+// runtime's tensor info with the manifest (check_tensor_info): a code that
+// dtype_from_nrt() maps is named by dtype_name() ("fp32" for 0xA, "bf16",
+// "fp16"); the other documented codes by their type ("int8", "fp8_e3",
+// "fp32r", "unknown", ...); an undocumented code as "nrt_dtype 0x<hex>".
+std::string nrt_dtype_name(std::uint32_t code);
 
 struct RuntimeVersion {
   std::uint64_t major = 0, minor = 0, patch = 0, maintenance = 0;

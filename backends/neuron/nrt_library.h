@@ -12,10 +12,12 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "backends/neuron/nrt_api.h"
 #include "common/error.h"
+#include "common/shared_library.h"
 
 namespace tb::nrt {
 
@@ -26,44 +28,40 @@ inline constexpr const char* kDefaultRuntimePath = "/opt/aws/neuron/lib/libnrt.s
 // Environment variable naming the runtime library to use instead of the search.
 inline constexpr const char* kRuntimeEnvVar = "TRAINBENCH_NEURON_RUNTIME";
 
-// One loaded runtime library. Owns the dlopen handle (dlclose in the
-// destructor); the table's pointers are valid while this object lives, so
-// everything made through them (NrtRuntime, models, tensors) must be
+// One loaded runtime library. Owns the dlopen handle (common/shared_library.h,
+// dlclose in the destructor); the table's pointers are valid while this object
+// lives, so everything made through them (NrtRuntime, models, tensors) must be
 // destroyed first. Not copyable, not movable (hand it around by unique_ptr).
 class NrtLibrary {
  public:
   // dlopen(path, RTLD_NOW | RTLD_LOCAL), then resolves every entry point.
   // `path` is a file path or a bare soname searched by the loader.
   // Errors (kUnavailable):
-  //   "cannot load '<path>': <dlerror text>"
+  //   "cannot load '<path>': <dlerror text>" ("cannot load '': empty library path")
   //   "'<path>' is not a Neuron runtime: symbol nrt_execute missing"
   //   (the first missing required symbol, with a count of further missing ones).
   static Expected<std::unique_ptr<NrtLibrary>> open(const std::string& path);
 
-  ~NrtLibrary();
   NrtLibrary(const NrtLibrary&) = delete;
   NrtLibrary& operator=(const NrtLibrary&) = delete;
 
   const NrtApi& api() const { return api_; }
   // The path given to open().
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return library_.path(); }
   // The file the loader actually mapped (from dladdr on nrt_init), e.g.
   // "/opt/aws/neuron/lib/libnrt.so.1" for a bare soname; path() when unknown.
   std::string loaded_from() const;
 
  private:
-  NrtLibrary(void* handle, std::string path, const NrtApi& api);
+  NrtLibrary(SharedLibrary library, const NrtApi& api) : library_(std::move(library)), api_(api) {}
 
-  void* handle_;
-  std::string path_;
+  SharedLibrary library_;
   NrtApi api_;
 };
 
-// One place open_default_runtime() tries, and why it is on the list.
-struct RuntimeCandidate {
-  std::string path;
-  std::string source;  // "flag", "TRAINBENCH_NEURON_RUNTIME", "loader search path", "default install"
-};
+// One place open_default_runtime() tries, and why it is on the list; source:
+// "flag", "TRAINBENCH_NEURON_RUNTIME", "loader search path", "default install".
+using RuntimeCandidate = LibraryCandidate;
 
 // The places to try, in order. An explicit choice is used alone: a non-empty
 // `override_path` (the command-line flag) wins, then a non-empty `env_value`
@@ -73,8 +71,11 @@ struct RuntimeCandidate {
 std::vector<RuntimeCandidate> runtime_search_order(const std::string& override_path, const std::string& env_value);
 
 // Opens the first candidate of runtime_search_order(override_path,
-// getenv(TRAINBENCH_NEURON_RUNTIME)) that is a Neuron runtime. The
-// kUnavailable error names every place tried and why each failed.
+// getenv(TRAINBENCH_NEURON_RUNTIME)) that is a Neuron runtime (open_first of
+// common/shared_library.h). The kUnavailable error names every place tried and
+// why each failed: "no usable Neuron runtime: tried [loader search path] ...;
+// [default install] ...; install aws-neuronx-runtime-lib or set ..." (the hint
+// only when the search was not an explicit choice).
 Expected<std::unique_ptr<NrtLibrary>> open_default_runtime(const std::string& override_path);
 
 // Ok for NRT_SUCCESS; otherwise an error "<call> failed: NAME (number)", e.g.

@@ -15,6 +15,7 @@ int significand_bits(DType dtype) {
     case DType::kFp32: return 24;
     case DType::kBf16: return 8;
     case DType::kFp16: return 11;
+    case DType::kFp8E4m3: return 4;  // unreachable: parse() rejects fp8
   }
   return 8;
 }
@@ -59,6 +60,10 @@ Expected<ProblemPtr> AllreduceProblem::parse(const ProblemSpec& spec) {
   TB_ASSIGN_OR_RETURN(const std::string transport_name,
                       r.choice("transport", {"threads", "mpi"}, launched_by_mpi() ? "mpi" : "threads"));
   TB_RETURN_IF_ERROR(r.finish());
+  if (dtype == DType::kFp8E4m3) {
+    return bad_input("allreduce dtype 'fp8' is not supported: expected fp32, bf16 or fp16 (fp8 is a GEMM input type "
+                     "here; collectives reduce in fp32, bf16 or fp16)");
+  }
   const auto size = static_cast<std::int64_t>(dtype_size(dtype));
   if (bytes % size != 0) {
     return bad_input("'bytes=" + std::to_string(bytes) + "' is not a multiple of the " +

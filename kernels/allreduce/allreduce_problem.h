@@ -3,7 +3,7 @@
 // it (docs/allreduce.md).
 //
 // Problem string:
-//   allreduce:bytes=<B>,ranks=<N>[,dtype=fp32|bf16|fp16][,op=sum|max|min]
+//   allreduce:bytes=<B>,ranks=<N>[,dtype=fp32|bf16|fp16][,op=sum|max|min]   (dtype=fp8 is refused)
 //             [,inplace=0|1][,algo=ring|mpi|nccl][,transport=threads|mpi]
 // Defaults: dtype = fp32, op = sum, algo = ring, transport = mpi when the
 // process was started by mpirun (or another MPI launcher), else threads.

@@ -40,6 +40,15 @@ void reduce_typed(void* out, const void* a, const void* b, std::int64_t count, D
       for (std::size_t i = 0; i < n; ++i) z[i] = float_to_fp16(apply<Op>(fp16_to_float(x[i]), fp16_to_float(y[i])));
       return;
     }
+    case DType::kFp8E4m3: {  // all-reduce problems refuse fp8 at parse time; kept exact for direct callers
+      const auto* x = static_cast<const std::uint8_t*>(a);
+      const auto* y = static_cast<const std::uint8_t*>(b);
+      auto* z = static_cast<std::uint8_t*>(out);
+      for (std::size_t i = 0; i < n; ++i) {
+        z[i] = float_to_fp8_e4m3(apply<Op>(fp8_e4m3_to_float(x[i]), fp8_e4m3_to_float(y[i])));
+      }
+      return;
+    }
   }
 }
 

@@ -156,6 +156,10 @@ Expected<ProblemPtr> AttentionProblem::parse(const ProblemSpec& spec) {
                                        [](const auto& kv) { return kv.first == "scale"; });
   TB_ASSIGN_OR_RETURN(const double scale, r.real("scale", kMinScale, kMaxScale, default_scale(s.d)));
   TB_RETURN_IF_ERROR(r.finish());
+  if (dtype == DType::kFp8E4m3) {
+    return bad_input("attention dtype 'fp8' is not supported: expected fp32, bf16 or fp16 (fp8 is a GEMM input type "
+                     "here)");
+  }
 
   const std::string h_kvh = "'h=" + std::to_string(s.h) + "' and 'kvh=" + std::to_string(s.kvh) + "'";
   if (s.kvh > s.h) {

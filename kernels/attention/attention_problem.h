@@ -4,7 +4,7 @@
 //
 // Problem string:
 //   attention:b=<B>,h=<H>[,kvh=<Hkv>],sq=<Sq>[,skv=<Skv>],d=<D>[,causal=0|1]
-//             [,dtype=fp32|bf16|fp16][,pass=fwd|bwd|fwdbwd][,scale=<x>]
+//             [,dtype=fp32|bf16|fp16][,pass=fwd|bwd|fwdbwd][,scale=<x>]   (dtype=fp8 is refused)
 // Defaults: kvh = h, skv = sq, causal = 0, dtype = fp32, pass = fwd,
 // scale = 1/sqrt(d) (as float). Canonical form (docs/problem-strings.md):
 //   attention:b=..,h=..,kvh=..,sq=..,skv=..,d=..,causal=0|1,dtype=..,pass=..[,scale=%.9g]

@@ -16,6 +16,17 @@ constexpr std::int64_t kSampledEntries = 4096;
 
 }  // namespace
 
+DType gemm_output_dtype(DType dtype) { return dtype == DType::kFp8E4m3 ? DType::kBf16 : dtype; }
+
+double gemm_accumulation_roundoff(DType dtype) {
+  return dtype == DType::kFp8E4m3 ? std::ldexp(1.0, -22) : unit_roundoff(DType::kFp32);
+}
+
+double gemm_tolerance(DType dtype, std::int64_t k, double input_unit_roundoff) {
+  return 2.0 * unit_roundoff(gemm_output_dtype(dtype)) + 4.0 * input_unit_roundoff +
+         8.0 * std::sqrt(static_cast<double>(k)) * gemm_accumulation_roundoff(dtype);
+}
+
 GemmProblem::GemmProblem(std::int64_t m, std::int64_t n, std::int64_t k, bool trans_a, bool trans_b, DType dtype)
     : m_(m), n_(n), k_(k), trans_a_(trans_a), trans_b_(trans_b), dtype_(dtype) {}
 
@@ -41,10 +52,11 @@ std::string GemmProblem::to_string() const {
 double GemmProblem::flop() const { return 2.0 * static_cast<double>(m_) * static_cast<double>(n_) * static_cast<double>(k_); }
 
 double GemmProblem::min_bytes() const {
-  const double elements = static_cast<double>(m_) * static_cast<double>(k_) +
-                          static_cast<double>(k_) * static_cast<double>(n_) +
-                          static_cast<double>(m_) * static_cast<double>(n_);
-  return elements * static_cast<double>(dtype_size(dtype_));
+  const double inputs =
+      static_cast<double>(m_) * static_cast<double>(k_) + static_cast<double>(k_) * static_cast<double>(n_);
+  const double outputs = static_cast<double>(m_) * static_cast<double>(n_);
+  return inputs * static_cast<double>(dtype_size(dtype_)) +
+         outputs * static_cast<double>(dtype_size(gemm_output_dtype(dtype_)));
 }
 
 std::vector<TensorSpec> GemmProblem::input_specs() const {
@@ -52,15 +64,21 @@ std::vector<TensorSpec> GemmProblem::input_specs() const {
           {"b", dtype_, trans_b_ ? std::vector<std::int64_t>{n_, k_} : std::vector<std::int64_t>{k_, n_}}};
 }
 
-std::vector<TensorSpec> GemmProblem::output_specs() const { return {{"c", dtype_, {m_, n_}}}; }
+std::vector<TensorSpec> GemmProblem::output_specs() const { return {{"c", gemm_output_dtype(dtype_), {m_, n_}}}; }
 
 Verification GemmProblem::verify(const std::vector<HostTensor>& inputs, const std::vector<HostTensor>& outputs,
                                  std::uint64_t seed) const {
+  return verify_with_input_precision(inputs, outputs, seed, 0.0);
+}
+
+Verification GemmProblem::verify_with_input_precision(const std::vector<HostTensor>& inputs,
+                                                      const std::vector<HostTensor>& outputs, std::uint64_t seed,
+                                                      double input_unit_roundoff) const {
   Verification v;
   v.metric = "gemm_normalized_abs";
-  // Output rounding (2 units of the output dtype) plus a generous sqrt(K) growth
-  // of fp32 accumulation error; errors are normalized by sum_k |a_ik * b_kj|.
-  v.tolerance = 2.0 * unit_roundoff(dtype_) + 8.0 * std::sqrt(static_cast<double>(k_)) * unit_roundoff(DType::kFp32);
+  // Errors are normalized by sum_k |a_ik * b_kj|: output rounding, input
+  // rounding inside the kernel and accumulation, each with a margin.
+  v.tolerance = gemm_tolerance(dtype_, k_, input_unit_roundoff);
   v.total = m_ * n_;
   if (inputs.size() != 2 || outputs.size() != 1 || outputs[0].spec.elements() != v.total) {
     v.detail = "backend returned outputs of the wrong count or shape";

@@ -89,7 +89,7 @@ DeviceInfo projected_device(const Instance& instance, const ComparisonSetup& set
   d.name = instance.name + " (" + instance.accelerator +
            (instance.accelerator_count > 0 ? " x" + std::to_string(instance.accelerator_count) : "") + ")";
   d.kind = kProjected;
-  for (const DType dtype : {DType::kFp32, DType::kBf16, DType::kFp16}) {
+  for (const DType dtype : kAllDTypes) {  // the peaks the catalog has; fp8 where peak_fp8_tflops is filled
     const Expected<ProjectionTarget> t = projection_target(instance, dtype);
     if (!t) continue;
     d.peak_flop_per_s[dtype] = t->peak_flop_per_s;

@@ -112,15 +112,14 @@ int report_command(const ReportArgs& args) {
                 100 * options.min_relative_change);
   input.notes.push_back(note);
   // A single run is no series: it is counted, not plotted.
-  std::size_t single = 0;
   for (const SeriesChanges& sc : detect_series_changes(series, options)) {
-    if (sc.series->points.size() < 2) ++single;
+    if (sc.series->points.size() < 2) ++input.single_run_series;
     else input.series.push_back(report_series(sc));
   }
   // Series that changed come first: they are what the page is read for.
   std::stable_partition(input.series.begin(), input.series.end(),
                         [](const ReportSeries& s) { return !s.changes.empty(); });
-  if (single > 0) {
+  if (const std::size_t single = input.single_run_series; single > 0) {
     input.notes.push_back(std::to_string(single) + " series with a single run are not plotted (trainbench history list "
                           "shows every run).");
   }

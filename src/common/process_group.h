@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <span>
 #include <string>
 
 #include "common/error.h"
@@ -26,6 +27,10 @@ class ProcessGroup {
   virtual Expected<double> max(double value) = 0;
   virtual Expected<std::int64_t> sum(std::int64_t value) = 0;
   virtual Expected<bool> all(bool value) = 0;  // true when every process passed true
+  // Copies `bytes` of process `root` (0 <= root < size()) into `bytes` of
+  // every process; every process passes the same length (B). An NCCL unique
+  // id (128 B) travels from rank 0 to every rank this way.
+  virtual Status broadcast(std::span<std::byte> bytes, int root) = 0;
 
   // True once a collective failed: no further collective can succeed, and
   // the run must end with abort().
@@ -43,6 +48,10 @@ class SingleProcess final : public ProcessGroup {
   Expected<double> max(double value) override { return value; }
   Expected<std::int64_t> sum(std::int64_t value) override { return value; }
   Expected<bool> all(bool value) override { return value; }
+  Status broadcast(std::span<std::byte> /*bytes*/, int root) override {
+    if (root != 0) return bad_input("broadcast from rank " + std::to_string(root) + " in a single process");
+    return {};
+  }
   bool broken() const override { return false; }
   [[noreturn]] void abort(int code) override { std::exit(code); }
 };

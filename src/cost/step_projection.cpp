@@ -21,8 +21,13 @@ struct PeakColumn {
 };
 
 PeakColumn peak_column(DType dtype) {
-  if (dtype == DType::kFp32) return {"peak_fp32_tflops", &Instance::peak_fp32_tflops};
-  return {"peak_bf16_tflops", &Instance::peak_bf16_tflops};  // the catalog's BF16/FP16 column
+  switch (dtype) {
+    case DType::kFp32: return {"peak_fp32_tflops", &Instance::peak_fp32_tflops};
+    case DType::kBf16:
+    case DType::kFp16: return {"peak_bf16_tflops", &Instance::peak_bf16_tflops};  // the catalog's BF16/FP16 column
+    case DType::kFp8E4m3: return {"peak_fp8_tflops", &Instance::peak_fp8_tflops};
+  }
+  return {"peak_fp32_tflops", &Instance::peak_fp32_tflops};
 }
 
 // `value` x `scale`, or 0 (unknown) when the cell is empty.

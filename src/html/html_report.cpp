@@ -126,7 +126,7 @@ std::string render_html_report(const HtmlReportInput& input) {
   out += "<body>";
   append_header(out, input);
   out += "<main>";
-  html::append_throughput_section(out, input.series);
+  html::append_throughput_section(out, input.series, input.single_run_series);
   html::append_roofline_section(out, input.roofline);
   html::append_cost_section(out, input.cost_title, input.costs);
   out += "</main><footer>trainbench report \xC2\xB7 self-contained: no scripts, no network requests</footer>"

@@ -78,7 +78,8 @@ struct HtmlReportInput {
   std::string generated_utc;       // ISO 8601, Z
   std::string source;              // the database path
   std::string cost_title;          // "run 14 (llama3.2-1b, 1024 tokens/step)"; empty when no run has costs
-  std::vector<ReportSeries> series;
+  std::vector<ReportSeries> series;  // series with at least two runs
+  std::size_t single_run_series = 0; // series with one run: counted, not plotted
   Roofline roofline;
   std::vector<CostBar> costs;      // unpriced rows left out by the caller
   std::vector<std::string> notes;  // free text lines shown under the title (escaped)

@@ -12,7 +12,8 @@
 namespace tb::html {
 
 // Throughput over time: one card with one SVG per series.
-void append_throughput_section(std::string& out, const std::vector<ReportSeries>& series);
+void append_throughput_section(std::string& out, const std::vector<ReportSeries>& series,
+                               std::size_t single_run_series);
 
 // The roofline of the latest run: one log-log SVG and a table of its points.
 void append_roofline_section(std::string& out, const Roofline& roofline);

@@ -211,9 +211,14 @@ void append_series_card(std::string& out, const ReportSeries& s) {
 
 }  // namespace
 
-void append_throughput_section(std::string& out, const std::vector<ReportSeries>& series) {
+void append_throughput_section(std::string& out, const std::vector<ReportSeries>& series,
+                               std::size_t single_run_series) {
   out += "<section id=\"throughput\"><h2>Throughput over time</h2>";
-  if (series.empty()) {
+  if (series.empty() && single_run_series > 0) {
+    out += "<p class=\"empty\">No series has two runs yet: " + std::to_string(single_run_series) +
+           (single_run_series == 1 ? " series has" : " series have") +
+           " a single run, plotted once a second run of the same problem, backend and device is recorded.</p>";
+  } else if (series.empty()) {
     out += "<p class=\"empty\">No throughput history in the database: record runs with "
            "<code>trainbench run --db</code>.</p>";
   } else {

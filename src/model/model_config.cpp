@@ -150,6 +150,9 @@ Expected<ModelConfig> read_model_file(const std::string& path) {
     } else if (key == "dtype" || key == "grad_dtype") {
       const Expected<DType> dt = parse_dtype(value);
       if (!dt.ok()) return bad_input(at + quoted + ": " + dt.error().message);
+      if (*dt == DType::kFp8E4m3) {  // fp8 is a GEMM input type; attention and all-reduce refuse it
+        return bad_input(at + quoted + ": fp8 is not a training dtype here: expected fp32, bf16 or fp16");
+      }
       (key == "dtype" ? m.defaults.dtype : m.defaults.grad_dtype) = *dt;
     } else if (key == "tie_embeddings") {
       if (value == "0") m.tie_embeddings = false;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
@@ -144,7 +145,21 @@ Expected<std::unique_ptr<MpiWorld>> MpiWorld::init(double timeout_s) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   Watchdog::instance().configure(rank, timeout_s);
-  return std::unique_ptr<MpiWorld>(new MpiWorld(rank, size, timeout_s));
+  // The ranks sharing this node's memory: the node-local rank picks a GPU.
+  MPI_Comm node = MPI_COMM_NULL;
+  int split = MPI_SUCCESS;
+  {
+    Guarded guard("MPI_Comm_split_type");  // collective: it waits for every rank
+    split = MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node);
+  }
+  if (split != MPI_SUCCESS) {
+    return unavailable("rank " + std::to_string(rank) + ": MPI_Comm_split_type(MPI_COMM_TYPE_SHARED) failed");
+  }
+  int local_rank = 0, local_ranks = 1;
+  MPI_Comm_rank(node, &local_rank);
+  MPI_Comm_size(node, &local_ranks);
+  MPI_Comm_free(&node);
+  return std::unique_ptr<MpiWorld>(new MpiWorld(rank, size, local_rank, local_ranks, timeout_s));
 }
 
 MpiWorld::~MpiWorld() {
@@ -160,6 +175,13 @@ std::string MpiWorld::library_version() const {
   std::string v(text, static_cast<std::size_t>(length));
   const auto end = v.find_first_of(",\n");
   return end == std::string::npos ? v : v.substr(0, end);
+}
+
+std::string MpiWorld::node_name() const {
+  char name[MPI_MAX_PROCESSOR_NAME];
+  int length = 0;
+  if (MPI_Get_processor_name(name, &length) != MPI_SUCCESS) return "this node";
+  return std::string(name, static_cast<std::size_t>(length));
 }
 
 std::string MpiWorld::description() const {
@@ -227,6 +249,23 @@ Expected<bool> MpiWorld::all(bool value) {
                            "agreement across ranks"));
   TB_RETURN_IF_ERROR(wait_all(&request, 1, "agreement across ranks"));
   return result == 1;
+}
+
+Status MpiWorld::broadcast(std::span<std::byte> bytes, int root) {
+  if (root < 0 || root >= size_) {
+    return bad_input("broadcast from rank " + std::to_string(root) + ": the world has ranks 0 to " +
+                     std::to_string(size_ - 1));
+  }
+  if (bytes.size() > static_cast<std::size_t>(INT_MAX)) {
+    return bad_input("broadcast of " + std::to_string(bytes.size()) + " B: MPI counts stop at " +
+                     std::to_string(INT_MAX));
+  }
+  const std::string what = "broadcast from rank " + std::to_string(root);
+  MPI_Request request;
+  TB_RETURN_IF_ERROR(check(MPI_Ibcast(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, root, MPI_COMM_WORLD,
+                                      &request),
+                           what));
+  return wait_all(&request, 1, what);
 }
 
 Status MpiWorld::blocking_call(const char* what, const std::function<int()>& call) {

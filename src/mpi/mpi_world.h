@@ -31,10 +31,19 @@ class MpiWorld final : public ProcessGroup {
   Expected<double> max(double value) override;
   Expected<std::int64_t> sum(std::int64_t value) override;
   Expected<bool> all(bool value) override;
+  // MPI_Ibcast of MPI_BYTEs, polled like the other collectives (time-out,
+  // then broken). Longer than INT_MAX bytes or a root outside the world: bad input.
+  Status broadcast(std::span<std::byte> bytes, int root) override;
   bool broken() const override { return broken_; }
   [[noreturn]] void abort(int code) override;
 
   MPI_Comm comm() const { return MPI_COMM_WORLD; }
+  // This process among the ranks on its node (MPI_Comm_split_type with
+  // MPI_COMM_TYPE_SHARED at init): 0 <= local_rank() < local_ranks().
+  int local_rank() const { return local_rank_; }
+  int local_ranks() const { return local_ranks_; }
+  // MPI_Get_processor_name: the node's host name, for messages.
+  std::string node_name() const;
   std::string library_version() const;  // "Open MPI v4.1.4, ..." (first line)
 
   // Polls `count` requests until all completed, or fails after the time-out
@@ -50,8 +59,10 @@ class MpiWorld final : public ProcessGroup {
   Status check(int mpi_error, const std::string& what);
 
  private:
-  MpiWorld(int rank, int size, double timeout_s) : rank_(rank), size_(size), timeout_s_(timeout_s) {}
+  MpiWorld(int rank, int size, int local_rank, int local_ranks, double timeout_s)
+      : rank_(rank), size_(size), local_rank_(local_rank), local_ranks_(local_ranks), timeout_s_(timeout_s) {}
   int rank_, size_;
+  int local_rank_, local_ranks_;
   double timeout_s_;
   bool broken_ = false;
 };

@@ -233,7 +233,9 @@ ProblemResult Runner::run(const ProblemPtr& problem) {
   if (s) s = workload.synchronize();
   Expected<std::vector<HostTensor>> outputs = s ? workload.read_outputs() : Expected<std::vector<HostTensor>>(s.error());
   if (!agree(outputs ? Status() : Status(outputs.error()), r)) return r;
-  r.verification = problem->verify(inputs, *outputs, options_.seed);
+  // Widened where the kernel rounds its inputs (TF32): Workload::input_unit_roundoff().
+  r.verification =
+      problem->verify_with_input_precision(inputs, *outputs, options_.seed, workload.input_unit_roundoff());
   if (Status combined = combine_across_ranks(group_, r.verification); !combined) {
     r.status = ResultStatus::kError;
     r.reason = combined.error().message;

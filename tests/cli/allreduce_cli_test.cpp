@@ -514,6 +514,55 @@ TEST_F(MpiAllreduce, NegativeMinBusbwUnderMpirunIsReportedOnce) {
                        {"--min-busbw -1 "});
 }
 
+// algo=nccl with transport=mpi on --backend cuda (backends/cuda/nccl_allreduce.h):
+// one process per GPU, the NCCL id broadcast over MPI.
+class MpiNcclAllreduce : public MpiAllreduce {
+ protected:
+  // `trainbench list backends` says "cuda: available ..." (a CUDA build on a machine with a GPU).
+  bool cuda_available() const {
+    const ProcessResult r = trainbench({"list", "backends"});
+    for (const std::string& line : lines_of(r.out)) {
+      if (starts_with(line, "cuda: ")) return starts_with(line, "cuda: available");
+    }
+    return false;
+  }
+  static std::string problem(int ranks) {
+    return "allreduce:bytes=4|4100,dtype=fp32,inplace=0,algo=nccl,transport=mpi,ranks=" + std::to_string(ranks);
+  }
+};
+
+// Without a GPU (or in a build without CUDA) every rank refuses alike: exit
+// status 2, rank 0's one message, nothing written, no hang.
+TEST_F(MpiNcclAllreduce, WithoutAGpuEveryRankRefusesAndRankZeroSaysWhyOnce) {
+  if (cuda_available()) GTEST_SKIP() << "a CUDA device is present";
+  expect_mpi_bad_input(mpirun(2, {"--backend", "cuda", "--problem", problem(2)}), {"CUDA"});
+}
+
+// On a GPU node (skipped elsewhere): one rank on one GPU, and two ranks on
+// two GPUs, verified exactly on every rank; with a single GPU the two ranks
+// are skipped, naming the local ranks and the GPUs.
+TEST_F(MpiNcclAllreduce, OnGpusEveryRankIsExact) {
+  if (!cuda_available()) GTEST_SKIP() << "no CUDA device (or a build without CUDA)";
+  const fs::path one = dir_ / "np1";
+  const ProcessResult r1 = mpirun(1, {"--backend", "cuda", "--problem", problem(1)}, one);
+  ASSERT_TRUE(exited_with(r1, 0)) << r1.describe();
+  expect_collective_results(only_result_file(one, r1), 1, "mpi", {{4, 1, "fp32", "nccl", false},
+                                                                  {4100, 1025, "fp32", "nccl", false}});
+
+  const fs::path two = dir_ / "np2";
+  const ProcessResult r2 = mpirun(2, {"--backend", "cuda", "--problem", problem(2)}, two);
+  ASSERT_TRUE(exited_with(r2, 0)) << r2.describe();
+  const json doc = only_result_file(two, r2);
+  ASSERT_TRUE(doc.contains("results") && !doc.at("results").empty()) << doc.dump(1);
+  const json& first = doc.at("results").at(0);
+  if (first.value("status", "") == "skipped") {
+    EXPECT_TRUE(contains(first.value("reason", ""), "2 local ranks but 1 GPU visible on")) << first.dump(1);
+    return;
+  }
+  expect_collective_results(doc, 2, "mpi", {{4, 1, "fp32", "nccl", false}, {4100, 1025, "fp32", "nccl", false}});
+  EXPECT_TRUE(contains(first.value("implementation", ""), "ncclCommInitRank")) << first.dump(1);
+}
+
 // A rank that dies (SIGKILL) or hangs (SIGSTOP) while the job runs: the whole
 // job ends, non-zero, with a message, and leaves no process behind.
 class MpiAllreduceFault : public MpiAllreduce {

@@ -312,6 +312,14 @@ TEST_F(RunCommand, UnsupportedProblemIsSkippedWithAReason) {
   EXPECT_FALSE(expect_only_skipped(r, out_, problem).empty());
 }
 
+TEST_F(RunCommand, Fp8GemmOnTheCpuIsSkippedNotFailed) {
+  const std::string problem = "gemm:m=16,n=16,k=16,tb=1,dtype=fp8";
+  const ProcessResult r = run_quick({"--backend", "cpu", "--problem", problem});
+  ASSERT_TRUE(exited_with(r, 0));
+  const std::string reason = expect_only_skipped(r, out_, problem);
+  EXPECT_NE(reason.find("fp8 GEMM is not supported on CPUs"), std::string::npos) << reason;
+}
+
 TEST_F(RunCommand, SecondRunIntoTheSameDirectoryKeepsTheFirst) {
   // Result files are named by the second they were started in: two quick runs
   // usually share it, and the second must not overwrite the first.

@@ -34,5 +34,12 @@ TEST_F(CudaCli, RunWithoutDeviceExits2AndWritesNothing) {
   expect_bad_input(r, {"no CUDA device: cudaGetDeviceCount: cudaError"});
 }
 
+TEST_F(CudaCli, UnknownAttentionImplementationExits2NamingTheChoices) {
+  // Checked by the command line before any backend is made, GPU or not.
+  const ProcessResult r = run_quick({"--backend", "cuda", "--cuda-attention", "flash3", "--problem",
+                                     "attention:b=1,h=2,sq=64,d=64,dtype=bf16,pass=fwd"});
+  expect_bad_input(r, {"--cuda-attention", "flash3", "auto", "cudnn", "trainbench"}, /*cli11=*/true);
+}
+
 }  // namespace
 }  // namespace tbtest

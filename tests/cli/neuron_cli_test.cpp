@@ -256,6 +256,20 @@ TEST_F(NeuronCli, AllReduceRunsThroughNccomTestAndIsCheckedByIt) {
   EXPECT_NE(doc["results"][1]["reason"].get<std::string>().find("fp32 only"), std::string::npos);
 }
 
+TEST_F(NeuronCli, AllReduceWithNcclIsSkippedNamingTheCudaBackend) {
+  const ProcessResult r = run_neuron({"--nccom-test", FAKE_NCCOM_TEST, "--problem", kAllreduce, "--problem",
+                                      "allreduce:bytes=1M,ranks=2,inplace=0,algo=nccl"},
+                                     {"FAKE_NCCOM_MODE=ok"});
+  ASSERT_TRUE(exited_with(r, 0));
+  const json doc = only_result_file();
+  ASSERT_EQ(doc["results"].size(), 2u);
+  EXPECT_EQ(doc["results"][0]["status"], "passed") << "algo=ring, the default, runs through nccom-test";
+  const json& nccl = doc["results"][1];
+  EXPECT_EQ(nccl["status"], "skipped") << nccl.dump(1);
+  const std::string reason = nccl["reason"];
+  EXPECT_NE(reason.find("algo=nccl (NCCL) runs on --backend cuda"), std::string::npos) << reason;
+}
+
 TEST_F(NeuronCli, NccomTestFailuresAreErrorsNamingWhatHappened) {
   struct Case {
     const char* mode;

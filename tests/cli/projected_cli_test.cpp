@@ -204,6 +204,22 @@ TEST_F(ProjectedRun, ACpuInstanceWithoutPeaksIsBadInput) {
                    {"c7a.xlarge", "cannot be projected", "peak_bf16_tflops"});
 }
 
+TEST_F(ProjectedRun, Fp8GemmUsesTheCatalogsFp8PeakOrIsRefused) {
+  const std::string fp8 = "gemm:m=4096,n=4096,k=4096,tb=1,dtype=fp8";
+  // First (it checks that nothing was written): A100 has no fp8.
+  expect_bad_input(project({"--instance", "p4d.24xlarge", "--problem", fp8}), {"p4d.24xlarge", "peak_fp8_tflops"});
+  const ProcessResult r = project({"--instance", "p5.48xlarge", "--problem", fp8});
+  ASSERT_TRUE(exited_with(r, 0));
+  const json doc = result_json();
+  const double peak = shipped_instance("p5.48xlarge").peak_fp8_tflops.value_or(0) * 1e12;
+  ASSERT_GT(peak, 0.0);
+  EXPECT_EQ(doc["context"]["trainbench"]["device"]["peak_flop_per_s"]["fp8"].get<double>(), peak);
+  const json res = result_for(fp8);
+  EXPECT_EQ(res["dtype"], "fp8");
+  EXPECT_DOUBLE_EQ(res["min_bytes"].get<double>(), 2.0 * 4096 * 4096 * 1 + 4096.0 * 4096 * 2);  // A, B e4m3; C bf16
+  EXPECT_LT(relative_difference(res["fraction_of_peak"].get<double>(), res["flop_per_s"].get<double>() / peak), 1e-9);
+}
+
 TEST_F(ProjectedRun, WithModelIsBadInput) {
   expect_bad_input(project({"--instance", "p5.48xlarge", "--model", "llama3.2-1b"}),
                    {"run --model already projects", "--instance"});

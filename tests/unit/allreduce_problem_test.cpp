@@ -264,6 +264,8 @@ TEST_F(AllreduceProblemTest, SizesAndRankCountsOutOfRangeAreRejected) {
 TEST_F(AllreduceProblemTest, UnknownValuesAndKeysAreRejected) {
   expect_rejected("allreduce:bytes=1K,ranks=2,op=avg", {"'op=avg'", "sum"});
   expect_rejected("allreduce:bytes=1K,ranks=2,dtype=int8", {"int8"});
+  expect_rejected("allreduce:bytes=1K,ranks=2,dtype=fp8",
+                  {"allreduce dtype 'fp8' is not supported: expected fp32, bf16 or fp16"});
   expect_rejected("allreduce:bytes=1K,ranks=2,algo=tree", {"'algo=tree'"});
   expect_rejected("allreduce:bytes=1K,ranks=2,transport=nccl", {"'transport=nccl'"});
   expect_rejected("allreduce:bytes=1K,ranks=2,inplace=2", {"'inplace=2'"});

@@ -140,6 +140,7 @@ TEST(AttentionProblemString, Rejections) {
   // Flags and enums.
   expect_rejected(base + ",causal=2", {"'causal=2' is not a flag: expected 0 or 1"});
   expect_rejected(base + ",dtype=fp64", {"unknown dtype 'fp64'"});
+  expect_rejected(base + ",dtype=fp8", {"attention dtype 'fp8' is not supported: expected fp32, bf16 or fp16"});
   expect_rejected(base + ",pass=back", {"'pass=back' is not one of fwd, bwd, fwdbwd"});
   expect_rejected(base + ",pass=FWD", {"'pass=FWD' is not one of"});
   // Scale: strict, finite, positive, within range.

@@ -145,6 +145,20 @@ TEST(CpuBackendTest, EigenRefusesLowPrecisionWithAReason) {
   }
 }
 
+TEST(CpuBackendTest, Fp8GemmIsUnsupportedWithAReasonOnEveryEngine) {
+  for (const char* name : {"cpu", "cpu-eigen", "cpu-onednn"}) {
+    std::unique_ptr<Backend> backend = make_backend(name);
+    ASSERT_NE(backend, nullptr) << name;
+    const ProblemPtr problem = gemm(16, 16, 16, false, true, DType::kFp8E4m3);
+    const Support s = backend->supports(*problem);
+    EXPECT_FALSE(s.supported) << name;
+    EXPECT_NE(s.reason.find(std::string(name) + ": fp8 GEMM is not supported on CPUs"), std::string::npos) << s.reason;
+    Expected<std::unique_ptr<Workload>> w = backend->prepare(problem, problem->make_inputs(kSeed));
+    ASSERT_FALSE(w.ok()) << name;
+    EXPECT_EQ(w.error().message, s.reason);
+  }
+}
+
 TEST(CpuBackendTest, OneDnnLowPrecisionSupportIsExplainedAndConsistent) {
   std::unique_ptr<Backend> cpu = make_backend("cpu");
   std::unique_ptr<Backend> onednn = make_backend("cpu-onednn");

@@ -12,6 +12,7 @@
 
 #include "backends/cuda/cuda_attention.h"
 #include "backends/cuda/cuda_attention_kernels.h"
+#include "backends/cuda/cudnn_library.h"
 #include "kernels/attention/attention_problem.h"
 #include "support/problem_helpers.h"
 
@@ -124,9 +125,9 @@ TEST_P(CudaAttentionRun, VerifiesAgainstTheReference) {
   if (const std::string why = no_device_reason(); !why.empty()) GTEST_SKIP() << why;
   const auto p = parse_as<AttentionProblem>(GetParam());
   ASSERT_NE(p, nullptr);
-  ASSERT_TRUE(attention_support(*p, 8, 0).supported);
+  ASSERT_TRUE(attention_support(*p, 8, 0, AttentionImpl::kTrainbench).supported);
   const std::vector<HostTensor> inputs = p->make_inputs(kSeed);
-  Expected<std::unique_ptr<Workload>> w = make_attention_workload(p, inputs);
+  Expected<std::unique_ptr<Workload>> w = make_attention_workload(p, inputs, AttentionImpl::kTrainbench);
   ASSERT_TRUE(w.ok()) << w.error().message;
   Workload& workload = **w;
   EXPECT_NE(workload.implementation().find("trainbench flash-attention (CUDA"), std::string::npos);
@@ -163,6 +164,75 @@ INSTANTIATE_TEST_SUITE_P(
                       "attention:b=2,h=4,kvh=1,sq=40,skv=97,d=64,causal=1,dtype=fp16,pass=fwdbwd",
                       "attention:b=1,h=2,kvh=1,sq=97,skv=40,d=128,causal=1,dtype=bf16,pass=fwdbwd",
                       "attention:b=1,h=2,sq=128,d=128,dtype=fp16,pass=fwdbwd"));
+
+// cuDNN's fused forward (--cuda-attention cudnn): causal and not, GQA, fp16
+// and bf16, d = 64 and 128, odd lengths.
+class CudnnAttentionRun : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CudnnAttentionRun, VerifiesAgainstTheReference) {
+  if (const std::string why = no_device_reason(); !why.empty()) GTEST_SKIP() << why;
+  const auto p = parse_as<AttentionProblem>(GetParam());
+  ASSERT_NE(p, nullptr);
+  const Support s = attention_support(*p, 8, 0, AttentionImpl::kCudnn);
+  ASSERT_TRUE(s.supported) << s.reason;
+  const std::vector<HostTensor> inputs = p->make_inputs(kSeed);
+  Expected<std::unique_ptr<Workload>> w = make_attention_workload(p, inputs, AttentionImpl::kCudnn);
+  ASSERT_TRUE(w.ok()) << w.error().message;
+  Workload& workload = **w;
+  EXPECT_EQ(workload.implementation().rfind("cuDNN 9.", 0), 0u) << workload.implementation();
+  ASSERT_TRUE(workload.poison_outputs().ok());
+  const Status run = workload.run();
+  ASSERT_TRUE(run.ok()) << run.error().message;
+  ASSERT_TRUE(workload.synchronize().ok());
+  const Verification v = p->verify(inputs, read_back(workload), kSeed);
+  EXPECT_TRUE(v.passed) << GetParam() << ": " << v.metric << " max error " << v.max_error << " (tolerance "
+                        << v.tolerance << "), " << v.nonfinite << " non-finite; " << v.detail;
+}
+
+INSTANTIATE_TEST_SUITE_P(Problems, CudnnAttentionRun,
+                         ::testing::Values("attention:b=1,h=2,sq=64,d=64,dtype=fp16,pass=fwd",
+                                           "attention:b=2,h=4,kvh=2,sq=65,d=128,causal=1,dtype=bf16,pass=fwd",
+                                           "attention:b=1,h=8,kvh=2,sq=256,d=128,causal=1,dtype=fp16,pass=fwd",
+                                           "attention:b=1,h=2,sq=100,skv=300,d=64,dtype=bf16,pass=fwd"));
+
+TEST(CudaAttentionImpl, NamesRoundTripAndABadNameIsRefused) {
+  for (AttentionImpl impl : {AttentionImpl::kAuto, AttentionImpl::kCudnn, AttentionImpl::kTrainbench}) {
+    Expected<AttentionImpl> parsed = parse_attention_impl(attention_impl_name(impl));
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_EQ(parsed.value(), impl);
+  }
+  Expected<AttentionImpl> bad = parse_attention_impl("flash3");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, ErrorCode::kBadInput);
+  EXPECT_NE(bad.error().message.find("'flash3': expected auto, cudnn or trainbench"), std::string::npos);
+}
+
+TEST(CudaAttentionSupport, CudnnTakesForwardOnlyAndSquareCausal) {
+  const auto support_with = [](const std::string& text) {
+    const auto p = parse_as<AttentionProblem>(text);
+    return p ? attention_support(*p, 9, 0, AttentionImpl::kCudnn) : Support{false, "<parse error>"};
+  };
+  const Support bwd = support_with("attention:b=1,h=2,sq=16,d=64,dtype=bf16,pass=fwdbwd");
+  EXPECT_FALSE(bwd.supported);
+  EXPECT_NE(bwd.reason.find("forward only (pass=fwd)"), std::string::npos) << bwd.reason;
+  const Support rect = support_with("attention:b=1,h=2,sq=16,skv=32,d=64,causal=1,dtype=bf16,pass=fwd");
+  EXPECT_FALSE(rect.supported);
+  EXPECT_NE(rect.reason.find("sq=16 != skv=32"), std::string::npos) << rect.reason;
+  const Support fp32 = support_with("attention:b=1,h=2,sq=16,d=64,dtype=fp32,pass=fwd");
+  EXPECT_FALSE(fp32.supported);
+  // Where libcudnn loads (the CI machine's CUDA installation has it), a square
+  // causal forward with a head dim our kernels lack is cuDNN's to take.
+  const Support d96 = support_with("attention:b=1,h=2,sq=16,d=96,causal=1,dtype=bf16,pass=fwd");
+  if (default_cudnn().ok()) {
+    EXPECT_TRUE(d96.supported) << d96.reason;
+  } else {
+    EXPECT_NE(d96.reason.find("cuDNN"), std::string::npos) << d96.reason;
+  }
+  // Our kernels alone keep their own rules.
+  const auto p = parse_as<AttentionProblem>("attention:b=1,h=2,sq=16,d=96,dtype=bf16,pass=fwd");
+  ASSERT_NE(p, nullptr);
+  EXPECT_FALSE(attention_support(*p, 9, 0, AttentionImpl::kTrainbench).supported);
+}
 
 TEST(CudaAttentionRunPoison, OutputsARunNeverWroteFailVerification) {
   if (const std::string why = no_device_reason(); !why.empty()) GTEST_SKIP() << why;

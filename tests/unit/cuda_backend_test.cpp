@@ -6,6 +6,8 @@
 
 #include <memory>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "backends/backend_registry.h"
@@ -51,15 +53,46 @@ TEST(CudaCheck, AllocationFailureNamesTheBytes) {
 }
 
 TEST(CudaDevice, DtypeTable) {
-  EXPECT_TRUE(dtype_supported_on(DType::kBf16, 8, 0));
-  EXPECT_TRUE(dtype_supported_on(DType::kFp16, 8, 0));
-  EXPECT_TRUE(dtype_supported_on(DType::kFp32, 9, 0));
-  EXPECT_FALSE(dtype_supported_on(DType::kBf16, 7, 5));
-  EXPECT_FALSE(dtype_supported_on("fp8", 8, 0));
-  EXPECT_FALSE(dtype_supported_on("fp8", 8, 6));
-  EXPECT_TRUE(dtype_supported_on("fp8", 8, 9));
-  EXPECT_TRUE(dtype_supported_on("fp8", 9, 0));
-  EXPECT_FALSE(dtype_supported_on("int4", 9, 0));
+  EXPECT_TRUE(dtype_support_on(DType::kBf16, 8, 0).supported);
+  EXPECT_TRUE(dtype_support_on(DType::kFp16, 8, 0).supported);
+  EXPECT_TRUE(dtype_support_on(DType::kFp32, 9, 0).supported);
+  const Support turing = dtype_support_on(DType::kBf16, 7, 5);
+  EXPECT_FALSE(turing.supported);
+  EXPECT_EQ(turing.reason, "bf16 needs compute capability 8.0+ (Ampere); this device is 7.5");
+  const Support a100 = dtype_support_on(DType::kFp8E4m3, 8, 0);
+  EXPECT_FALSE(a100.supported);
+  EXPECT_EQ(a100.reason, "fp8 needs compute capability 8.9+ (Ada/Hopper); this device is 8.0");
+  EXPECT_FALSE(dtype_support_on(DType::kFp8E4m3, 8, 6).supported);
+  EXPECT_TRUE(dtype_support_on(DType::kFp8E4m3, 8, 9).supported);
+  EXPECT_TRUE(dtype_support_on(DType::kFp8E4m3, 9, 0).supported);
+  EXPECT_TRUE(dtype_support_on(DType::kFp8E4m3, 10, 0).supported);
+}
+
+TEST(CudaGemm, Fp8SupportNeedsSm89AndCublasLtsTnLayout) {
+  // Row-major ta=0, tb=1 is cuBLASLt's "TN" (its A = our B, transposed; its B = our A, not).
+  const GemmProblem tn(128, 64, 256, false, true, DType::kFp8E4m3);
+  EXPECT_TRUE(gemm_support(tn, 9, 0).supported) << gemm_support(tn, 9, 0).reason;
+  EXPECT_TRUE(gemm_support(tn, 8, 9).supported);
+  const Support sm80 = gemm_support(tn, 8, 0);
+  EXPECT_FALSE(sm80.supported);
+  EXPECT_EQ(sm80.reason, "fp8 needs compute capability 8.9+ (Ada/Hopper); this device is 8.0");
+  for (const auto& [ta, tb] : std::vector<std::pair<bool, bool>>{{false, false}, {true, false}, {true, true}}) {
+    const GemmProblem other(128, 64, 256, ta, tb, DType::kFp8E4m3);
+    const Support s = gemm_support(other, 9, 0);
+    EXPECT_FALSE(s.supported) << other.to_string();
+    EXPECT_TRUE(contains(s.reason, "cuBLASLt fp8 needs the TN format: row-major ta=0,tb=1")) << s.reason;
+    EXPECT_TRUE(contains(s.reason, "this problem has ta=" + std::to_string(ta) + ",tb=" + std::to_string(tb)))
+        << s.reason;
+    // Other dtypes take every transpose.
+    EXPECT_TRUE(gemm_support(GemmProblem(128, 64, 256, ta, tb, DType::kBf16), 9, 0).supported);
+  }
+  const Support odd_k = gemm_support(GemmProblem(128, 64, 72, false, true, DType::kFp8E4m3), 9, 0);
+  EXPECT_FALSE(odd_k.supported);
+  EXPECT_TRUE(contains(odd_k.reason, "multiples of 16 B")) << odd_k.reason;
+  EXPECT_TRUE(contains(odd_k.reason, "k=72, n=64")) << odd_k.reason;
+  EXPECT_FALSE(gemm_support(GemmProblem(128, 68, 64, false, true, DType::kFp8E4m3), 9, 0).supported);  // n % 8
+  EXPECT_TRUE(gemm_support(GemmProblem(1, 8, 16, false, true, DType::kFp8E4m3), 9, 0).supported);     // m is free
+  EXPECT_FALSE(gemm_support(GemmProblem(8, 8, 8, false, false, DType::kFp32), 7, 5).supported);
 }
 
 TEST(CudaDevice, GpuTableByName) {
@@ -85,6 +118,11 @@ TEST(CudaDevice, SpecPeaks) {
   EXPECT_DOUBLE_EQ(info.peak_flop_per_s.at(DType::kFp32), 67e12);
   EXPECT_DOUBLE_EQ(info.peak_flop_per_s.at(DType::kBf16), 989e12);
   EXPECT_DOUBLE_EQ(info.peak_flop_per_s.at(DType::kFp16), 989e12);
+  EXPECT_DOUBLE_EQ(info.peak_flop_per_s.at(DType::kFp8E4m3), 1979e12);
+  DeviceInfo a100;
+  fill_spec_peaks(find_gpu_spec("NVIDIA A100-SXM4-80GB"), "NVIDIA A100-SXM4-80GB", false, a100);
+  EXPECT_EQ(a100.peak_flop_per_s.count(DType::kFp8E4m3), 0u) << "A100 has no fp8";
+  EXPECT_DOUBLE_EQ(a100.peak_flop_per_s.at(DType::kBf16), 312e12);
   EXPECT_TRUE(contains(info.peak_source, "spec: NVIDIA H100 datasheet")) << info.peak_source;
   DeviceInfo tf32;
   fill_spec_peaks(find_gpu_spec("NVIDIA H100 80GB HBM3"), "NVIDIA H100 80GB HBM3", true, tf32);
@@ -115,7 +153,7 @@ TEST(CublasLt, MissingLibraryListsEveryPlaceTried) {
 }
 
 TEST(CublasLt, SearchOrder) {
-  const std::vector<LibraryCandidate> c = cublaslt_search_order({"x.so.13", "x.so"}, "/opt/lib", "/cuda");
+  const std::vector<LibraryCandidate> c = cuda_library_search_order({"x.so.13", "x.so"}, "/opt/lib", "/cuda");
   ASSERT_EQ(c.size(), 8u);
   EXPECT_EQ(c[0].path, "/opt/lib/x.so.13");
   EXPECT_EQ(c[0].source, "TRAINBENCH_CUDA_LIB_DIR");
@@ -123,7 +161,7 @@ TEST(CublasLt, SearchOrder) {
   EXPECT_EQ(c[2].path, "x.so.13");
   EXPECT_EQ(c[4].path, "/cuda/lib64/x.so.13");
   EXPECT_EQ(c[6].path, "/usr/local/cuda/lib64/x.so.13");
-  EXPECT_EQ(cublaslt_search_order({"x.so"}, "", "").size(), 2u) << "unset variables add no places";
+  EXPECT_EQ(cuda_library_search_order({"x.so"}, "", "").size(), 2u) << "unset variables add no places";
 }
 
 TEST(CudaGemm, ColdCacheSetsCoverTwiceTheL2) {
@@ -134,6 +172,12 @@ TEST(CudaGemm, ColdCacheSetsCoverTwiceTheL2) {
   options.rotate_buffers = true;
   EXPECT_EQ(gemm_operand_sets(p, options), 9);  // ceil(100 MiB / 12 MiB)
   EXPECT_EQ(gemm_device_bytes(p, options), 9 * (12 << 20) + static_cast<std::int64_t>(kGemmWorkspaceBytes));
+}
+
+TEST(CudaGemm, Fp8OperandsTakeOneByteAndCTwo) {
+  const GemmProblem p(1024, 1024, 1024, false, true, DType::kFp8E4m3);  // 1 + 1 + 2 MiB per set
+  GemmOptions options;
+  EXPECT_EQ(gemm_device_bytes(p, options), (4 << 20) + static_cast<std::int64_t>(kGemmWorkspaceBytes));
 }
 
 TEST(CudaBackend, UnavailableWithoutDeviceSaysWhy) {
@@ -184,6 +228,58 @@ TEST_P(CudaGemmVerify, MatchesReference) {
 INSTANTIATE_TEST_SUITE_P(AllDtypesAndTransposes, CudaGemmVerify,
                          ::testing::Combine(::testing::Values(DType::kFp32, DType::kBf16, DType::kFp16),
                                             ::testing::Bool(), ::testing::Bool()));
+
+// fp8 (e4m3 in, bf16 out) in cuBLASLt's one fp8 layout (row-major ta=0, tb=1), on sm_89+;
+// sizes keep K a multiple of 16 and N of 8. Other transposes are unsupported, not failed.
+TEST(CudaGpu, Fp8GemmMatchesReference) {
+  SKIP_WITHOUT_GPU();
+  std::unique_ptr<Backend> backend = gpu_backend();
+  ASSERT_NE(backend, nullptr);
+  const ProblemPtr first = std::make_shared<GemmProblem>(16, 16, 16, false, true, DType::kFp8E4m3);
+  if (!backend->supports(*first).supported) GTEST_SKIP() << backend->supports(*first).reason;
+  for (const auto& [m, n, k] :
+       std::vector<std::tuple<int, int, int>>{{16, 16, 16}, {96, 80, 64}, {128, 64, 256}, {256, 512, 4096}}) {
+    const ProblemPtr problem = std::make_shared<GemmProblem>(m, n, k, false, true, DType::kFp8E4m3);
+    ASSERT_TRUE(backend->supports(*problem).supported) << backend->supports(*problem).reason;
+    const std::vector<HostTensor> inputs = problem->make_inputs(1234);
+    Expected<std::unique_ptr<Workload>> w = backend->prepare(problem, inputs);
+    ASSERT_TRUE(w.ok()) << problem->to_string() << ": " << w.error().message;
+    ASSERT_TRUE((*w)->poison_outputs().ok());
+    const Status run = (*w)->run();
+    ASSERT_TRUE(run.ok()) << run.error().message;
+    ASSERT_TRUE((*w)->synchronize().ok());
+    Expected<std::vector<HostTensor>> out = (*w)->read_outputs();
+    ASSERT_TRUE(out.ok()) << out.error().message;
+    ASSERT_EQ((*out)[0].spec.dtype, DType::kBf16);
+    const Verification v = problem->verify(inputs, *out, 1234);
+    EXPECT_TRUE(v.passed) << problem->to_string() << " (" << (*w)->implementation() << "): " << v.detail;
+    EXPECT_EQ((*w)->input_unit_roundoff(), 0.0);
+  }
+  const Support nn = backend->supports(GemmProblem(64, 64, 64, false, false, DType::kFp8E4m3));
+  EXPECT_FALSE(nn.supported);
+  EXPECT_TRUE(contains(nn.reason, "cuda: cuBLASLt fp8 needs the TN format")) << nn.reason;
+}
+
+// --cuda-tf32: the workload reports TF32's input precision and verifies under the widened tolerance.
+TEST(CudaGpu, Tf32GemmVerifiesWithTheTf32Tolerance) {
+  SKIP_WITHOUT_GPU();
+  BackendOptions options;
+  options.cuda_allow_tf32 = true;
+  Expected<std::unique_ptr<Backend>> backend = create_backend("cuda", options);
+  ASSERT_TRUE(backend.ok()) << backend.error().message;
+  const ProblemPtr problem = std::make_shared<GemmProblem>(256, 256, 4096, false, false, DType::kFp32);
+  const std::vector<HostTensor> inputs = problem->make_inputs(1234);
+  Expected<std::unique_ptr<Workload>> w = (*backend)->prepare(problem, inputs);
+  ASSERT_TRUE(w.ok()) << w.error().message;
+  EXPECT_EQ((*w)->input_unit_roundoff(), 0x1p-11);
+  ASSERT_TRUE((*w)->poison_outputs().ok());
+  ASSERT_TRUE((*w)->run().ok());
+  ASSERT_TRUE((*w)->synchronize().ok());
+  Expected<std::vector<HostTensor>> out = (*w)->read_outputs();
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  const Verification v = problem->verify_with_input_precision(inputs, *out, 1234, (*w)->input_unit_roundoff());
+  EXPECT_TRUE(v.passed) << (*w)->implementation() << ": " << v.detail;
+}
 
 TEST(CudaGpu, OutOfMemoryNamesTheBytes) {
   SKIP_WITHOUT_GPU();

@@ -1,4 +1,4 @@
-// bf16 / fp16 conversions (round to nearest, ties to even), dtype names and sizes.
+// bf16 / fp16 / fp8 e4m3 conversions (round to nearest, ties to even), dtype names and sizes.
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -251,10 +251,130 @@ TEST(Fp16Test, MatchesCompilerFloat16Conversion) {
 }
 #endif
 
+// ---- fp8 e4m3 ("FN": no infinities, NaN = S.1111.111, max 448) ------------------
+
+// The value of an e4m3 code computed from its bit fields in double, independently
+// of fp8_e4m3_to_float: (-1)^s * 2^(e-7) * (1 + m/8), subnormals (e = 0) 2^-6 * m/8.
+double e4m3_value(unsigned code) {
+  const unsigned s = code >> 7, e = (code >> 3) & 0xF, m = code & 0x7;
+  const double magnitude = e == 0 ? std::ldexp(m / 8.0, -6) : std::ldexp(1.0 + m / 8.0, static_cast<int>(e) - 7);
+  return s ? -magnitude : magnitude;
+}
+
+bool is_e4m3_nan(unsigned code) { return (code & 0x7F) == 0x7F; }
+
+TEST(Fp8E4m3Test, EveryCodeDecodesToItsValue) {
+  int nans = 0;
+  for (unsigned code = 0; code < 256; ++code) {
+    const float f = fp8_e4m3_to_float(static_cast<std::uint8_t>(code));
+    if (is_e4m3_nan(code)) {
+      ++nans;
+      EXPECT_TRUE(std::isnan(f)) << std::hex << code;
+      continue;
+    }
+    EXPECT_EQ(static_cast<double>(f), e4m3_value(code)) << std::hex << "0x" << code;
+    EXPECT_EQ(std::signbit(f), code >= 0x80) << std::hex << "0x" << code;  // -0 included
+  }
+  EXPECT_EQ(nans, 2);  // 0x7F and 0xFF only: no infinities
+}
+
+TEST(Fp8E4m3Test, HandPickedCodes) {
+  EXPECT_EQ(fp8_e4m3_to_float(0x38), 1.0f);
+  EXPECT_EQ(fp8_e4m3_to_float(0x7E), 448.0f);   // largest finite
+  EXPECT_EQ(fp8_e4m3_to_float(0xFE), -448.0f);
+  EXPECT_EQ(fp8_e4m3_to_float(0x08), 0x1p-6f);  // smallest normal
+  EXPECT_EQ(fp8_e4m3_to_float(0x01), 0x1p-9f);  // smallest subnormal
+  EXPECT_EQ(fp8_e4m3_to_float(0x07), 7 * 0x1p-9f);
+  EXPECT_EQ(fp8_e4m3_to_float(0x78), 256.0f);   // S.1111.000 is a finite number, not infinity
+  EXPECT_EQ(fp8_e4m3_to_float(0xC4), -3.0f);
+}
+
+TEST(Fp8E4m3Test, EveryFiniteCodeRoundTrips) {
+  for (unsigned code = 0; code < 256; ++code) {
+    if (is_e4m3_nan(code)) continue;
+    EXPECT_EQ(float_to_fp8_e4m3(fp8_e4m3_to_float(static_cast<std::uint8_t>(code))), code) << std::hex << "0x" << code;
+  }
+}
+
+TEST(Fp8E4m3Test, RoundsToNearestTiesToEven) {
+  // Near 1 the step is 2^-3: 1.0 is 0x38, 1.125 0x39, 1.25 0x3A.
+  EXPECT_EQ(float_to_fp8_e4m3(1.0625f), 0x38);                  // tie: even (1.0) below
+  EXPECT_EQ(float_to_fp8_e4m3(1.1875f), 0x3A);                  // tie: even (1.25) above
+  EXPECT_EQ(float_to_fp8_e4m3(-1.1875f), 0xBA);                 // negative tie
+  EXPECT_EQ(float_to_fp8_e4m3(std::nextafter(1.0625f, 2.0f)), 0x39);  // just above the tie
+  EXPECT_EQ(float_to_fp8_e4m3(std::nextafter(1.0625f, 0.0f)), 0x38);  // just below
+  EXPECT_EQ(float_to_fp8_e4m3(1.9375f), 0x40);                  // tie carries into the exponent: 2.0
+  EXPECT_EQ(float_to_fp8_e4m3(0.1f), 0x1D);                     // 0.1 -> 0.1015625 = 2^-4 * 1.625
+  EXPECT_EQ(float_to_fp8_e4m3(400.0f), 0x7C);                   // tie 384|416 (step 32): even 384
+  EXPECT_EQ(float_to_fp8_e4m3(432.0f), 0x7E);                   // tie 416|448: even 448
+  EXPECT_EQ(float_to_fp8_e4m3(440.0f), 0x7E);
+}
+
+TEST(Fp8E4m3Test, SaturatesToFiniteAbove448) {
+  EXPECT_EQ(float_to_fp8_e4m3(448.0f), 0x7E);
+  EXPECT_EQ(float_to_fp8_e4m3(464.0f), 0x7E);   // the tie 448|480 (480 does not exist)
+  EXPECT_EQ(float_to_fp8_e4m3(500.0f), 0x7E);
+  EXPECT_EQ(float_to_fp8_e4m3(1e6f), 0x7E);
+  EXPECT_EQ(float_to_fp8_e4m3(-1e30f), 0xFE);
+  EXPECT_EQ(float_to_fp8_e4m3(std::numeric_limits<float>::max()), 0x7E);
+  EXPECT_EQ(float_to_fp8_e4m3(std::numeric_limits<float>::infinity()), 0x7E);
+  EXPECT_EQ(float_to_fp8_e4m3(-std::numeric_limits<float>::infinity()), 0xFE);
+}
+
+TEST(Fp8E4m3Test, NanStaysNan) {
+  EXPECT_EQ(float_to_fp8_e4m3(std::numeric_limits<float>::quiet_NaN()), 0x7F);
+  EXPECT_EQ(float_to_fp8_e4m3(from_bits(0xFFC00000)), 0xFF);
+  EXPECT_EQ(float_to_fp8_e4m3(from_bits(0x7F800001)), 0x7F);  // payload only in the low bits
+  EXPECT_TRUE(std::isnan(fp8_e4m3_to_float(float_to_fp8_e4m3(from_bits(0x7FFFFFFF)))));
+}
+
+TEST(Fp8E4m3Test, Subnormals) {
+  EXPECT_EQ(float_to_fp8_e4m3(0x1p-9f), 0x01);
+  EXPECT_EQ(float_to_fp8_e4m3(-0x1p-9f), 0x81);
+  EXPECT_EQ(float_to_fp8_e4m3(0x1p-10f), 0x00);                          // tie with zero: to zero
+  EXPECT_EQ(float_to_fp8_e4m3(std::nextafter(0x1p-10f, 1.0f)), 0x01);
+  EXPECT_EQ(float_to_fp8_e4m3(3 * 0x1p-10f), 0x02);                      // 1.5 units: to 2
+  EXPECT_EQ(float_to_fp8_e4m3(5 * 0x1p-10f), 0x02);                      // 2.5 units: to 2
+  EXPECT_EQ(float_to_fp8_e4m3(15 * 0x1p-10f), 0x08);                     // 7.5 units: up to the smallest normal
+  EXPECT_EQ(float_to_fp8_e4m3(0x1p-20f), 0x00);                          // underflows to zero
+  EXPECT_EQ(float_to_fp8_e4m3(-0x1p-20f), 0x80);                         // keeps the sign
+  EXPECT_EQ(float_to_fp8_e4m3(0.0f), 0x00);
+  EXPECT_EQ(float_to_fp8_e4m3(-0.0f), 0x80);
+}
+
+// Against an independent rounding: the nearest finite e4m3 value by exhaustive
+// search over the codes (ties to the even code), saturating beyond 448.
+std::uint8_t reference_e4m3(float x) {
+  const double a = std::fabs(static_cast<double>(x));
+  unsigned best = 0;
+  for (unsigned code = 1; code <= 0x7E; ++code) {
+    const double d = std::fabs(e4m3_value(code) - a), best_d = std::fabs(e4m3_value(best) - a);
+    if (d < best_d || (d == best_d && code % 2 == 0)) best = code;
+  }
+  return static_cast<std::uint8_t>((std::signbit(x) ? 0x80 : 0) | best);
+}
+
+TEST(Fp8E4m3Test, MatchesIndependentRoundingOnSampledFloats) {
+  int mismatches = 0;
+  std::ostringstream first;
+  for (std::uint64_t u = 0; u <= 0xFFFFFFFFull; u += 1048573) {  // about 4096 patterns over every exponent
+    const float x = from_bits(static_cast<std::uint32_t>(u));
+    if (std::isnan(x)) continue;
+    const std::uint8_t got = float_to_fp8_e4m3(x), want = reference_e4m3(x);
+    if (got != want && mismatches++ == 0) first << std::hex << "0x" << u << ": got 0x" << +got << ", want 0x" << +want;
+  }
+  // Dense between 2^-11 and 512, where every rounding decision lies.
+  for (std::uint32_t u = 0x3A000000u; u < 0x44000000u; u += 4093) {
+    const std::uint8_t got = float_to_fp8_e4m3(from_bits(u)), want = reference_e4m3(from_bits(u));
+    if (got != want && mismatches++ == 0) first << std::hex << "0x" << u << ": got 0x" << +got << ", want 0x" << +want;
+  }
+  EXPECT_EQ(mismatches, 0) << "first: " << first.str();
+}
+
 // ---- Names, sizes, buffers ------------------------------------------------------
 
 TEST(DTypeTest, NamesParseBack) {
-  for (DType d : {DType::kFp32, DType::kBf16, DType::kFp16}) {
+  for (DType d : kAllDTypes) {
     const Expected<DType> parsed = parse_dtype(dtype_name(d));
     ASSERT_TRUE(parsed.ok()) << dtype_name(d);
     EXPECT_EQ(*parsed, d);
@@ -262,15 +382,16 @@ TEST(DTypeTest, NamesParseBack) {
   EXPECT_EQ(dtype_name(DType::kFp32), "fp32");
   EXPECT_EQ(dtype_name(DType::kBf16), "bf16");
   EXPECT_EQ(dtype_name(DType::kFp16), "fp16");
+  EXPECT_EQ(dtype_name(DType::kFp8E4m3), "fp8");
 }
 
 TEST(DTypeTest, ParseRejectsUnknownNamesNamingThem) {
-  for (const char* bad : {"fp64", "FP32", "", "bfloat16", "fp32 "}) {
+  for (const char* bad : {"fp64", "FP32", "", "bfloat16", "fp32 ", "fp8_e4m3", "e4m3"}) {
     const Expected<DType> parsed = parse_dtype(bad);
     ASSERT_FALSE(parsed.ok()) << "'" << bad << "'";
     EXPECT_EQ(parsed.error().code, ErrorCode::kBadInput);
     EXPECT_NE(parsed.error().message.find("'" + std::string(bad) + "'"), std::string::npos) << parsed.error().message;
-    EXPECT_NE(parsed.error().message.find("fp32, bf16, fp16"), std::string::npos) << parsed.error().message;
+    EXPECT_NE(parsed.error().message.find("fp32, bf16, fp16, fp8"), std::string::npos) << parsed.error().message;
   }
 }
 
@@ -278,9 +399,11 @@ TEST(DTypeTest, SizesAndUnitRoundoff) {
   EXPECT_EQ(dtype_size(DType::kFp32), 4u);
   EXPECT_EQ(dtype_size(DType::kBf16), 2u);
   EXPECT_EQ(dtype_size(DType::kFp16), 2u);
+  EXPECT_EQ(dtype_size(DType::kFp8E4m3), 1u);
   EXPECT_EQ(unit_roundoff(DType::kFp32), 0x1p-24);
   EXPECT_EQ(unit_roundoff(DType::kBf16), 0x1p-8);
   EXPECT_EQ(unit_roundoff(DType::kFp16), 0x1p-11);
+  EXPECT_EQ(unit_roundoff(DType::kFp8E4m3), 0x1p-4);
 }
 
 TEST(DTypeTest, LoadAndStoreRoundToTheBufferType) {
@@ -294,6 +417,13 @@ TEST(DTypeTest, LoadAndStoreRoundToTheBufferType) {
   store_from_float(half.data(), DType::kBf16, 2, from_bits(0x3F818000));
   EXPECT_EQ(half[2], 0x3F82);
   EXPECT_EQ(load_as_float(half.data(), DType::kBf16, 2), from_bits(0x3F820000));
+
+  std::vector<std::uint8_t> bytes(3);
+  store_from_float(bytes.data(), DType::kFp8E4m3, 1, 1.1875f);  // a tie: to the even 1.25
+  EXPECT_EQ(bytes[0], 0);
+  EXPECT_EQ(bytes[1], 0x3A);
+  EXPECT_EQ(bytes[2], 0);
+  EXPECT_EQ(load_as_float(bytes.data(), DType::kFp8E4m3, 1), 1.25f);
 
   std::vector<float> single(2);
   store_from_float(single.data(), DType::kFp32, 1, 0.1f);

@@ -1,8 +1,12 @@
 // GemmProblem::verify: exact outputs pass; perturbed, NaN and never-written
-// outputs fail; tolerances follow the documented formula; large problems are sampled.
+// outputs fail; tolerances follow the documented formula (fp8 and TF32 input
+// rounding included); large problems are sampled.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
+#include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <ostream>
 #include <string>
@@ -45,8 +49,13 @@ std::int64_t best_conditioned_entry(const GemmProblem& p, const std::vector<Host
   return best;
 }
 
+// docs/verification.md#tolerance, written out: 2 u(C) + 8 sqrt(K) u_acc, where
+// fp8's C is bf16 (u = 2^-8) and its accumulation budget is 2^-22.
 double expected_tolerance(DType dtype, std::int64_t k) {
-  return 2.0 * unit_roundoff(dtype) + 8.0 * std::sqrt(static_cast<double>(k)) * 0x1p-24;
+  const bool fp8 = dtype == DType::kFp8E4m3;
+  const double u_c = fp8 ? 0x1p-8 : unit_roundoff(dtype);
+  const double u_acc = fp8 ? 0x1p-22 : 0x1p-24;
+  return 2.0 * u_c + 8.0 * std::sqrt(static_cast<double>(k)) * u_acc;
 }
 
 class GemmVerifyDtypeTest : public ::testing::TestWithParam<DType> {};
@@ -91,7 +100,7 @@ TEST_P(GemmVerifyDtypeTest, OneElementOffByFivePercentOfItsScaleFails) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllDtypes, GemmVerifyDtypeTest,
-                         ::testing::Values(DType::kFp32, DType::kBf16, DType::kFp16),
+                         ::testing::ValuesIn(kAllDTypes),
                          [](const auto& info) { return std::string(dtype_name(info.param)); });
 
 TEST(GemmVerifyTest, Fp32RelativePerturbationOf1e3Fails) {
@@ -147,7 +156,7 @@ TEST(GemmVerifyTest, InfiniteElementFails) {
 }
 
 TEST(GemmVerifyTest, NeverWrittenOutputsFail) {
-  for (DType dtype : {DType::kFp32, DType::kBf16, DType::kFp16}) {
+  for (DType dtype : kAllDTypes) {
     const GemmProblem p(4, 6, 5, true, true, dtype);
     const std::vector<HostTensor> inputs = p.make_inputs(kSeed);
     HostTensor c(p.output_specs()[0]);
@@ -219,6 +228,109 @@ TEST(GemmVerifyTest, ProblemsAtTheFullCheckLimitCheckEveryEntry) {
   const Verification v = p.verify(inputs, {c}, kSeed);
   EXPECT_EQ(v.checked, 1024 * 64);
   EXPECT_EQ(v.nonfinite, 1024 * 64);
+}
+
+// ---- fp8: A, B e4m3, C bf16 ----------------------------------------------------
+
+TEST(GemmFp8Test, OperandsAreE4m3AndOutputIsBf16) {
+  const GemmProblem p(3, 5, 7, false, true, DType::kFp8E4m3);
+  ASSERT_EQ(p.input_specs().size(), 2u);
+  EXPECT_EQ(p.input_specs()[0].dtype, DType::kFp8E4m3);
+  EXPECT_EQ(p.input_specs()[1].dtype, DType::kFp8E4m3);
+  EXPECT_EQ(p.input_specs()[1].shape, (std::vector<std::int64_t>{5, 7}));
+  ASSERT_EQ(p.output_specs().size(), 1u);
+  EXPECT_EQ(p.output_specs()[0].dtype, DType::kBf16);
+  EXPECT_EQ(p.dtype(), DType::kFp8E4m3);
+  EXPECT_EQ(gemm_output_dtype(DType::kFp8E4m3), DType::kBf16);
+  EXPECT_EQ(gemm_output_dtype(DType::kFp16), DType::kFp16);
+}
+
+TEST(GemmFp8Test, MinBytesCountsEachOperandAtItsOwnSize) {
+  const GemmProblem p(3, 5, 7, false, false, DType::kFp8E4m3);
+  EXPECT_DOUBLE_EQ(p.min_bytes(), (3.0 * 7 + 7 * 5) * 1 + 3.0 * 5 * 2);
+  const GemmProblem bf16(3, 5, 7, false, false, DType::kBf16);
+  EXPECT_DOUBLE_EQ(bf16.min_bytes(), (3.0 * 7 + 7 * 5 + 3 * 5) * 2);
+}
+
+TEST(GemmFp8Test, SeededInputsAreE4m3ValuesInRangeAndMostlyNonZero) {
+  const GemmProblem p(64, 64, 256, false, true, DType::kFp8E4m3);
+  const std::vector<HostTensor> inputs = p.make_inputs(kSeed);
+  for (const HostTensor& t : inputs) {
+    std::int64_t zeros = 0;
+    std::vector<int> seen(256, 0);
+    for (std::size_t i = 0; i < t.data.size(); ++i) {
+      const float x = t.at(i);
+      ASSERT_TRUE(std::isfinite(x)) << t.spec.name << "[" << i << "]";
+      ASSERT_LE(std::fabs(x), 1.0f) << t.spec.name << "[" << i << "]";
+      zeros += x == 0.0f;
+      seen[std::to_integer<unsigned>(t.data[i])] = 1;
+    }
+    const auto elements = static_cast<std::int64_t>(t.data.size());
+    // |x| <= 2^-10 rounds to zero: about 2^-10 of a uniform [-1, 1) fill.
+    EXPECT_LT(zeros, elements / 256) << t.spec.name;
+    int distinct = 0;
+    for (int s : seen) distinct += s;
+    EXPECT_GE(distinct, 100) << t.spec.name << ": e4m3 has 112 values in [-1, 1] besides zero";
+  }
+}
+
+TEST(GemmFp8Test, BadCodesInTheOutputFailEvenAtLargeK) {
+  // The reference uses the stored fp8 inputs exactly; one entry off by 2% of its scale fails
+  // the bf16-output tolerance at K = 4096.
+  const GemmProblem p(4, 4, 4096, false, true, DType::kFp8E4m3);
+  const std::vector<HostTensor> inputs = p.make_inputs(kSeed);
+  std::vector<HostTensor> outputs = exact_outputs(p, inputs);
+  EXPECT_TRUE(p.verify(inputs, outputs, kSeed).passed);
+  const GemmEntry e = gemm_reference_entry(p, inputs[0], inputs[1], 1, 2);
+  outputs[0].set(1 * 4 + 2, static_cast<float>(e.value + 0.02 * e.abs_bound));
+  const Verification v = p.verify(inputs, outputs, kSeed);
+  EXPECT_FALSE(v.passed) << v.detail;
+  EXPECT_NE(v.detail.find("c[1,2]"), std::string::npos) << v.detail;
+}
+
+// ---- Effective input precision (TF32) --------------------------------------------
+
+// x rounded to TF32 (10 mantissa bits): to nearest even, or truncated (toward zero),
+// which tensor cores may do instead.
+float to_tf32(float x, bool truncate) {
+  auto bits = std::bit_cast<std::uint32_t>(x);
+  if (!truncate) bits += 0xFFF + ((bits >> 13) & 1);
+  return std::bit_cast<float>(bits & ~std::uint32_t{0x1FFF});
+}
+
+// C computed exactly (double, rounded once to fp32) from TF32-rounded copies of the inputs.
+std::vector<HostTensor> tf32_outputs(const GemmProblem& p, std::vector<HostTensor> inputs, bool truncate) {
+  for (HostTensor& t : inputs) {
+    for (std::size_t i = 0; i < static_cast<std::size_t>(t.spec.elements()); ++i) t.set(i, to_tf32(t.at(i), truncate));
+  }
+  return exact_outputs(p, inputs);
+}
+
+TEST(GemmVerifyTest, ToleranceWidensByFourInputUnits) {
+  const GemmProblem p(2, 2, 64, false, false, DType::kFp32);
+  const std::vector<HostTensor> inputs = p.make_inputs(kSeed);
+  const Verification v = p.verify_with_input_precision(inputs, exact_outputs(p, inputs), kSeed, 0x1p-11);
+  EXPECT_DOUBLE_EQ(v.tolerance, expected_tolerance(DType::kFp32, 64) + 4 * 0x1p-11);
+  EXPECT_DOUBLE_EQ(gemm_tolerance(DType::kFp32, 64, 0.0), expected_tolerance(DType::kFp32, 64));
+  // Through the Problem interface too (what the runner calls).
+  const Problem& base = p;
+  EXPECT_DOUBLE_EQ(base.verify_with_input_precision(inputs, exact_outputs(p, inputs), kSeed, 0x1p-11).tolerance,
+                   v.tolerance);
+}
+
+TEST(GemmVerifyTest, Tf32RoundedInputsPassOnlyUnderTheTf32Tolerance) {
+  for (const std::int64_t k : {64, 1024}) {
+    for (const bool truncate : {false, true}) {
+      SCOPED_TRACE("k=" + std::to_string(k) + (truncate ? ", truncated" : ", rounded to nearest"));
+      const GemmProblem p(16, 16, k, false, true, DType::kFp32);
+      const std::vector<HostTensor> inputs = p.make_inputs(kSeed);
+      const std::vector<HostTensor> outputs = tf32_outputs(p, inputs, truncate);
+      const Verification fp32 = p.verify(inputs, outputs, kSeed);
+      EXPECT_FALSE(fp32.passed) << "the fp32 tolerance must see TF32 input rounding: " << fp32.detail;
+      const Verification tf32 = p.verify_with_input_precision(inputs, outputs, kSeed, 0x1p-11);
+      EXPECT_TRUE(tf32.passed) << tf32.detail;
+    }
+  }
 }
 
 }  // namespace

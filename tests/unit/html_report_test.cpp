@@ -259,6 +259,16 @@ TEST(HtmlReport, EmptySectionsSaySoAndDrawNothing) {
                              "<title>trainbench nightly report</title>"});
 }
 
+TEST(HtmlReport, OnlySingleRunSeriesSayNoSeriesHasTwoRunsYet) {
+  HtmlReportInput in;
+  in.single_run_series = 3;
+  const std::string html = render_html_report(in);
+  EXPECT_TRUE(contains(html, "No series has two runs yet: 3 series have a single run")) << html;
+  EXPECT_FALSE(contains(html, "No throughput history in the database"));
+  in.single_run_series = 1;
+  EXPECT_TRUE(contains(render_html_report(in), "No series has two runs yet: 1 series has a single run"));
+}
+
 TEST(HtmlReport, RooflineWithoutKnownCeilingsSaysSo) {
   HtmlReportInput in;
   in.roofline.points = {{"gemm:m=64,n=64,k=64,dtype=fp32", "fp32", 10.7, 2e10}};

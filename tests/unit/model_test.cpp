@@ -181,6 +181,12 @@ TEST(ModelConfigTest, MissingKeyDuplicateKeyAndBadValues) {
   ASSERT_FALSE(dt.ok());
   expect_contains_all(dt.error().message, {":14:", "'dtype = fp64'", "unknown dtype 'fp64'"});
 
+  t = kValidFile;
+  t.replace(t.find("dtype = bf16"), 12, "dtype = fp8");
+  const Expected<ModelConfig> fp8 = read_model_file(dir.write("fp8.model", t));
+  ASSERT_FALSE(fp8.ok());
+  expect_contains_all(fp8.error().message, {":14:", "'dtype = fp8'", "not a training dtype"});
+
   const Expected<ModelConfig> noeq =
       read_model_file(dir.write("noeq.model", std::string(kValidFile) + "tie_embeddings 1\n"));
   ASSERT_FALSE(noeq.ok());

@@ -16,6 +16,7 @@
 #include "backends/cuda/nccl_allreduce.h"
 #include "backends/cuda/nccl_library.h"
 #include "kernels/allreduce/allreduce_problem.h"
+#include "support/fake_process_group.h"
 #include "support/problem_helpers.h"
 
 namespace tb {
@@ -76,7 +77,7 @@ TEST(NcclLibraryTest, FormatsBothVersionEncodings) {
 }
 
 TEST(NcclLibraryTest, SearchOrderIsTheLoaderPathThenTheToolkit) {
-  const std::vector<nccl::LibraryCandidate> order = nccl::library_search_order({"libnccl.so.2", "libnccl.so"}, "");
+  const std::vector<LibraryCandidate> order = nccl::library_search_order({"libnccl.so.2", "libnccl.so"}, "");
   ASSERT_EQ(order.size(), 6u);
   EXPECT_EQ(order[0].path, "libnccl.so.2");
   EXPECT_EQ(order[0].source, "loader search path");
@@ -89,7 +90,7 @@ TEST(NcclLibraryTest, SearchOrderIsTheLoaderPathThenTheToolkit) {
 }
 
 TEST(NcclLibraryTest, TheEnvironmentDirectoryIsUsedAlone) {
-  const std::vector<nccl::LibraryCandidate> order = nccl::library_search_order({"libnccl.so.2", "libnccl.so"}, "/opt/x/");
+  const std::vector<LibraryCandidate> order = nccl::library_search_order({"libnccl.so.2", "libnccl.so"}, "/opt/x/");
   ASSERT_EQ(order.size(), 2u);
   EXPECT_EQ(order[0].path, "/opt/x/libnccl.so.2");
   EXPECT_EQ(order[0].source, "TRAINBENCH_CUDA_LIB_DIR");
@@ -133,7 +134,7 @@ TEST(NcclLibraryTest, AMissingLibraryNamesEveryPlaceTried) {
   ASSERT_FALSE(lib.ok());
   EXPECT_EQ(lib.error().code, ErrorCode::kUnavailable);
   expect_contains(lib.error().message,
-                  {"NCCL not found", "[loader search path] cannot load 'libnccl-missing.so.7'",
+                  {"no usable NCCL: tried ", "[loader search path] cannot load 'libnccl-missing.so.7'",
                    "[CUDA toolkit] cannot load '/usr/local/cuda/lib/libnccl-missing.so.7'",
                    "'/usr/local/cuda/lib64/libnccl-missing.so.7'", "TRAINBENCH_CUDA_LIB_DIR"});
 }
@@ -152,7 +153,11 @@ TEST(NcclLibraryTest, ALibraryThatIsNotNcclIsRejectedNamingTheMissingSymbol) {
   const Expected<std::shared_ptr<nccl::NcclLibrary>> lib = nccl::NcclLibrary::open("libm.so.6");
   ASSERT_FALSE(lib.ok());
   EXPECT_EQ(lib.error().code, ErrorCode::kUnavailable);
-  expect_contains(lib.error().message, {"'libm.so.6' is not NCCL: symbol ncclGetVersion missing", "(and 7 more"});
+#define TB_COUNT_ENTRY_POINT(name, required) +1
+  constexpr int kEntryPoints = 0 TB_NCCL_ENTRY_POINTS(TB_COUNT_ENTRY_POINT);  // every one is required
+#undef TB_COUNT_ENTRY_POINT
+  expect_contains(lib.error().message, {"'libm.so.6' is not NCCL: symbol ncclGetVersion missing",
+                                        "(and " + std::to_string(kEntryPoints - 1) + " more"});
 }
 
 TEST(NcclLibraryTest, ErrorsNameTheCallAndNcclsText) {
@@ -181,12 +186,126 @@ TEST(NcclAllreduceSupportTest, MoreRanksThanDevicesNamesBothNumbers) {
   expect_contains(one.reason, {"1 CUDA device is visible"});
 }
 
-TEST(NcclAllreduceSupportTest, TransportMpiIsNotBuilt) {
+// ---- One process per GPU under MPI (transport=mpi): decisions without a GPU ---------------------
+
+cuda::NcclRankPlacement placement(int local_rank, int local_ranks, int visible_devices) {
+  return {local_rank, local_ranks, visible_devices, "node7"};
+}
+
+TEST(NcclRankSupportTest, FewerGpusThanLocalRanksNamesBothCountsAndTheHost) {
+  const Support s = cuda::nccl_rank_support(placement(1, 4, 2), "");
+  EXPECT_FALSE(s.supported);
+  expect_contains(s.reason, {"cuda: 4 local ranks but 2 GPUs visible on node7", "mpirun -H node7:2"});
+  const Support one = cuda::nccl_rank_support(placement(0, 2, 1), "");
+  EXPECT_FALSE(one.supported);
+  expect_contains(one.reason, {"2 local ranks but 1 GPU visible on node7"});
+}
+
+TEST(NcclRankSupportTest, NoVisibleGpuIsUnsupported) {
+  const Support s = cuda::nccl_rank_support(placement(0, 1, 0), "");
+  EXPECT_FALSE(s.supported);
+  expect_contains(s.reason, {"cuda:", "0 GPUs visible on node7", "CUDA_VISIBLE_DEVICES"});
+}
+
+TEST(NcclRankSupportTest, NcclThatDoesNotLoadIsTheReason) {
+  const Support s = cuda::nccl_rank_support(placement(0, 2, 8), "no usable NCCL: tried ...");
+  EXPECT_FALSE(s.supported);
+  EXPECT_EQ(s.reason, "cuda: no usable NCCL: tried ...");
+}
+
+TEST(NcclRankSupportTest, AGpuPerLocalRankIsSupported) {
+  EXPECT_TRUE(cuda::nccl_rank_support(placement(7, 8, 8), "").supported);
+  EXPECT_TRUE(cuda::nccl_rank_support(placement(0, 1, 1), "").supported);
+  EXPECT_TRUE(cuda::nccl_rank_support(placement(1, 2, 8), "").supported) << "spare GPUs are fine";
+}
+
+TEST(NcclRankSupportTest, TheDeviceIsTheLocalRankModuloTheVisibleDevices) {
+  EXPECT_EQ(cuda::nccl_rank_device(placement(0, 8, 8)), 0);
+  EXPECT_EQ(cuda::nccl_rank_device(placement(7, 8, 8)), 7);
+  EXPECT_EQ(cuda::nccl_rank_device(placement(5, 8, 4)), 1);
+  EXPECT_EQ(cuda::nccl_rank_device(placement(3, 4, 0)), 0);
+}
+
+TEST(NcclAgreeTest, EveryRankSupportedIsSupportedAfterOneMax) {
+  FakeProcessGroup group(1, 4);
+  group.max_answer = -4.0;  // every rank passed -size
+  const Support s = cuda::agree_across_ranks(group, {true, {}});
+  EXPECT_TRUE(s.supported) << s.reason;
+  EXPECT_EQ(group.max_inputs, std::vector<double>{-4.0});
+  EXPECT_TRUE(group.broadcast_roots.empty());
+}
+
+TEST(NcclAgreeTest, TheLowestUnsupportedRanksReasonReachesEveryRank) {
+  FakeProcessGroup group(0, 4);
+  group.max_answer = -2.0;  // rank 2 is the lowest unsupported rank
+  group.broadcast_payload = "cuda: 8 local ranks but 4 GPUs visible on node7: ...";
+  const Support s = cuda::agree_across_ranks(group, {true, {}});
+  EXPECT_FALSE(s.supported);
+  EXPECT_EQ(s.reason, "cuda: rank 2: 8 local ranks but 4 GPUs visible on node7: ...");
+  EXPECT_EQ(group.broadcast_roots, std::vector<int>{2});
+}
+
+TEST(NcclAgreeTest, TheUnsupportedRankSendsItsOwnReason) {
+  FakeProcessGroup group(3, 4);
+  group.max_answer = -3.0;
+  group.broadcast_payload = "not this";
+  const Support s = cuda::agree_across_ranks(group, {false, "cuda: 0 GPUs visible on node9"});
+  EXPECT_FALSE(s.supported);
+  EXPECT_EQ(s.reason, "cuda: rank 3: 0 GPUs visible on node9");
+  EXPECT_EQ(group.max_inputs, std::vector<double>{-3.0});
+  EXPECT_EQ(group.broadcast_roots, std::vector<int>{3});
+}
+
+TEST(NcclAgreeTest, ASingleProcessKeepsItsOwnDecision) {
+  SingleProcess single;
+  EXPECT_TRUE(cuda::agree_across_ranks(single, {true, {}}).supported);
+  const Support s = cuda::agree_across_ranks(single, {false, "cuda: no usable NCCL"});
+  EXPECT_FALSE(s.supported);
+  EXPECT_EQ(s.reason, "cuda: no usable NCCL");
+}
+
+TEST(NcclAgreeTest, AFailedCollectiveIsUnsupportedNamingIt) {
+  FakeProcessGroup group(0, 2);
+  group.fail_collectives = true;
+  const Support s = cuda::agree_across_ranks(group, {true, {}});
+  EXPECT_FALSE(s.supported);
+  expect_contains(s.reason, {"agreeing on NCCL support", "fake max failed"});
+}
+
+TEST(NcclAllreduceSupportTest, TransportMpiNeedsAnMpiLauncher) {
   const auto p = allreduce("allreduce:bytes=1M,ranks=2,algo=nccl,transport=mpi,inplace=0");
   ASSERT_NE(p, nullptr);
   const Support s = cuda::nccl_allreduce_support(*p, 8);
   EXPECT_FALSE(s.supported);
-  expect_contains(s.reason, {"cuda:", "transport=mpi", "transport=threads"});
+  expect_contains(s.reason, {"cuda:", "transport=mpi", "mpirun -np 2", "transport=threads"});
+}
+
+TEST(NcclAllreduceSupportTest, TransportMpiFollowsTheAgreedDecisionWhenRanksMatchTheWorld) {
+  const auto p = allreduce("allreduce:bytes=1M,ranks=2,algo=nccl,transport=mpi,inplace=0");
+  ASSERT_NE(p, nullptr);
+  FakeProcessGroup world(1, 2);
+  cuda::NcclMpiMode mode{&world, 1, {true, {}}};
+  EXPECT_TRUE(cuda::nccl_allreduce_support(*p, 0, &mode).supported) << "visible devices were decided at start-up";
+  mode.ready = {false, "cuda: rank 1: 2 local ranks but 1 GPU visible on node7"};
+  const Support refused = cuda::nccl_allreduce_support(*p, 8, &mode);
+  EXPECT_FALSE(refused.supported);
+  EXPECT_EQ(refused.reason, mode.ready.reason);
+
+  FakeProcessGroup three(0, 3);
+  const cuda::NcclMpiMode bigger{&three, 0, {true, {}}};
+  const Support mismatch = cuda::nccl_allreduce_support(*p, 8, &bigger);
+  EXPECT_FALSE(mismatch.supported);
+  expect_contains(mismatch.reason, {"ranks=2", "3 processes"});
+}
+
+TEST(NcclAllreduceSupportTest, TransportThreadsUnderSeveralMpiRanksIsUnsupported) {
+  const auto p = allreduce("allreduce:bytes=1M,ranks=2,algo=nccl,transport=threads,inplace=0");
+  ASSERT_NE(p, nullptr);
+  FakeProcessGroup world(0, 2);
+  const cuda::NcclMpiMode mode{&world, 0, {true, {}}};
+  const Support s = cuda::nccl_allreduce_support(*p, 8, &mode);
+  EXPECT_FALSE(s.supported);
+  expect_contains(s.reason, {"transport=threads", "without mpirun", "transport=mpi"});
 }
 
 TEST(NcclAllreduceSupportTest, OtherAlgosRunOnTheCpuBackend) {
@@ -211,7 +330,7 @@ TEST(NcclAllreduceSupportTest, EveryDtypeAndOpIsSupportedWhenNcclLoads) {
         EXPECT_TRUE(s.supported) << p->to_string() << ": " << s.reason;
       } else {
         EXPECT_FALSE(s.supported);
-        expect_contains(s.reason, {"cuda: NCCL not found"});
+        expect_contains(s.reason, {"cuda: no usable NCCL"});
       }
     }
   }

@@ -1,6 +1,6 @@
-// nccom-test: argument vectors, the table parser, the child-process runner, and
+// nccom-test: argument vectors, the table parser, the child-process runner,
 // the whole path against tests/data/fake-nccom-test (FAKE_NCCOM_MODE picks its
-// behaviour).
+// behaviour), and which all-reduce problems the Neuron backend sends to it.
 #include "backends/neuron/nccom_test.h"
 
 #include <gtest/gtest.h>
@@ -14,6 +14,10 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "backends/neuron/neuron_backend.h"
+#include "kernels/allreduce/allreduce_problem.h"
+#include "support/problem_helpers.h"
 
 namespace tb {
 namespace {
@@ -566,6 +570,50 @@ TEST_F(NccomFake, MissingExecutableAndBadRequest) {
   r = run_nccom_test(req, 5.0);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kBadInput);
+}
+
+// ---- Which all-reduce problems the Neuron backend measures ----
+
+TEST(NeuronAllreduceSupport, RingTheDefaultRunsThroughNccomTest) {
+  const auto p = parse_as<AllreduceProblem>("allreduce:bytes=1M,ranks=2,inplace=0");
+  ASSERT_NE(p, nullptr);
+  ASSERT_EQ(p->algo(), AllreduceAlgo::kRing);
+  const Support s = neuron_allreduce_support(*p);
+  EXPECT_TRUE(s.supported) << s.reason;
+}
+
+TEST(NeuronAllreduceSupport, NcclAndMpiAreUnsupportedNamingTheirBackend) {
+  struct Case {
+    const char* algo;
+    const char* needle;
+  };
+  for (const Case c : {Case{"nccl", "algo=nccl (NCCL) runs on --backend cuda"},
+                       Case{"mpi", "algo=mpi (MPI_Allreduce) runs on --backend cpu"}}) {
+    const std::string text = std::string("allreduce:bytes=1M,ranks=2,inplace=0,algo=") + c.algo +
+                             (std::string(c.algo) == "mpi" ? ",transport=mpi" : "");
+    const auto p = parse_as<AllreduceProblem>(text);
+    ASSERT_NE(p, nullptr);
+    const Support s = neuron_allreduce_support(*p);
+    EXPECT_FALSE(s.supported) << text;
+    EXPECT_TRUE(Contains(s.reason, "neuron: all-reduce runs through nccom-test")) << text;
+    EXPECT_TRUE(Contains(s.reason, c.needle)) << text;
+  }
+}
+
+TEST(NeuronAllreduceSupport, OnlyFp32IsChecked) {
+  const auto p = parse_as<AllreduceProblem>("allreduce:bytes=1M,ranks=2,inplace=0,dtype=bf16");
+  ASSERT_NE(p, nullptr);
+  const Support s = neuron_allreduce_support(*p);
+  EXPECT_FALSE(s.supported);
+  EXPECT_TRUE(Contains(s.reason, "fp32 only"));
+}
+
+TEST(NeuronAllreduceSupport, AGemmIsNotAnAllReduce) {
+  const Expected<ProblemPtr> gemm = parse_problem("gemm:m=64,n=32,k=16,dtype=fp32");
+  ASSERT_TRUE(gemm.ok()) << gemm.error().message;
+  const Support s = neuron_allreduce_support(**gemm);
+  EXPECT_FALSE(s.supported);
+  EXPECT_TRUE(Contains(s.reason, "is not an all-reduce"));
 }
 
 }  // namespace

@@ -108,6 +108,28 @@ class NrtHandlesTest : public ::testing::Test {
 
 // ---- read_neff_file ----
 
+TEST(NrtDtypeTest, OneNameForEveryCode) {
+  // Our dtypes by trainbench's names, so that the manifest's dtype compares equal.
+  for (const DType d : {DType::kFp32, DType::kBf16, DType::kFp16}) {
+    EXPECT_EQ(nrt_dtype_name(static_cast<std::uint32_t>(dtype_to_nrt(d))), dtype_name(d));
+  }
+  EXPECT_EQ(nrt_dtype_name(0xA), "fp32");
+  EXPECT_EQ(nrt_dtype_name(0x6), "bf16");
+  EXPECT_EQ(nrt_dtype_name(0x7), "fp16");
+  // The other documented codes by their type.
+  EXPECT_EQ(nrt_dtype_name(0x0), "unknown");
+  EXPECT_EQ(nrt_dtype_name(0x2), "int8");
+  EXPECT_EQ(nrt_dtype_name(0xB), "fp32r");
+  EXPECT_EQ(nrt_dtype_name(0xD), "fp8_e3");
+  // Every code of nrt.h has a name of its own; anything else shows its number.
+  for (std::uint32_t code = 0; code <= NRT_DTYPE_FP8_E5; ++code) {
+    EXPECT_EQ(nrt_dtype_name(code).find("nrt_dtype"), std::string::npos) << code;
+  }
+  EXPECT_EQ(nrt_dtype_name(0x10), "nrt_dtype 0x10");
+  EXPECT_EQ(nrt_dtype_name(0x1f), "nrt_dtype 0x1f");
+  EXPECT_EQ(nrt_dtype_name(0xFFFFFFFFu), "nrt_dtype 0xffffffff");
+}
+
 TEST_F(NrtHandlesTest, ReadNeffFileReturnsTheBytes) {
   const std::string path = dir_.write("a.neff", std::string("FAKE\0bytes", 10));
   const Expected<std::vector<char>> bytes = read_neff_file(path);

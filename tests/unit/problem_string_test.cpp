@@ -46,7 +46,8 @@ TEST(ProblemStringTest, CanonicalStringsRoundTrip) {
   for (const std::string s : {"gemm:m=1,n=1,k=1,dtype=fp32", "gemm:m=4096,n=4096,k=4096,dtype=bf16",
                               "gemm:m=7,n=9,k=3,ta=1,dtype=fp16", "gemm:m=7,n=9,k=3,tb=1,dtype=fp32",
                               "gemm:m=128,n=256,k=64,ta=1,tb=1,dtype=bf16",
-                              "gemm:m=2147483647,n=1,k=1,dtype=fp32"}) {
+                              "gemm:m=2147483647,n=1,k=1,dtype=fp32", "gemm:m=64,n=32,k=128,tb=1,dtype=fp8",
+                              "gemm:m=3,n=5,k=7,ta=1,dtype=fp8"}) {
     EXPECT_EQ(canonical(s), s);
     EXPECT_EQ(canonical(canonical(s)), s);
   }
@@ -58,6 +59,7 @@ TEST(ProblemStringTest, NonCanonicalInputParsesToCanonicalString) {
   EXPECT_EQ(canonical("gemm:dtype=fp16,tb=1,ta=1,k=1M,n=2,m=1"), "gemm:m=1,n=2,k=1048576,ta=1,tb=1,dtype=fp16");
   EXPECT_EQ(canonical("gemm:m=1,n=1,k=1,ta=0,tb=0"), "gemm:m=1,n=1,k=1,dtype=fp32");  // default flags dropped
   EXPECT_EQ(canonical("gemm:m=1G,n=1,k=1"), "gemm:m=1073741824,n=1,k=1,dtype=fp32");
+  EXPECT_EQ(canonical("gemm:dtype=fp8,k=1K,n=16,m=16,tb=1"), "gemm:m=16,n=16,k=1024,tb=1,dtype=fp8");
 }
 
 TEST(ProblemStringTest, ParsedGemmHasTheGivenFields) {
@@ -242,7 +244,8 @@ TEST(ProblemStringTest, RejectsBadProblemsNamingTheBadText) {
       {"Gemm:m=1,n=1,k=1", {"kernel name 'Gemm'"}},
       {"gemm:m=1,n=1,k=1,ta=2", {"'ta=2'", "0 or 1"}},
       {"gemm:m=1,n=1,k=1,tb=yes", {"'tb=yes'", "0 or 1"}},
-      {"gemm:m=1,n=1,k=1,dtype=fp64", {"'fp64'"}},
+      {"gemm:m=1,n=1,k=1,dtype=fp64", {"'fp64'", "fp32, bf16, fp16, fp8"}},
+      {"gemm:m=1,n=1,k=1,dtype=e4m3", {"'e4m3'"}},
       {"m=1,n=1,k=1", {"'m=1,n=1,k=1'", "no kernel prefix"}},
   };
   for (const Case& c : cases) expect_bad_input(parse_problem(c.text), c.text, c.needles);

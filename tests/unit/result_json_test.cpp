@@ -76,7 +76,7 @@ RunRecord sample_record() {
   c.device.memory_bytes = 17179869184;
   c.device.shares_host_memory = true;
   c.device.memory_bandwidth_bytes_per_s = 0.0;
-  c.device.peak_flop_per_s = {{DType::kFp32, 1.5e11}, {DType::kBf16, 3e11}};
+  c.device.peak_flop_per_s = {{DType::kFp32, 1.5e11}, {DType::kBf16, 3e11}, {DType::kFp8E4m3, 6e11}};
   c.device.peak_source = "measured: test";
   c.device.properties = {{"blas_config", "OpenBLAS 0.3.21"}, {"threads", "2"}};
   c.repetitions = 2;
@@ -246,6 +246,7 @@ TEST(ResultJsonTest, ContextHasGoogleBenchmarkFieldsAndOurSchemaVersion) {
   EXPECT_EQ(tb.at("git_commit"), "abcdef123456");
   EXPECT_EQ(tb.at("device").at("peak_flop_per_s").at("fp32"), 1.5e11);
   EXPECT_EQ(tb.at("device").at("peak_flop_per_s").at("bf16"), 3e11);
+  EXPECT_EQ(tb.at("device").at("peak_flop_per_s").at("fp8"), 6e11);
   EXPECT_EQ(tb.at("device").at("properties").at("threads"), "2");
   EXPECT_EQ(tb.at("options").at("seed"), 42);
 }
@@ -541,8 +542,9 @@ TEST(ResultJsonTest, FromJsonRejectsBadDocumentsNamingTheField) {
       {"sample not a number", [](json& d) { d["results"][0]["samples_s"][1] = "slow"; }, {"'$.results[0].samples_s'"}},
       {"peak not a number", [](json& d) { d["context"]["trainbench"]["device"]["peak_flop_per_s"]["fp32"] = "fast"; },
        {"peak_flop_per_s.fp32"}},
-      {"peak of an unknown dtype", [](json& d) { d["context"]["trainbench"]["device"]["peak_flop_per_s"]["fp8"] = 1.0; },
-       {"'fp8'"}},
+      {"peak of an unknown dtype",
+       [](json& d) { d["context"]["trainbench"]["device"]["peak_flop_per_s"]["fp64"] = 1.0; },
+       {"'fp64'"}},
       {"property not a string", [](json& d) { d["context"]["trainbench"]["device"]["properties"]["threads"] = 2; },
        {"properties.threads"}},
       {"device name missing", [](json& d) { d["context"]["trainbench"]["device"].erase("name"); },

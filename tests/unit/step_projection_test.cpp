@@ -165,6 +165,20 @@ TEST(StepProjectionTest, TargetFromTheCatalogForP5Bf16AndFp32) {
   EXPECT_DOUBLE_EQ(trn1->network_bytes_per_s, 25e9 / 8);
 }
 
+TEST(StepProjectionTest, Fp8UsesTheCatalogsFp8PeakOrRefusesNamingIt) {
+  const Expected<InstanceCatalog> c = read_instance_catalog(default_instance_catalog_path());
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  const Expected<ProjectionTarget> p5 = projection_target(*c->find("p5.48xlarge"), DType::kFp8E4m3);
+  ASSERT_TRUE(p5.ok()) << p5.error().message;
+  EXPECT_DOUBLE_EQ(p5->peak_flop_per_s, 1979e12);
+  EXPECT_EQ(p5->peak_source, "catalog: peak_fp8_tflops of p5.48xlarge");
+  const Expected<ProjectionTarget> a100 = projection_target(*c->find("p4d.24xlarge"), DType::kFp8E4m3);
+  ASSERT_FALSE(a100.ok());
+  EXPECT_EQ(a100.error().code, ErrorCode::kBadInput);
+  EXPECT_TRUE(contains(a100.error().message, "p4d.24xlarge has no peak_fp8_tflops in the catalog (needed for fp8)"))
+      << a100.error().message;
+}
+
 TEST(StepProjectionTest, TargetWithoutPeakIsBadInputNamingInstanceAndColumn) {
   const Expected<InstanceCatalog> c = read_instance_catalog(default_instance_catalog_path());
   ASSERT_TRUE(c.ok()) << c.error().message;

@@ -1,12 +1,13 @@
 // transport=mpi: this process is one rank. algo=ring runs the reference ring
 // over MPI point-to-point; algo=mpi calls the library's MPI_Allreduce. The
-// timer starts after a barrier and reports the slowest rank's time, so every
-// rank sees the same time and Google Benchmark makes the same decisions on all.
-#include <chrono>
-
+// timer (backends/slowest_rank_timer.h) starts after a barrier and reports the
+// slowest rank's time, so every rank sees the same time and Google Benchmark
+// makes the same decisions on all.
 #include "backends/cpu/allreduce/cpu_allreduce.h"
 #include "backends/cpu/allreduce/mpi_transport.h"
 #include "backends/cpu/allreduce/rank_buffers.h"
+#include "backends/cpu/host_timer.h"
+#include "backends/slowest_rank_timer.h"
 #include "mpi/mpi_world.h"
 
 namespace tb {
@@ -61,26 +62,6 @@ class MpiReduction {
   bool owned_ = false;
 };
 
-class MpiTimer final : public DeviceTimer {
- public:
-  explicit MpiTimer(MpiWorld& world) : world_(world) {}
-  Status start() override {
-    TB_RETURN_IF_ERROR(world_.barrier());
-    start_ = Clock::now();
-    return {};
-  }
-  Status stop() override {
-    stop_ = Clock::now();
-    return {};
-  }
-  Expected<double> elapsed_seconds() override { return world_.max(std::chrono::duration<double>(stop_ - start_).count()); }
-
- private:
-  using Clock = std::chrono::steady_clock;
-  MpiWorld& world_;
-  Clock::time_point start_{}, stop_{};
-};
-
 class MpiAllreduce final : public Workload {
  public:
   MpiAllreduce(const AllreduceProblem& p, const HostTensor& input, MpiWorld& world)
@@ -111,7 +92,9 @@ class MpiAllreduce final : public Workload {
     return {};
   }
   Expected<std::vector<HostTensor>> read_outputs() override { return std::vector<HostTensor>{buffers_.read()}; }
-  std::unique_ptr<DeviceTimer> make_timer() override { return std::make_unique<MpiTimer>(world_); }
+  std::unique_ptr<DeviceTimer> make_timer() override {
+    return std::make_unique<SlowestRankTimer>(world_, std::make_unique<HostTimer>());
+  }
 
   std::string implementation() const override {
     if (problem_.algo() == AllreduceAlgo::kRing) {
