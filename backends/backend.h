@@ -97,6 +97,9 @@ struct BackendOptions {
   // CUDA attention (--cuda-attention): "auto" (cuDNN for pass=fwd where it
   // makes a plan, else our kernels), "cudnn" or "trainbench" (our kernels).
   std::string cuda_attention = "auto";
+  // CUDA GEMM (--cuda-gemm-candidates): cuBLASLt heuristic candidates timed
+  // when a GEMM is prepared, the fastest kept; 1 = the heuristic's first.
+  int cuda_gemm_candidates = 8;
 };
 
 // A measurement a backend takes with a vendor tool that times and checks on

@@ -36,6 +36,7 @@ class CudaBackend final : public Backend {
   explicit CudaBackend(const BackendOptions& options) : tf32_(options.cuda_allow_tf32) {
     gemm_options_.allow_tf32 = options.cuda_allow_tf32;
     gemm_options_.rotate_buffers = options.cuda_rotate_buffers;
+    gemm_options_.algo_candidates = options.cuda_gemm_candidates;
     status_ = device_status(&device_count_);
     if (Expected<AttentionImpl> impl = parse_attention_impl(options.cuda_attention); !impl.ok()) {
       status_ = impl.error();  // the command line checks the name first; a library caller gets this message
@@ -107,6 +108,9 @@ class CudaBackend final : public Backend {
     std::string options;
     if (tf32_) options += " --cuda-tf32";
     if (gemm_options_.rotate_buffers) options += " --cuda-cold-cache";
+    if (gemm_options_.algo_candidates != kDefaultGemmCandidates) {
+      options += " --cuda-gemm-candidates " + std::to_string(gemm_options_.algo_candidates);
+    }
     if (attention_impl_ != AttentionImpl::kAuto) options += " --cuda-attention " + std::string(attention_impl_name(attention_impl_));
     return options;
   }

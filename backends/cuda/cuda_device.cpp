@@ -112,6 +112,15 @@ void fill_spec_peaks(const GpuSpec* spec, const std::string& device_name, bool t
                                    fixed(spec->memory_bandwidth_bytes_per_s / 1e9, "GB/s") + ")");
 }
 
+void use_measured_memory_ceiling(double copy_bytes_per_s, DeviceInfo& info) {
+  std::string spec = "none (not in the GPU table)";
+  if (info.memory_bandwidth_bytes_per_s > 0) spec = fixed(info.memory_bandwidth_bytes_per_s / 1e9, "GB/s");
+  info.memory_bandwidth_bytes_per_s = copy_bytes_per_s;
+  std::erase_if(info.properties, [](const auto& p) { return p.first == "memory_bandwidth_source"; });
+  info.properties.emplace_back("memory_bandwidth_source",
+                               "measured: device-to-device copy (d2d_copy_bandwidth); HBM spec " + spec);
+}
+
 DeviceInfo query_device_info(int device, bool tf32, bool measure_copy) {
   DeviceInfo info;
   info.kind = "gpu";
@@ -160,6 +169,7 @@ DeviceInfo query_device_info(int device, bool tf32, bool measure_copy) {
           bw.ok() ? fixed(*bw / 1e9, "GB/s") +
                         " (measured: bytes read + written per second, cudaMemcpy device to device of 1 GiB, best of 3)"
                   : "not measured: " + bw.error().message);
+      if (bw.ok()) use_measured_memory_ceiling(*bw, info);
     }
   }
   return info;

@@ -41,6 +41,13 @@ Support dtype_support_on(DType dtype, int cc_major, int cc_minor);
 // and says "unknown: <name> is not in the CUDA backend's GPU table".
 void fill_spec_peaks(const GpuSpec* spec, const std::string& device_name, bool tf32, DeviceInfo& info);
 
+// The memory ceiling becomes the measured device-to-device copy bandwidth
+// (bytes read + written per second): memory_bandwidth_bytes_per_s, and
+// memory_bandwidth_source "measured: ...; HBM spec <GB/s>" naming the spec
+// figure it replaces. Rooflines and fraction-of-peak of memory-bound
+// problems then use what this card moved, as the CPU backend does.
+void use_measured_memory_ceiling(double copy_bytes_per_s, DeviceInfo& info);
+
 // DeviceInfo of CUDA device `device` (the current device): name, SMs, free
 // memory, clocks, versions, compute capability, spec peaks; with
 // `measure_copy`, also the device-to-device copy bandwidth (property

@@ -1,6 +1,7 @@
 #include "backends/cuda/cuda_gemm_workload.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "backends/cuda/cuda_device.h"
 #include "backends/cuda/cuda_handles.h"
@@ -93,44 +94,53 @@ class CudaGemmWorkload final : public Workload {
     TB_ASSIGN_OR_RETURN(layout_c_, create_layout(lib_, out_type, n, m, problem_.ldc()));
     TB_ASSIGN_OR_RETURN(handle_, create_handle(lib_));
     TB_ASSIGN_OR_RETURN(MatmulPreference preference, create_preference(lib_, kGemmWorkspaceBytes));
-    constexpr int kRequested = 8;
-    cublasLtMatmulHeuristicResult_t results[kRequested] = {};
+    const int requested = std::clamp(options.algo_candidates, 1, kMaxGemmCandidates);
+    candidates_.assign(static_cast<std::size_t>(requested), cublasLtMatmulHeuristicResult_t{});
     int returned = 0;
     TB_RETURN_IF_ERROR(check(*lib_,
                              lib_->api().cublasLtMatmulAlgoGetHeuristic(
                                  handle_.get(), desc_.get(), layout_b_.get(), layout_a_.get(), layout_c_.get(),
-                                 layout_c_.get(), preference.get(), kRequested, results, &returned),
+                                 layout_c_.get(), preference.get(), requested, candidates_.data(), &returned),
                              "cublasLtMatmulAlgoGetHeuristic"));
     if (returned == 0) {
       return run_failure("cublasLtMatmulAlgoGetHeuristic found no algorithm for " + problem_.to_string() + " with " +
                          compute_name_);
     }
-    algo_ = results[0].algo;  // cuBLASLt's first choice; not re-ranked by timing
-    heuristic_results_ = returned;
-    std::size_t written = 0;
-    if (!check(*lib_,
-               lib_->api().cublasLtMatmulAlgoConfigGetAttribute(&algo_, CUBLASLT_ALGO_CONFIG_ID, &algo_id_,
-                                                                sizeof algo_id_, &written),
-               "cublasLtMatmulAlgoConfigGetAttribute")
-             .ok()) {
-      algo_id_ = -1;
-    }
+    candidates_.resize(static_cast<std::size_t>(returned));
+    algo_ = candidates_[0].algo;
+    first_algo_id_ = algo_id(candidates_[0].algo);
+    algo_id_ = first_algo_id_;
     return {};
+  }
+
+  // Times every candidate on the first operand set and keeps the fastest;
+  // with one candidate, nothing is timed. C is poisoned again afterwards.
+  Status choose_algorithm() {
+    if (candidates_.size() > 1) {
+      TB_ASSIGN_OR_RETURN(std::unique_ptr<DeviceTimer> timer, make_event_timer(stream_.get()));
+      std::vector<double> medians;
+      for (const cublasLtMatmulHeuristicResult_t& candidate : candidates_) {
+        medians.push_back(median_time(candidate.algo, *timer));
+      }
+      const std::optional<std::size_t> best = fastest_candidate(medians);
+      if (!best) {
+        return run_failure("none of cuBLASLt's " + std::to_string(candidates_.size()) + " candidate algorithms ran " +
+                           problem_.to_string());
+      }
+      chosen_ = *best;
+      algo_ = candidates_[chosen_].algo;
+      algo_id_ = algo_id(algo_);
+      timed_candidates_ = static_cast<int>(candidates_.size());
+    }
+    TB_RETURN_IF_ERROR(poison(c_, stream_.get()));
+    return stream_.synchronize();
   }
 
   Status run() override {
     const std::int64_t set = next_set_;
     next_set_ = (next_set_ + 1) % sets_;
     last_set_ = set;
-    const float alpha = 1.0f;
-    const float beta = 0.0f;
-    void* c = offset(c_, bytes_.c, set);
-    return check(*lib_,
-                 lib_->api().cublasLtMatmul(handle_.get(), desc_.get(), &alpha, offset(b_, bytes_.b, set),
-                                            layout_b_.get(), offset(a_, bytes_.a, set), layout_a_.get(), &beta, c,
-                                            layout_c_.get(), c, layout_c_.get(), &algo_, workspace_.data(),
-                                            workspace_.bytes(), stream_.get()),
-                 "cublasLtMatmul");
+    return matmul(algo_, set);
   }
 
   Status synchronize() override { return stream_.synchronize(); }
@@ -160,8 +170,7 @@ class CudaGemmWorkload final : public Workload {
   std::string implementation() const override {
     std::string text = lib_->version() + " matmul, " + compute_name_ +
                        (problem_.dtype() == DType::kFp8E4m3 ? " (A, B fp8 e4m3, C bf16, fast accumulation off)" : "") +
-                       ", algo id " + std::to_string(algo_id_) +
-                       " (heuristic's first of " + std::to_string(heuristic_results_) + "), workspace " +
+                       ", algo id " + std::to_string(algo_id_) + " (" + choice_text() + "), workspace " +
                        std::to_string(kGemmWorkspaceBytes >> 20) + " MiB";
     if (sets_ > 1) text += ", cold cache: " + std::to_string(sets_) + " operand sets";
     return text;
@@ -170,6 +179,52 @@ class CudaGemmWorkload final : public Workload {
  private:
   static void* offset(const DeviceBuffer& buffer, std::int64_t stride, std::int64_t set) {
     return static_cast<char*>(buffer.data()) + stride * set;
+  }
+
+  // One matmul with `algo` on operand set `set`, enqueued on the stream.
+  Status matmul(const cublasLtMatmulAlgo_t& algo, std::int64_t set) {
+    const float alpha = 1.0f;
+    const float beta = 0.0f;
+    void* c = offset(c_, bytes_.c, set);
+    return check(*lib_,
+                 lib_->api().cublasLtMatmul(handle_.get(), desc_.get(), &alpha, offset(b_, bytes_.b, set),
+                                            layout_b_.get(), offset(a_, bytes_.a, set), layout_a_.get(), &beta, c,
+                                            layout_c_.get(), c, layout_c_.get(), &algo, workspace_.data(),
+                                            workspace_.bytes(), stream_.get()),
+                 "cublasLtMatmul");
+  }
+
+  // Median of 5 timed matmuls after 2 warm-ups (s); NaN when the algorithm fails to run.
+  double median_time(const cublasLtMatmulAlgo_t& algo, DeviceTimer& timer) {
+    constexpr int kWarmups = 2;
+    constexpr int kTimed = 5;
+    std::vector<double> times;
+    for (int i = 0; i < kWarmups + kTimed; ++i) {
+      if (!timer.start().ok() || !matmul(algo, 0).ok() || !timer.stop().ok()) return std::nan("");
+      const Expected<double> s = timer.elapsed_seconds();
+      if (!s.ok()) return std::nan("");
+      if (i >= kWarmups) times.push_back(*s);
+    }
+    std::nth_element(times.begin(), times.begin() + kTimed / 2, times.end());
+    return times[kTimed / 2];
+  }
+
+  int algo_id(const cublasLtMatmulAlgo_t& algo) const {
+    int id = -1;
+    std::size_t written = 0;
+    const Status s = check(*lib_,
+                           lib_->api().cublasLtMatmulAlgoConfigGetAttribute(&algo, CUBLASLT_ALGO_CONFIG_ID, &id,
+                                                                            sizeof id, &written),
+                           "cublasLtMatmulAlgoConfigGetAttribute");
+    return s.ok() ? id : -1;
+  }
+
+  // "fastest of 8 heuristic candidates ..." or "heuristic's first of 8, untimed".
+  std::string choice_text() const {
+    const std::string offered = std::to_string(candidates_.size());
+    if (timed_candidates_ == 0) return "heuristic's first of " + offered + ", untimed";
+    return "fastest of " + offered + " heuristic candidates, median of 5 after 2 warm-ups each; candidate " +
+           std::to_string(chosen_ + 1) + ", the heuristic's first is id " + std::to_string(first_algo_id_);
   }
 
   Status replicate(const HostTensor& host, DeviceBuffer& device, std::int64_t stride) {
@@ -199,9 +254,12 @@ class CudaGemmWorkload final : public Workload {
   MatmulDesc desc_;
   MatrixLayout layout_a_, layout_b_, layout_c_;
   cublasLtMatmulAlgo_t algo_{};
+  std::vector<cublasLtMatmulHeuristicResult_t> candidates_;  // the heuristic's order
+  std::size_t chosen_ = 0;
+  int timed_candidates_ = 0;  // 0: the heuristic's first, untimed
   std::string compute_name_;
   bool tf32_ = false;
-  int heuristic_results_ = 0;
+  int first_algo_id_ = -1;
   int algo_id_ = -1;
   std::int64_t next_set_ = 0;
   std::int64_t last_set_ = 0;
@@ -217,6 +275,16 @@ Support gemm_support(const GemmProblem& problem, int cc_major, int cc_minor) {
     if (!why.empty()) return {false, std::move(why)};
   }
   return {true, {}};
+}
+
+std::optional<std::size_t> fastest_candidate(const std::vector<double>& median_seconds) {
+  std::optional<std::size_t> best;
+  for (std::size_t i = 0; i < median_seconds.size(); ++i) {
+    const double t = median_seconds[i];
+    if (!std::isfinite(t) || t <= 0.0) continue;
+    if (!best || t < median_seconds[*best]) best = i;
+  }
+  return best;
 }
 
 std::int64_t gemm_operand_sets(const GemmProblem& problem, const GemmOptions& options) {
@@ -240,6 +308,7 @@ Expected<std::unique_ptr<Workload>> make_gemm_workload(const GemmProblem& proble
   TB_RETURN_IF_ERROR(workload->allocate());
   TB_RETURN_IF_ERROR(workload->upload_inputs(inputs));
   TB_RETURN_IF_ERROR(workload->plan(options));
+  TB_RETURN_IF_ERROR(workload->choose_algorithm());
   return std::unique_ptr<Workload>(std::move(workload));
 }
 

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "backends/backend.h"
@@ -23,11 +24,22 @@ namespace tb::cuda {
 // cuBLASLt's workspace: 32 MiB, NVIDIA's recommendation for Hopper (B).
 inline constexpr std::size_t kGemmWorkspaceBytes = std::size_t{32} << 20;
 
+inline constexpr int kDefaultGemmCandidates = 8;  // heuristic candidates timed per GEMM
+inline constexpr int kMaxGemmCandidates = 16;
+
 struct GemmOptions {
   bool allow_tf32 = false;      // fp32 GEMMs on tensor cores in TF32 (--cuda-tf32)
   bool rotate_buffers = false;  // cold cache: cycle through copies of A, B, C (--cuda-cold-cache)
   std::int64_t l2_bytes = 0;    // the device's L2 cache (B), for rotate_buffers
+  // cuBLASLt heuristic candidates timed when the workload is made, the fastest
+  // kept (--cuda-gemm-candidates); 1 = the heuristic's first, untimed.
+  int algo_candidates = kDefaultGemmCandidates;
 };
+
+// Index of the fastest of the candidates' median times (s); a candidate that
+// failed to run has a non-finite or non-positive time and is never chosen; a
+// tie keeps the earlier (the heuristic's order). nullopt when none ran.
+std::optional<std::size_t> fastest_candidate(const std::vector<double>& median_seconds);
 
 // Whether the CUDA backend runs `problem` on a device of compute capability
 // cc_major.cc_minor, and why not; needs no GPU. The dtype (dtype_support_on),
@@ -48,7 +60,10 @@ std::int64_t gemm_operand_sets(const GemmProblem& problem, const GemmOptions& op
 std::int64_t gemm_device_bytes(const GemmProblem& problem, const GemmOptions& options);
 
 // Uploads A and B (inputs in input_specs() order) to the current device and
-// picks cuBLASLt's first heuristic algorithm for the problem. run() enqueues
+// picks the algorithm: cuBLASLt's heuristic offers up to
+// options.algo_candidates, each runs 2 warm-ups and 5 timed matmuls (CUDA
+// events) on the first operand set, the fastest median is kept (the result's
+// implementation names it and the heuristic's first). run() enqueues
 // one matmul on the workload's stream, on the next operand set; poison_outputs()
 // restarts at the first set, so the verification run uses it.
 Expected<std::unique_ptr<Workload>> make_gemm_workload(const GemmProblem& problem,

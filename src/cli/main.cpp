@@ -104,6 +104,11 @@ int main(int argc, char** argv) {
                     "cuda: fp32 GEMMs on tensor cores in TF32 (CUBLAS_COMPUTE_32F_FAST_TF32)");
   run_cmd->add_flag("--cuda-cold-cache", run.backend_options.cuda_rotate_buffers,
                     "cuda: cycle GEMMs through copies of A, B, C totalling >= 2x the L2 cache");
+  run_cmd->add_option("--cuda-gemm-candidates", run.backend_options.cuda_gemm_candidates,
+                      "cuda: cuBLASLt heuristic algorithms timed per GEMM before measuring, the fastest kept "
+                      "(1 = the heuristic's first, untimed)")
+      ->check(CLI::Range(1, 16))
+      ->capture_default_str();
   run_cmd->add_option("--cuda-attention", run.backend_options.cuda_attention,
                       "cuda: attention by cuDNN's fused flash attention (forward only) or our kernels: auto = cuDNN "
                       "for pass=fwd where it makes a plan, else ours")

@@ -41,5 +41,13 @@ TEST_F(CudaCli, UnknownAttentionImplementationExits2NamingTheChoices) {
   expect_bad_input(r, {"--cuda-attention", "flash3", "auto", "cudnn", "trainbench"}, /*cli11=*/true);
 }
 
+TEST_F(CudaCli, GemmCandidatesOutsideOneToSixteenExit2) {
+  for (const char* n : {"0", "17"}) {
+    const ProcessResult r = run_quick({"--backend", "cuda", "--cuda-gemm-candidates", n, "--problem",
+                                       "gemm:m=64,n=64,k=64,dtype=bf16"});
+    expect_bad_input(r, {"--cuda-gemm-candidates", n}, /*cli11=*/true);
+  }
+}
+
 }  // namespace
 }  // namespace tbtest

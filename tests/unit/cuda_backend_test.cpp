@@ -4,6 +4,9 @@
 // out-of-memory message and the event timer; these skip without a device.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <optional>
+
 #include <memory>
 #include <string>
 #include <tuple>
@@ -134,6 +137,26 @@ TEST(CudaDevice, SpecPeaks) {
   EXPECT_TRUE(contains(unknown.peak_source, "unknown: 'NVIDIA GeForce RTX 4090'")) << unknown.peak_source;
 }
 
+TEST(CudaDevice, MeasuredCopyBecomesTheMemoryCeilingNamingTheSpec) {
+  DeviceInfo info;
+  fill_spec_peaks(find_gpu_spec("NVIDIA H100 80GB HBM3"), "NVIDIA H100 80GB HBM3", false, info);
+  const double spec = info.memory_bandwidth_bytes_per_s;
+  ASSERT_GT(spec, 0.0);
+  use_measured_memory_ceiling(3.0e12, info);
+  EXPECT_DOUBLE_EQ(info.memory_bandwidth_bytes_per_s, 3.0e12);
+  int sources = 0;
+  for (const auto& [key, value] : info.properties) {
+    if (key != "memory_bandwidth_source") continue;
+    ++sources;
+    EXPECT_TRUE(contains(value, "measured: device-to-device copy")) << value;
+    EXPECT_TRUE(contains(value, "HBM spec " + std::to_string(static_cast<int>(spec / 1e9)))) << value;
+  }
+  EXPECT_EQ(sources, 1) << "the spec source line is replaced, not repeated";
+  DeviceInfo unknown;
+  use_measured_memory_ceiling(1.0e12, unknown);
+  EXPECT_DOUBLE_EQ(unknown.memory_bandwidth_bytes_per_s, 1.0e12);
+}
+
 TEST(CublasLt, LoadsFromTheToolkit) {
   Expected<std::shared_ptr<const CublasLtLibrary>> lib = open_cublaslt();
   ASSERT_TRUE(lib.ok()) << lib.error().message;  // the CUDA toolkit is installed wherever this test is built
@@ -162,6 +185,16 @@ TEST(CublasLt, SearchOrder) {
   EXPECT_EQ(c[4].path, "/cuda/lib64/x.so.13");
   EXPECT_EQ(c[6].path, "/usr/local/cuda/lib64/x.so.13");
   EXPECT_EQ(cuda_library_search_order({"x.so"}, "", "").size(), 2u) << "unset variables add no places";
+}
+
+TEST(CudaGemm, FastestCandidateSkipsFailuresAndKeepsTheHeuristicOrderOnTies) {
+  EXPECT_EQ(fastest_candidate({3e-3, 2e-3, 2.5e-3}), std::optional<std::size_t>(1));
+  EXPECT_EQ(fastest_candidate({2e-3, 2e-3}), std::optional<std::size_t>(0)) << "a tie keeps the earlier";
+  const double nan = std::nan("");
+  EXPECT_EQ(fastest_candidate({nan, 5e-3, 0.0, -1.0, INFINITY}), std::optional<std::size_t>(1))
+      << "failed candidates (NaN, inf, zero, negative) are never chosen";
+  EXPECT_EQ(fastest_candidate({nan, nan}), std::nullopt);
+  EXPECT_EQ(fastest_candidate({}), std::nullopt);
 }
 
 TEST(CudaGemm, ColdCacheSetsCoverTwiceTheL2) {
