@@ -139,14 +139,9 @@ class CudaAttention final : public Workload {
     if (plan->workspace_bytes() > 0) {
       TB_ASSIGN_OR_RETURN(cudnn_workspace_, buffer(plan->workspace_bytes()));
     }
-    SdpaForwardBuffers b;
-    b.q = q_.data();
-    b.k = k_.data();
-    b.v = v_.data();
-    b.o = o_.data();
-    b.lse = static_cast<float*>(lse_.data());
-    b.scale = s.scale;
-    TB_RETURN_IF_ERROR(plan->bind(b, cudnn_workspace_.data()));
+    const SdpaForwardBuffers buffers{.q = q_.data(), .k = k_.data(), .v = v_.data(), .o = o_.data(),
+                                     .lse = static_cast<float*>(lse_.data()), .scale = s.scale};
+    TB_RETURN_IF_ERROR(plan->bind(buffers, cudnn_workspace_.data()));
     handle_.emplace(std::move(handle));
     cudnn_plan_ = std::move(plan);
     return {};

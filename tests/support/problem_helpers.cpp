@@ -34,4 +34,18 @@ std::unique_ptr<Backend> make_test_backend(const std::string& name, int threads)
   return std::move(backend).value();
 }
 
+AttentionShape attention_shape(std::int64_t b, std::int64_t h, std::int64_t kvh, std::int64_t sq, std::int64_t skv,
+                               std::int64_t d, bool causal, float scale) {
+  AttentionShape a;
+  a.b = b;
+  a.h = h;
+  a.kvh = kvh;
+  a.sq = sq;
+  a.skv = skv;
+  a.d = d;
+  a.causal = causal;
+  a.scale = scale;
+  return a;
+}
+
 }  // namespace tb

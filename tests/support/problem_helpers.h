@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "backends/backend.h"
+#include "kernels/attention/attention_shape.h"
 #include "kernels/kernel_registry.h"
 
 namespace tb {
@@ -33,6 +34,10 @@ std::string canonical_as(const std::string& text) {
   const auto p = parse_as<P>(text);
   return p ? p->to_string() : "<error>";
 }
+
+// An AttentionShape from its fields.
+AttentionShape attention_shape(std::int64_t b, std::int64_t h, std::int64_t kvh, std::int64_t sq, std::int64_t skv,
+                               std::int64_t d, bool causal, float scale);
 
 // Expects parse_problem(text) to fail as bad input with every needle in the message.
 void expect_rejected(const std::string& text, const std::vector<std::string>& needles);

@@ -9,24 +9,12 @@
 #include <vector>
 
 #include "kernels/attention/attention_reference.h"
+#include "support/problem_helpers.h"
 
 namespace tb {
 namespace {
 
 using Index = std::int64_t;
-
-AttentionShape make_shape(Index b, Index h, Index kvh, Index sq, Index skv, Index d, bool causal, float scale) {
-  AttentionShape s;
-  s.b = b;
-  s.h = h;
-  s.kvh = kvh;
-  s.sq = sq;
-  s.skv = skv;
-  s.d = d;
-  s.causal = causal;
-  s.scale = scale;
-  return s;
-}
 
 HostTensor tensor(std::vector<std::int64_t> shape, const std::vector<float>& values = {}) {
   HostTensor t(TensorSpec{"t", DType::kFp32, std::move(shape)});
@@ -62,7 +50,7 @@ void expect_all_finite(const std::vector<double>& xs, const char* what) {
 //   row 0: scores (1, 0): P = (e, 1)/(e+1), o = (2e-1)/(e+1), lse = log(e+1)
 //   row 1: scores (0, 0): P = (1/2, 1/2),   o = 1/2,          lse = log 2
 TEST(AttentionReference, TinyCaseByHand) {
-  const AttentionShape s = make_shape(1, 1, 1, 2, 2, 1, false, 1.0f);
+  const AttentionShape s = attention_shape(1, 1, 1, 2, 2, 1, false, 1.0f);
   const HostTensor q = tensor({1, 1, 2, 1}, {1, 0}), k = tensor({1, 1, 2, 1}, {1, 0});
   const HostTensor v = tensor({1, 1, 2, 1}, {2, -1}), dout = tensor({1, 1, 2, 1}, {1, 1});
   const AttentionReference r = attention_reference(s, q, k, v, &dout);
@@ -85,7 +73,7 @@ TEST(AttentionReference, TinyCaseByHand) {
   EXPECT_NEAR(r.dv[1], p01 * 1 + 0.5 * 1, 1e-15);
 
   // Causal (sq == skv): row 0 sees only key 0, so o = v_0 and lse = s_00; row 1 is unchanged.
-  const AttentionReference c = attention_reference(make_shape(1, 1, 1, 2, 2, 1, true, 1.0f), q, k, v, &dout);
+  const AttentionReference c = attention_reference(attention_shape(1, 1, 1, 2, 2, 1, true, 1.0f), q, k, v, &dout);
   EXPECT_NEAR(c.o[0], 2.0, 1e-15);
   EXPECT_NEAR(c.lse[0], 1.0, 1e-15);
   EXPECT_NEAR(c.o[1], o1, 1e-15);
@@ -96,12 +84,12 @@ TEST(AttentionReference, TinyCaseByHand) {
 
 // The scale multiplies the scores: scale 2 on q equals scale 1 on 2q.
 TEST(AttentionReference, ScaleMultipliesTheScores) {
-  const AttentionShape s2 = make_shape(1, 2, 1, 3, 4, 5, true, 2.0f);
+  const AttentionShape s2 = attention_shape(1, 2, 1, 3, 4, 5, true, 2.0f);
   Operands x = random_operands(s2);
   const AttentionReference a = reference(s2, x);
   Operands y = x;
   for (std::size_t i = 0; i < static_cast<std::size_t>(y.q.spec.elements()); ++i) y.q.set(i, 2.0f * x.q.at(i));
-  const AttentionShape s1 = make_shape(1, 2, 1, 3, 4, 5, true, 1.0f);
+  const AttentionShape s1 = attention_shape(1, 2, 1, 3, 4, 5, true, 1.0f);
   const AttentionReference b = reference(s1, y);
   for (std::size_t i = 0; i < a.o.size(); ++i) EXPECT_NEAR(a.o[i], b.o[i], 1e-14);
   for (std::size_t i = 0; i < a.lse.size(); ++i) EXPECT_NEAR(a.lse[i], b.lse[i], 1e-14);
@@ -114,7 +102,7 @@ TEST(AttentionReference, ScaleMultipliesTheScores) {
 // Rows of P sum to 1: with every v = 1 the output is 1.
 TEST(AttentionReference, SoftmaxRowsSumToOne) {
   for (const bool causal : {false, true}) {
-    const AttentionShape s = make_shape(2, 2, 1, 5, 7, 3, causal, 0.6f);
+    const AttentionShape s = attention_shape(2, 2, 1, 5, 7, 3, causal, 0.6f);
     Operands x = random_operands(s);
     for (std::size_t i = 0; i < static_cast<std::size_t>(x.v.spec.elements()); ++i) x.v.set(i, 1.0f);
     const AttentionReference r = reference(s, x);
@@ -138,7 +126,7 @@ TEST(AttentionReference, SoftmaxRowsSumToOne) {
 // Uniform scores (q = 0) give the mean of the attended values and lse = log(count).
 TEST(AttentionReference, UniformScoresGiveTheMeanOfV) {
   for (const bool causal : {false, true}) {
-    const AttentionShape s = make_shape(1, 1, 1, 3, 5, 2, causal, 1.0f);
+    const AttentionShape s = attention_shape(1, 1, 1, 3, 5, 2, causal, 1.0f);
     Operands x = random_operands(s);
     for (std::size_t i = 0; i < static_cast<std::size_t>(x.q.spec.elements()); ++i) x.q.set(i, 0.0f);
     const AttentionReference r = reference(s, x);
@@ -158,7 +146,7 @@ TEST(AttentionReference, UniformScoresGiveTheMeanOfV) {
 
 // Scores of magnitude 1e4 must not overflow: the row maximum is subtracted first.
 TEST(AttentionReference, LargeLogitsStayFinite) {
-  const AttentionShape s = make_shape(1, 2, 1, 4, 6, 1, true, 1.0f);
+  const AttentionShape s = attention_shape(1, 2, 1, 4, 6, 1, true, 1.0f);
   HostTensor q = tensor({1, 2, 4, 1}, {100, -100, 100, 100, -100, 100, 100, -100});
   HostTensor k = tensor({1, 1, 6, 1}, {100, -100, 100, 99, -100, 100});
   HostTensor v = tensor({1, 1, 6, 1}, {1, 2, 3, 4, 5, 6});
@@ -179,7 +167,7 @@ TEST(AttentionReference, AttendedKeysMatchTheShapeContract) {
   for (const bool causal : {false, true}) {
     for (const Index sq : {1, 2, 5, 9}) {
       for (const Index skv : {1, 3, 5, 12}) {
-        const AttentionShape s = make_shape(1, 1, 1, sq, skv, 1, causal, 1.0f);
+        const AttentionShape s = attention_shape(1, 1, 1, sq, skv, 1, causal, 1.0f);
         Index pairs = 0;
         for (Index i = 0; i < sq; ++i) {
           const Index n = attention_attended_keys(s, i);
@@ -194,7 +182,7 @@ TEST(AttentionReference, AttendedKeysMatchTheShapeContract) {
 
 // sq > skv under the causal mask: rows i < sq - skv attend nothing.
 TEST(AttentionReference, FullyMaskedRowsAreZeroAndContributeNothing) {
-  const AttentionShape big = make_shape(1, 2, 2, 5, 3, 4, true, 0.5f);  // rows 0, 1 fully masked
+  const AttentionShape big = attention_shape(1, 2, 2, 5, 3, 4, true, 0.5f);  // rows 0, 1 fully masked
   Operands x = random_operands(big);
   const AttentionReference r = reference(big, x);
   for (Index hq = 0; hq < big.h; ++hq) {
@@ -209,7 +197,7 @@ TEST(AttentionReference, FullyMaskedRowsAreZeroAndContributeNothing) {
     }
   }
   // The remaining rows 2..4 are exactly the problem sq = skv = 3, so dk and dv must match it.
-  const AttentionShape small = make_shape(1, 2, 2, 3, 3, 4, true, 0.5f);
+  const AttentionShape small = attention_shape(1, 2, 2, 3, 3, 4, true, 0.5f);
   Operands y = random_operands(small);
   y.k = x.k;
   y.v = x.v;
@@ -235,8 +223,8 @@ TEST(AttentionReference, FullyMaskedRowsAreZeroAndContributeNothing) {
 TEST(AttentionReference, GqaEqualsRepeatedKeyValueHeads) {
   for (const bool causal : {false, true}) {
     const Index b = 2, h = 6, kvh = 2, sq = 4, skv = 5, d = 3, group = h / kvh;
-    const AttentionShape gqa = make_shape(b, h, kvh, sq, skv, d, causal, 0.7f);
-    const AttentionShape mha = make_shape(b, h, h, sq, skv, d, causal, 0.7f);
+    const AttentionShape gqa = attention_shape(b, h, kvh, sq, skv, d, causal, 0.7f);
+    const AttentionShape mha = attention_shape(b, h, h, sq, skv, d, causal, 0.7f);
     const Operands x = random_operands(gqa);
     Operands y{x.q, tensor({b, h, skv, d}), tensor({b, h, skv, d}), x.dout};
     for (Index bi = 0; bi < b; ++bi) {
@@ -271,7 +259,7 @@ TEST(AttentionReference, GqaEqualsRepeatedKeyValueHeads) {
 
 // The per-row and per-key entry points agree with the whole-group functions.
 TEST(AttentionReference, RowEntryPointsMatchTheGroupFunctions) {
-  const AttentionShape s = make_shape(1, 4, 2, 6, 5, 3, true, 0.5f);
+  const AttentionShape s = attention_shape(1, 4, 2, 6, 5, 3, true, 0.5f);
   const Operands x = random_operands(s);
   const AttentionGroup grp = attention_group(s, x.q, x.k, x.v, &x.dout, 0, 1);
   const AttentionGroupForward fwd = attention_group_forward(s, grp);
@@ -341,7 +329,7 @@ TEST(AttentionReference, BackwardMatchesFiniteDifferences) {
   };
   // Two query heads share one key/value head, so dk and dv sum over heads.
   for (const Case c : {Case{3, 4, false}, Case{3, 4, true}, Case{4, 4, true}, Case{5, 3, true}}) {
-    const AttentionShape s = make_shape(1, 2, 1, c.sq, c.skv, 3, c.causal, 0.7f);
+    const AttentionShape s = attention_shape(1, 2, 1, c.sq, c.skv, 3, c.causal, 0.7f);
     AttentionGroup grp;
     std::uint64_t state = 12345;
     const auto next = [&state] {  // deterministic values in [-1.5, 1.5) with all 53 bits

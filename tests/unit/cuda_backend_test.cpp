@@ -234,6 +234,30 @@ std::unique_ptr<Backend> gpu_backend() {
   return std::move(backend).value();
 }
 
+// One verified run of `problem` on `backend`: prepare, poison, run, read back,
+// verify with the workload's input precision; the first step that fails, as an error.
+struct VerifiedRun {
+  Verification verification;
+  std::string implementation;
+  double input_unit_roundoff = 0.0;
+  DType output_dtype = DType::kFp32;
+};
+Expected<VerifiedRun> run_verified(Backend& backend, const ProblemPtr& problem) {
+  constexpr std::uint64_t kSeed = 1234;
+  const std::vector<HostTensor> inputs = problem->make_inputs(kSeed);
+  TB_ASSIGN_OR_RETURN(std::unique_ptr<Workload> w, backend.prepare(problem, inputs));
+  TB_RETURN_IF_ERROR(w->poison_outputs());
+  TB_RETURN_IF_ERROR(w->run());
+  TB_RETURN_IF_ERROR(w->synchronize());
+  TB_ASSIGN_OR_RETURN(std::vector<HostTensor> out, w->read_outputs());
+  VerifiedRun r;
+  r.input_unit_roundoff = w->input_unit_roundoff();
+  r.verification = problem->verify_with_input_precision(inputs, out, kSeed, r.input_unit_roundoff);
+  r.implementation = w->implementation();
+  r.output_dtype = out.at(0).spec.dtype;
+  return r;
+}
+
 class CudaGemmVerify : public ::testing::TestWithParam<std::tuple<DType, bool, bool>> {};
 
 TEST_P(CudaGemmVerify, MatchesReference) {
@@ -244,17 +268,10 @@ TEST_P(CudaGemmVerify, MatchesReference) {
   for (const auto& [m, n, k] : std::vector<std::tuple<int, int, int>>{{1, 1, 1}, {96, 80, 72}, {128, 64, 256}}) {
     const ProblemPtr problem = std::make_shared<GemmProblem>(m, n, k, ta, tb, dtype);
     ASSERT_TRUE(backend->supports(*problem).supported) << backend->supports(*problem).reason;
-    const std::vector<HostTensor> inputs = problem->make_inputs(1234);
-    Expected<std::unique_ptr<Workload>> w = backend->prepare(problem, inputs);
-    ASSERT_TRUE(w.ok()) << problem->to_string() << ": " << w.error().message;
-    ASSERT_TRUE((*w)->poison_outputs().ok());
-    const Status run = (*w)->run();
-    ASSERT_TRUE(run.ok()) << run.error().message;
-    ASSERT_TRUE((*w)->synchronize().ok());
-    Expected<std::vector<HostTensor>> out = (*w)->read_outputs();
-    ASSERT_TRUE(out.ok()) << out.error().message;
-    const Verification v = problem->verify(inputs, *out, 1234);
-    EXPECT_TRUE(v.passed) << problem->to_string() << " (" << (*w)->implementation() << "): " << v.detail;
+    const Expected<VerifiedRun> r = run_verified(*backend, problem);
+    ASSERT_TRUE(r.ok()) << problem->to_string() << ": " << r.error().message;
+    EXPECT_TRUE(r->verification.passed) << problem->to_string() << " (" << r->implementation
+                                        << "): " << r->verification.detail;
   }
 }
 
@@ -274,19 +291,12 @@ TEST(CudaGpu, Fp8GemmMatchesReference) {
        std::vector<std::tuple<int, int, int>>{{16, 16, 16}, {96, 80, 64}, {128, 64, 256}, {256, 512, 4096}}) {
     const ProblemPtr problem = std::make_shared<GemmProblem>(m, n, k, false, true, DType::kFp8E4m3);
     ASSERT_TRUE(backend->supports(*problem).supported) << backend->supports(*problem).reason;
-    const std::vector<HostTensor> inputs = problem->make_inputs(1234);
-    Expected<std::unique_ptr<Workload>> w = backend->prepare(problem, inputs);
-    ASSERT_TRUE(w.ok()) << problem->to_string() << ": " << w.error().message;
-    ASSERT_TRUE((*w)->poison_outputs().ok());
-    const Status run = (*w)->run();
-    ASSERT_TRUE(run.ok()) << run.error().message;
-    ASSERT_TRUE((*w)->synchronize().ok());
-    Expected<std::vector<HostTensor>> out = (*w)->read_outputs();
-    ASSERT_TRUE(out.ok()) << out.error().message;
-    ASSERT_EQ((*out)[0].spec.dtype, DType::kBf16);
-    const Verification v = problem->verify(inputs, *out, 1234);
-    EXPECT_TRUE(v.passed) << problem->to_string() << " (" << (*w)->implementation() << "): " << v.detail;
-    EXPECT_EQ((*w)->input_unit_roundoff(), 0.0);
+    const Expected<VerifiedRun> r = run_verified(*backend, problem);
+    ASSERT_TRUE(r.ok()) << problem->to_string() << ": " << r.error().message;
+    EXPECT_EQ(r->output_dtype, DType::kBf16);
+    EXPECT_TRUE(r->verification.passed) << problem->to_string() << " (" << r->implementation
+                                        << "): " << r->verification.detail;
+    EXPECT_EQ(r->input_unit_roundoff, 0.0);
   }
   const Support nn = backend->supports(GemmProblem(64, 64, 64, false, false, DType::kFp8E4m3));
   EXPECT_FALSE(nn.supported);
@@ -301,17 +311,10 @@ TEST(CudaGpu, Tf32GemmVerifiesWithTheTf32Tolerance) {
   Expected<std::unique_ptr<Backend>> backend = create_backend("cuda", options);
   ASSERT_TRUE(backend.ok()) << backend.error().message;
   const ProblemPtr problem = std::make_shared<GemmProblem>(256, 256, 4096, false, false, DType::kFp32);
-  const std::vector<HostTensor> inputs = problem->make_inputs(1234);
-  Expected<std::unique_ptr<Workload>> w = (*backend)->prepare(problem, inputs);
-  ASSERT_TRUE(w.ok()) << w.error().message;
-  EXPECT_EQ((*w)->input_unit_roundoff(), 0x1p-11);
-  ASSERT_TRUE((*w)->poison_outputs().ok());
-  ASSERT_TRUE((*w)->run().ok());
-  ASSERT_TRUE((*w)->synchronize().ok());
-  Expected<std::vector<HostTensor>> out = (*w)->read_outputs();
-  ASSERT_TRUE(out.ok()) << out.error().message;
-  const Verification v = problem->verify_with_input_precision(inputs, *out, 1234, (*w)->input_unit_roundoff());
-  EXPECT_TRUE(v.passed) << (*w)->implementation() << ": " << v.detail;
+  const Expected<VerifiedRun> r = run_verified(**backend, problem);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->input_unit_roundoff, 0x1p-11);
+  EXPECT_TRUE(r->verification.passed) << r->implementation << ": " << r->verification.detail;
 }
 
 TEST(CudaGpu, OutOfMemoryNamesTheBytes) {

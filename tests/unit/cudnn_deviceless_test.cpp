@@ -10,6 +10,7 @@
 #include <string>
 
 #include "backends/cuda/cudnn_sdpa.h"
+#include "support/problem_helpers.h"
 
 namespace tb::cuda {
 namespace {
@@ -33,16 +34,7 @@ const std::string kH100 = device_json("NVIDIA H100 80GB HBM3", 900, 132, 232448,
 const std::string kA100 = device_json("NVIDIA A100-SXM4-80GB", 800, 108, 166912, 41943040, 85031714816LL, 1410000);
 
 AttentionShape shape(std::int64_t h, std::int64_t kvh, std::int64_t s, std::int64_t d, bool causal) {
-  AttentionShape a;
-  a.b = 4;
-  a.h = h;
-  a.kvh = kvh;
-  a.sq = s;
-  a.skv = s;
-  a.d = d;
-  a.causal = causal;
-  a.scale = 0.088f;
-  return a;
+  return attention_shape(4, h, kvh, s, s, d, causal, 0.088f);
 }
 
 class CudnnDeviceless : public ::testing::Test {

@@ -11,6 +11,7 @@
 #include "backends/cuda/cudnn_graph.h"
 #include "backends/cuda/cudnn_library.h"
 #include "backends/cuda/cudnn_sdpa.h"
+#include "support/problem_helpers.h"
 
 namespace tb::cuda {
 namespace {
@@ -32,16 +33,7 @@ std::shared_ptr<const CudnnLibrary> cudnn_or_skip(std::string* why) {
   if (!lib) GTEST_SKIP() << "no cuDNN: " << why_skipped
 
 AttentionShape shape(std::int64_t h, std::int64_t kvh, std::int64_t s, std::int64_t d, bool causal) {
-  AttentionShape a;
-  a.b = 2;
-  a.h = h;
-  a.kvh = kvh;
-  a.sq = s;
-  a.skv = s;
-  a.d = d;
-  a.causal = causal;
-  a.scale = 0.125f;
-  return a;
+  return attention_shape(2, h, kvh, s, s, d, causal, 0.125f);
 }
 
 TEST(CudnnLibrary, LoadsVersionNineOrNewer) {
