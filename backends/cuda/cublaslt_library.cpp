@@ -27,8 +27,7 @@ std::string CublasLtLibrary::version() const {
 
 Expected<std::shared_ptr<const CublasLtLibrary>> open_cublaslt(const std::vector<std::string>& names) {
   return open_first(cuda_library_candidates(names), CublasLtLibrary::open, "cuBLASLt",
-                    "install the CUDA toolkit's cuBLAS or set " + std::string(kCudaLibDirEnvVar) +
-                        " to the directory holding libcublasLt.so.13");
+                    cuda_library_hint("the CUDA toolkit's cuBLAS", "libcublasLt.so.13"));
 }
 
 Status check(const CublasLtLibrary& lib, cublasStatus_t status, const char* call) {

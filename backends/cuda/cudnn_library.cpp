@@ -37,8 +37,7 @@ std::string CudnnLibrary::version() const {
 
 Expected<std::shared_ptr<const CudnnLibrary>> open_cudnn(const std::vector<std::string>& names) {
   return open_first(cuda_library_candidates(names), CudnnLibrary::open, "cuDNN",
-                    "install cuDNN 9 or set " + std::string(kCudaLibDirEnvVar) +
-                        " to the directory holding libcudnn.so.9");
+                    cuda_library_hint("cuDNN 9", "libcudnn.so.9"));
 }
 
 const Expected<std::shared_ptr<const CudnnLibrary>>& default_cudnn() {

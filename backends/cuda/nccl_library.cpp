@@ -1,7 +1,5 @@
 #include "backends/cuda/nccl_library.h"
 
-#include <cstdlib>
-#include <iterator>
 #include <utility>
 
 namespace tb::nccl {
@@ -39,22 +37,9 @@ int NcclLibrary::version_code() const {
 
 std::string NcclLibrary::version() const { return format_version(version_code()); }
 
-std::vector<LibraryCandidate> library_search_order(const std::vector<std::string>& names, const std::string& env_dir) {
-  if (!env_dir.empty()) return candidates_in({env_dir}, names, kLibDirEnvVar);
-  std::vector<LibraryCandidate> out = candidates_in({""}, names, "loader search path");
-  const std::vector<std::string> toolkit(std::begin(kToolkitLibDirs), std::end(kToolkitLibDirs));
-  for (LibraryCandidate& c : candidates_in(toolkit, names, "CUDA toolkit")) out.push_back(std::move(c));
-  return out;
-}
-
 Expected<std::shared_ptr<NcclLibrary>> open_library(const std::vector<std::string>& names) {
-  const char* env = std::getenv(kLibDirEnvVar);
-  const std::string env_dir = env != nullptr ? env : "";
-  const std::string hint =
-      !env_dir.empty() ? std::string(kLibDirEnvVar) + " is set, so nothing else was searched"
-                       : "install NCCL (libnccl2) or set " + std::string(kLibDirEnvVar) +
-                             " to the directory holding libnccl.so.2";
-  return open_first(library_search_order(names, env_dir), NcclLibrary::open, "NCCL", hint);
+  return open_first(cuda::cuda_library_candidates(names), NcclLibrary::open, "NCCL",
+                    cuda::cuda_library_hint("NCCL (libnccl2)", "libnccl.so.2"));
 }
 
 const Expected<std::shared_ptr<NcclLibrary>>& default_library() {

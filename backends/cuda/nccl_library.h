@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "backends/cuda/cuda_library_search.h"
 #include "backends/cuda/nccl_api.h"
 #include "common/error.h"
 #include "common/shared_library.h"
@@ -26,12 +27,6 @@ inline const std::vector<std::string>& default_library_names() {
   static const std::vector<std::string> names = {"libnccl.so.2", "libnccl.so"};
   return names;
 }
-// A directory holding NCCL to use instead of the search (e.g. PyTorch's
-// site-packages/nvidia/nccl/lib).
-inline constexpr const char* kLibDirEnvVar = "TRAINBENCH_CUDA_LIB_DIR";
-// The CUDA toolkit's library directories, tried after the loader's search path.
-inline constexpr const char* kToolkitLibDirs[] = {"/usr/local/cuda/lib", "/usr/local/cuda/lib64"};
-
 // One loaded NCCL. Owns the dlopen handle (common/shared_library.h, dlclose
 // in the destructor); the table's pointers are valid while it lives, so
 // communicators made through it must be destroyed first (Communicators holds a
@@ -66,17 +61,8 @@ class NcclLibrary {
 // "2.28.9" for 22809 (2.9 and later), "2.8.4" for 2804 (older encoding).
 std::string format_version(int code);
 
-// The places to try (tb::LibraryCandidate, common/shared_library.h; source
-// "TRAINBENCH_CUDA_LIB_DIR", "loader search path", "CUDA toolkit"), in order,
-// each with every name of `names`. A non-empty `env_dir`
-// (TRAINBENCH_CUDA_LIB_DIR) is used alone: falling back from a chosen NCCL to
-// another would silently measure a different library. Without
-// it: the bare names through the loader's search path (LD_LIBRARY_PATH,
-// ld.so.cache), then /usr/local/cuda/lib and /usr/local/cuda/lib64.
-std::vector<LibraryCandidate> library_search_order(const std::vector<std::string>& names, const std::string& env_dir);
-
-// Opens the first candidate of library_search_order(names,
-// getenv(TRAINBENCH_CUDA_LIB_DIR)) that is NCCL (open_first of
+// Opens the first of cuda_library_candidates(names) (cuda_library_search.h;
+// TRAINBENCH_CUDA_LIB_DIR, when set, is used alone) that is NCCL (open_first of
 // common/shared_library.h). The kUnavailable error, "no usable NCCL: tried
 // [<source>] <why>; ...; <what to do>", names every place tried and why each
 // failed. `names` is injectable for tests.

@@ -176,15 +176,22 @@ TEST(CublasLt, MissingLibraryListsEveryPlaceTried) {
 }
 
 TEST(CublasLt, SearchOrder) {
-  const std::vector<LibraryCandidate> c = cuda_library_search_order({"x.so.13", "x.so"}, "/opt/lib", "/cuda");
-  ASSERT_EQ(c.size(), 8u);
-  EXPECT_EQ(c[0].path, "/opt/lib/x.so.13");
-  EXPECT_EQ(c[0].source, "TRAINBENCH_CUDA_LIB_DIR");
-  EXPECT_EQ(c[1].path, "/opt/lib/x.so");
-  EXPECT_EQ(c[2].path, "x.so.13");
-  EXPECT_EQ(c[4].path, "/cuda/lib64/x.so.13");
+  const std::vector<LibraryCandidate> c = cuda_library_search_order({"x.so.13", "x.so"}, "", "/cuda");
+  ASSERT_EQ(c.size(), 10u);
+  EXPECT_EQ(c[0].path, "x.so.13");
+  EXPECT_EQ(c[0].source, "loader search path");
+  EXPECT_EQ(c[1].path, "x.so");
+  EXPECT_EQ(c[2].path, "/cuda/lib64/x.so.13");
+  EXPECT_EQ(c[2].source, "CUDA_HOME");
+  EXPECT_EQ(c[4].path, "/cuda/lib/x.so.13");
   EXPECT_EQ(c[6].path, "/usr/local/cuda/lib64/x.so.13");
-  EXPECT_EQ(cuda_library_search_order({"x.so"}, "", "").size(), 2u) << "unset variables add no places";
+  EXPECT_EQ(c[8].path, "/usr/local/cuda/lib/x.so.13");
+  EXPECT_EQ(cuda_library_search_order({"x.so"}, "", "").size(), 3u) << "an unset CUDA_HOME adds no places";
+  const std::vector<LibraryCandidate> chosen = cuda_library_search_order({"x.so.13", "x.so"}, "/opt/lib", "/cuda");
+  ASSERT_EQ(chosen.size(), 2u) << "TRAINBENCH_CUDA_LIB_DIR is used alone";
+  EXPECT_EQ(chosen[0].path, "/opt/lib/x.so.13");
+  EXPECT_EQ(chosen[0].source, "TRAINBENCH_CUDA_LIB_DIR");
+  EXPECT_EQ(chosen[1].path, "/opt/lib/x.so");
 }
 
 TEST(CudaGemm, FastestCandidateSkipsFailuresAndKeepsTheHeuristicOrderOnTies) {

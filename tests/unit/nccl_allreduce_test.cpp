@@ -77,20 +77,21 @@ TEST(NcclLibraryTest, FormatsBothVersionEncodings) {
 }
 
 TEST(NcclLibraryTest, SearchOrderIsTheLoaderPathThenTheToolkit) {
-  const std::vector<LibraryCandidate> order = nccl::library_search_order({"libnccl.so.2", "libnccl.so"}, "");
+  const std::vector<LibraryCandidate> order = cuda::cuda_library_search_order({"libnccl.so.2", "libnccl.so"}, "", "");
   ASSERT_EQ(order.size(), 6u);
   EXPECT_EQ(order[0].path, "libnccl.so.2");
   EXPECT_EQ(order[0].source, "loader search path");
   EXPECT_EQ(order[1].path, "libnccl.so");
-  EXPECT_EQ(order[2].path, "/usr/local/cuda/lib/libnccl.so.2");
-  EXPECT_EQ(order[2].source, "CUDA toolkit");
-  EXPECT_EQ(order[3].path, "/usr/local/cuda/lib/libnccl.so");
-  EXPECT_EQ(order[4].path, "/usr/local/cuda/lib64/libnccl.so.2");
-  EXPECT_EQ(order[5].path, "/usr/local/cuda/lib64/libnccl.so");
+  EXPECT_EQ(order[2].path, "/usr/local/cuda/lib64/libnccl.so.2");
+  EXPECT_EQ(order[2].source, "default install");
+  EXPECT_EQ(order[3].path, "/usr/local/cuda/lib64/libnccl.so");
+  EXPECT_EQ(order[4].path, "/usr/local/cuda/lib/libnccl.so.2");
+  EXPECT_EQ(order[5].path, "/usr/local/cuda/lib/libnccl.so");
 }
 
 TEST(NcclLibraryTest, TheEnvironmentDirectoryIsUsedAlone) {
-  const std::vector<LibraryCandidate> order = nccl::library_search_order({"libnccl.so.2", "libnccl.so"}, "/opt/x/");
+  const std::vector<LibraryCandidate> order =
+      cuda::cuda_library_search_order({"libnccl.so.2", "libnccl.so"}, "/opt/x/", "/cuda");
   ASSERT_EQ(order.size(), 2u);
   EXPECT_EQ(order[0].path, "/opt/x/libnccl.so.2");
   EXPECT_EQ(order[0].source, "TRAINBENCH_CUDA_LIB_DIR");
@@ -98,7 +99,7 @@ TEST(NcclLibraryTest, TheEnvironmentDirectoryIsUsedAlone) {
 }
 
 TEST(NcclLibraryTest, ToolkitNcclLoadsAndReportsItsVersion) {
-  const ScopedEnv env(nccl::kLibDirEnvVar, std::nullopt);
+  const ScopedEnv env(cuda::kCudaLibDirEnvVar, std::nullopt);
   if (!std::filesystem::exists("/usr/local/cuda/lib/libnccl.so.2")) {
     GTEST_SKIP() << "no NCCL in /usr/local/cuda/lib on this machine";
   }
@@ -129,18 +130,18 @@ TEST(NcclLibraryTest, ToolkitNcclLoadsAndReportsItsVersion) {
 }
 
 TEST(NcclLibraryTest, AMissingLibraryNamesEveryPlaceTried) {
-  const ScopedEnv env(nccl::kLibDirEnvVar, std::nullopt);
+  const ScopedEnv env(cuda::kCudaLibDirEnvVar, std::nullopt);
   const Expected<std::shared_ptr<nccl::NcclLibrary>> lib = nccl::open_library({"libnccl-missing.so.7"});
   ASSERT_FALSE(lib.ok());
   EXPECT_EQ(lib.error().code, ErrorCode::kUnavailable);
   expect_contains(lib.error().message,
                   {"no usable NCCL: tried ", "[loader search path] cannot load 'libnccl-missing.so.7'",
-                   "[CUDA toolkit] cannot load '/usr/local/cuda/lib/libnccl-missing.so.7'",
+                   "[default install] cannot load '/usr/local/cuda/lib/libnccl-missing.so.7'",
                    "'/usr/local/cuda/lib64/libnccl-missing.so.7'", "TRAINBENCH_CUDA_LIB_DIR"});
 }
 
 TEST(NcclLibraryTest, AnEnvironmentDirectoryWithoutNcclIsReportedAlone) {
-  const ScopedEnv env(nccl::kLibDirEnvVar, std::string("/nonexistent-nccl-dir"));
+  const ScopedEnv env(cuda::kCudaLibDirEnvVar, std::string("/nonexistent-nccl-dir"));
   const Expected<std::shared_ptr<nccl::NcclLibrary>> lib = nccl::open_library();
   ASSERT_FALSE(lib.ok());
   EXPECT_EQ(lib.error().code, ErrorCode::kUnavailable);
