@@ -1,12 +1,13 @@
-# trainbench: `make run` (install, build, run the default CPU suite) and `make test`.
+# trainbench: `make run` (install, build, benchmark the machine in hand) and `make test`.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
-SUITE      ?= benchmarks/suites/default.suite
+BACKEND    ?= auto
+SUITE      ?=
 OUT        ?= results
 CMAKE_ARGS ?=
 
-.PHONY: all deps test-deps build run test test-sanitize targets clean
+.PHONY: all deps test-deps build run test test-capped test-sanitize targets clean
 
 all: build
 
@@ -24,18 +25,28 @@ MODEL        ?= llama3.2-1b
 MODEL_TOKENS ?= 1024
 COMPARE      ?= trn1.32xlarge,trn2.48xlarge,p4d.24xlarge,p5.48xlarge,p5en.48xlarge
 
-# The default CPU suite (results table, results/<time>_cpu_<host>.json), then the
-# 1B model's training step measured here and compared with projected instances
-# (docs/cost.md): a second result file with the model run. Both are recorded
-# in the history database, and the report page is written from it (docs/nightly.md).
+# The default suite of the accelerator in hand (--backend auto: a GPU, else a
+# Neuron device, else the CPU; benchmarks/suites/{gpu,neuron,default}.suite, or
+# SUITE=FILE), then the 1B model's training step measured on it and compared
+# with projected instances (docs/cost.md): a second result file with the model
+# run. Both are recorded in the history database, and the report page is
+# written from it (docs/nightly.md).
 run: build
-	./$(BUILD)/trainbench run --backend cpu --suite $(SUITE) --out $(OUT) --db $(OUT)/history.db
-	./$(BUILD)/trainbench run --backend cpu --model $(MODEL) --tokens $(MODEL_TOKENS) --instance $(COMPARE) --out $(OUT) \
-	  --db $(OUT)/history.db
+	./$(BUILD)/trainbench run --backend $(BACKEND) $(if $(SUITE),--suite $(SUITE)) --out $(OUT) --db $(OUT)/history.db
+	./$(BUILD)/trainbench run --backend $(BACKEND) --model $(MODEL) --tokens $(MODEL_TOKENS) --instance $(COMPARE) \
+	  --out $(OUT) --db $(OUT)/history.db
 	./$(BUILD)/trainbench report --db $(OUT)/history.db -o $(OUT)/report.html
 
 test: build test-deps
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The CPU-backend and CLI tests again with the instruction set capped at AVX2
+# (docs/cpu-isa.md): trainbench's own kernels and probes, oneDNN and OpenBLAS
+# take the paths an AVX2-only CPU takes, whatever this CPU has.
+CAPPED_TESTS ?= cpu|Cpu|cli\.|Gemm|Attention|Flash|Isa|BackendChoice|MeasuredRun|ModelRun|DefaultSuites
+test-capped: build test-deps
+	cd $(BUILD) && TRAINBENCH_MAX_ISA=avx2 ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Haswell \
+	  ctest --output-on-failure -j $(JOBS) -R '$(CAPPED_TESTS)'
 
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer (CI runs this too).
 test-sanitize: deps test-deps

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -69,6 +70,11 @@ class Workload {
   // stored inputs exactly. Verification widens its tolerance by it
   // (Problem::verify_with_input_precision, docs/verification.md#tolerance).
   virtual double input_unit_roundoff() const { return 0.0; }
+  // The precision the kernel multiplies and accumulates in, when it is not the
+  // problem's dtype (a bf16 GEMM whose inputs are widened to fp32 on a CPU
+  // without bf16 arithmetic): the runner compares the throughput with that
+  // dtype's peak and records it as the result's peak_dtype. nullopt: the problem's.
+  virtual std::optional<DType> compute_dtype() const { return std::nullopt; }
 };
 
 struct Support {
@@ -136,6 +142,9 @@ class Backend {
   // Options a reproducer line needs to pick the same device files, e.g.
   // " --neuron-runtime /opt/aws/neuron/lib/libnrt.so.1 --neuron-manifest m.json"; empty for most backends.
   virtual std::string reproducer_options() const { return {}; }
+  // Devices this process drives (GPUs visible to CUDA; 1 elsewhere): what
+  // `{devices}` in a suite file stands for (docs/problem-strings.md#suite-files).
+  virtual int device_count() const { return 1; }
 };
 
 }  // namespace tb

@@ -47,7 +47,46 @@ const std::vector<BackendEntry>& backend_entries() {
   return entries;
 }
 
-Expected<std::unique_ptr<Backend>> create_backend(std::string_view name, const BackendOptions& options) {
+const std::vector<std::string>& auto_backend_order() {
+  static const std::vector<std::string> order = {"cuda", "neuron", "cpu"};
+  return order;
+}
+
+std::string AutoChoice::describe() const {
+  std::string text = chosen.empty() ? "auto: no backend is available" : "auto: chose " + chosen;
+  for (const PassedOver& p : passed_over) text += "\n  not " + p.name + ": " + p.reason;
+  return text;
+}
+
+Expected<std::unique_ptr<Backend>> choose_backend(const std::vector<std::string>& order, const BackendFactory& create,
+                                                  AutoChoice& choice) {
+  choice = AutoChoice{};
+  std::unique_ptr<Backend> kept;
+  for (const std::string& name : order) {
+    if (kept) {
+      choice.passed_over.push_back({name, "not tried: " + choice.chosen + " comes first"});
+      continue;
+    }
+    Expected<std::unique_ptr<Backend>> backend = create(name);
+    if (!backend) {
+      choice.passed_over.push_back({name, backend.error().message});
+      continue;
+    }
+    kept = std::move(*backend);
+    choice.chosen = name;
+  }
+  if (!kept) return unavailable(choice.describe());
+  return kept;
+}
+
+Expected<std::unique_ptr<Backend>> create_backend(std::string_view name, const BackendOptions& options,
+                                                  AutoChoice* choice) {
+  if (name == kAutoBackend) {
+    AutoChoice local;
+    return choose_backend(
+        auto_backend_order(), [&](const std::string& n) { return create_backend(n, options); },
+        choice != nullptr ? *choice : local);
+  }
   std::string known;
   for (const BackendEntry& e : backend_entries()) {
     if (e.name == name) {
@@ -57,7 +96,7 @@ Expected<std::unique_ptr<Backend>> create_backend(std::string_view name, const B
     }
     known += (known.empty() ? "" : ", ") + e.name;
   }
-  return bad_input("unknown backend '" + std::string(name) + "': expected one of " + known +
+  return bad_input("unknown backend '" + std::string(name) + "': expected one of auto, " + known +
                    " (trainbench list backends)");
 }
 

@@ -9,6 +9,7 @@ packages=(
   libopenblas-dev   # fp32 GEMM (cblas_sgemm)
   libeigen3-dev     # fp32 GEMM, cpu-eigen backend
   libdnnl-dev       # oneDNN: bf16/fp16 GEMM on CPU
+  ocl-icd-opencl-dev  # only a recommendation of libdnnl-dev, but its dnnl-config.cmake requires OpenCL
   libbenchmark-dev  # Google Benchmark: repetitions, aggregates, manual timing
   libgtest-dev      # GoogleTest
   libcli11-dev      # command line

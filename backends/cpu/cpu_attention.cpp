@@ -57,8 +57,15 @@ class CpuAttention final : public Workload {
   }
 
   std::unique_ptr<DeviceTimer> make_timer() override { return std::make_unique<HostTimer>(); }
+  // The kernels widen bf16 to fp32 and compute in fp32: the fp32 peak is the ceiling.
+  std::optional<DType> compute_dtype() const override {
+    return problem_.dtype() == DType::kFp32 ? std::nullopt : std::optional<DType>(DType::kFp32);
+  }
   std::string implementation() const override {
-    return "trainbench flash attention (CPU, OpenMP, fp32 softmax and accumulation)";
+    // The kernels' instruction set: what the CPU has, capped by TRAINBENCH_MAX_ISA.
+    return std::string("trainbench flash attention (CPU ") + flash_detail::isa_name(flash_detail::best_isa()) +
+           " kernels, OpenMP, fp32 softmax and accumulation" +
+           (problem_.dtype() == DType::kFp32 ? ")" : ", bf16 inputs widened to fp32)");
   }
 
  private:

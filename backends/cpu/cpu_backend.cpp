@@ -12,6 +12,7 @@
 #include "backends/cpu/allreduce/cpu_allreduce.h"
 #include "backends/cpu/cpu_attention.h"
 #include "backends/cpu/cpu_device.h"
+#include "common/cpu_isa.h"
 #include "common/host_info.h"
 #include "backends/cpu/cpu_gemm.h"
 
@@ -29,6 +30,45 @@ std::string env_or(const char* name, const char* fallback) {
   return v ? v : fallback;
 }
 
+// TRAINBENCH_MAX_ISA caps oneDNN too, unless ONEDNN_MAX_CPU_ISA says otherwise.
+// oneDNN takes a cap only before its first primitive; later calls change nothing.
+void cap_onednn_isa() {
+  const Expected<std::optional<CpuIsa>> cap = cpu_isa_cap_from_env();
+  if (!cap || !cap->has_value() || std::getenv("ONEDNN_MAX_CPU_ISA") != nullptr) return;
+  dnnl::cpu_isa isa = dnnl::cpu_isa::all;
+  switch (**cap) {
+    case CpuIsa::kPortable: isa = dnnl::cpu_isa::sse41; break;
+    case CpuIsa::kAvx2: isa = dnnl::cpu_isa::avx2; break;
+    case CpuIsa::kAvx512: isa = dnnl::cpu_isa::avx512_core; break;
+    case CpuIsa::kAvx512Bf16: isa = dnnl::cpu_isa::avx512_core_bf16; break;
+  }
+  try {
+    dnnl::set_max_cpu_isa(isa);
+  } catch (const dnnl::error&) {  // a primitive was already created in this process
+  }
+}
+
+std::string onednn_isa_name() {
+  switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::sse41: return "sse41";
+    case dnnl::cpu_isa::avx: return "avx";
+    case dnnl::cpu_isa::avx2: return "avx2";
+    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
+    case dnnl::cpu_isa::avx512_core: return "avx512_core";
+    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
+    default: return "other";
+  }
+}
+
+// How the CPU backend runs a GEMM of this dtype on this engine and CPU.
+enum class GemmRoute { kOpenBlas, kEigen, kOneDnn, kWidened, kNone };
+struct GemmPlan {
+  GemmRoute route = GemmRoute::kNone;
+  std::string reason;  // kNone: why not; kWidened: why oneDNN was not used
+};
+
 class CpuBackend final : public Backend {
  public:
   CpuBackend(CpuEngine engine, const BackendOptions& options)
@@ -36,6 +76,7 @@ class CpuBackend final : public Backend {
         threads_(options.threads > 0 ? options.threads : logical_cpu_count()),
         comm_timeout_s_(options.comm_timeout_s),
         mpi_(options.mpi) {
+    cap_onednn_isa();
     // Every library gets the same thread count, so engines compare fairly.
     openblas_set_num_threads(threads_);
     omp_set_num_threads(threads_);
@@ -60,9 +101,9 @@ class CpuBackend final : public Backend {
     info.compute_units = threads_;
     info.memory_bytes = host_memory_available();
     info.shares_host_memory = true;
-    info.peak_flop_per_s = measured_peak_flop_per_s(threads_);
-    info.peak_source = "measured: independent-FMA loop on " + std::to_string(threads_) +
-                       " threads (AVX-512/AVX2 vfmadd for fp32, vdpbf16ps for bf16); best of 3";
+    const PeakProbe peak = measured_peak_flop_per_s(threads_);
+    info.peak_flop_per_s = peak.flop_per_s;
+    info.peak_source = peak.source;
     const MemcpyBandwidth copy = measured_memcpy_bandwidth(threads_);
     info.memory_bandwidth_bytes_per_s = std::max(copy.one_thread_bytes_per_s, copy.all_threads_bytes_per_s);
     const dnnl_version_t* v = dnnl_version();
@@ -74,8 +115,12 @@ class CpuBackend final : public Backend {
         {"eigen_version", std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
                               std::to_string(EIGEN_MINOR_VERSION)},
         {"threads", std::to_string(threads_)},
+        {"cpu_isa", cpu_isa_description()},
+        {"onednn_max_cpu_isa_env", env_or("ONEDNN_MAX_CPU_ISA", "(unset)")},
+        {"onednn_effective_cpu_isa", onednn_isa_name()},
         {"memory_bandwidth_source",
-         "measured: memcpy of 32 MiB per thread, bytes copied per second, best of 5; " +
+         "measured: memcpy of " + std::to_string(copy.bytes_per_thread >> 20) +
+             " MiB per thread, bytes copied per second, best of 5; " +
              (copy.threads == 1 ? "1 thread (" + gb_per_s(copy.one_thread_bytes_per_s) + ")"
                                 : "the larger of 1 thread (" + gb_per_s(copy.one_thread_bytes_per_s) + ") and " +
                                       std::to_string(copy.threads) + " threads (" +
@@ -101,28 +146,20 @@ class CpuBackend final : public Backend {
     if (gemm == nullptr) {
       return {false, std::string(name()) + ": kernel '" + std::string(problem.kernel()) + "' is not implemented"};
     }
-    if (gemm->dtype() == DType::kFp8E4m3) {
-      return {false, std::string(name()) + ": fp8 GEMM is not supported on CPUs (no CPU library here runs e4m3 "
-                                           "matmuls natively); use --backend cuda on compute capability 8.9+"};
-    }
-    const bool fp32 = gemm->dtype() == DType::kFp32;
-    switch (engine_) {
-      case CpuEngine::kDefault:
-        return fp32 ? Support{true, {}} : onednn_gemm_support(*gemm);
-      case CpuEngine::kEigen:
-        if (fp32) return {true, {}};
-        return {false, "cpu-eigen: " + std::string(dtype_name(gemm->dtype())) +
-                           " GEMM not supported (Eigen has no fast path); use --backend cpu"};
-      case CpuEngine::kOneDnn:
-        return onednn_gemm_support(*gemm);
-    }
-    return {false, "unknown engine"};
+    const GemmPlan plan = gemm_plan(*gemm);
+    if (plan.route == GemmRoute::kNone) return {false, plan.reason};
+    return {true, {}};
   }
 
   std::int64_t device_bytes(const Problem& problem) const override {
     if (const auto* allreduce = dynamic_cast<const AllreduceProblem*>(&problem)) return cpu_allreduce_bytes(*allreduce);
     if (const auto* attention = dynamic_cast<const AttentionProblem*>(&problem)) return cpu_attention_bytes(*attention);
-    return problem.host_bytes();  // the workload's own copies of A, B and C
+    // The workload's own copies of A, B and C; the fallback adds fp32 copies.
+    const auto* gemm = dynamic_cast<const GemmProblem*>(&problem);
+    if (gemm != nullptr && gemm_plan(*gemm).route == GemmRoute::kWidened) {
+      return problem.host_bytes() + widened_gemm_extra_bytes(*gemm);
+    }
+    return problem.host_bytes();
   }
 
   Expected<std::unique_ptr<Workload>> prepare(const ProblemPtr& problem,
@@ -139,13 +176,48 @@ class CpuBackend final : public Backend {
       return make_mpi_allreduce(*allreduce, inputs, *mpi_);
     }
     const auto& gemm = static_cast<const GemmProblem&>(*problem);
-    const bool fp32 = gemm.dtype() == DType::kFp32;
-    if (engine_ == CpuEngine::kEigen) return make_eigen_gemm(gemm, inputs);
-    if (engine_ == CpuEngine::kDefault && fp32) return make_openblas_gemm(gemm, inputs);
-    return make_onednn_gemm(gemm, inputs);
+    const GemmPlan plan = gemm_plan(gemm);
+    switch (plan.route) {
+      case GemmRoute::kEigen: return make_eigen_gemm(gemm, inputs);
+      case GemmRoute::kOpenBlas: return make_openblas_gemm(gemm, inputs);
+      case GemmRoute::kWidened: return make_widened_gemm(gemm, inputs, plan.reason);
+      case GemmRoute::kOneDnn: return make_onednn_gemm(gemm, inputs);
+      case GemmRoute::kNone: break;
+    }
+    return bad_input(plan.reason);
   }
 
  private:
+  // cpu: fp32 by OpenBLAS; bf16 and fp16 by oneDNN where it has a native
+  // matmul on this CPU (under its ISA cap), else widened to fp32 (OpenBLAS).
+  // cpu-eigen: fp32 only. cpu-onednn: oneDNN only, no fallback.
+  GemmPlan gemm_plan(const GemmProblem& gemm) const {
+    if (gemm.dtype() == DType::kFp8E4m3) {
+      return {GemmRoute::kNone, std::string(name()) + ": fp8 GEMM is not supported on CPUs (no CPU library here runs "
+                                                      "e4m3 matmuls natively); use --backend cuda on compute capability 8.9+"};
+    }
+    const bool fp32 = gemm.dtype() == DType::kFp32;
+    switch (engine_) {
+      case CpuEngine::kDefault: {
+        if (fp32) return {GemmRoute::kOpenBlas, {}};
+        const Support onednn = onednn_gemm_support(gemm);
+        if (onednn.supported) return {GemmRoute::kOneDnn, {}};
+        return {GemmRoute::kWidened, onednn.reason};
+      }
+      case CpuEngine::kEigen:
+        if (fp32) return {GemmRoute::kEigen, {}};
+        return {GemmRoute::kNone, "cpu-eigen: " + std::string(dtype_name(gemm.dtype())) +
+                                      " GEMM not supported (Eigen has no fast path); use --backend cpu"};
+      case CpuEngine::kOneDnn: {
+        const Support onednn = onednn_gemm_support(gemm);
+        if (onednn.supported) return {GemmRoute::kOneDnn, {}};
+        return {GemmRoute::kNone, "cpu-onednn: " + onednn.reason +
+                                      "; --backend cpu runs it widened to fp32 instead"};
+      }
+    }
+    return {GemmRoute::kNone, "unknown engine"};
+  }
+
   CpuEngine engine_;
   int threads_;
   double comm_timeout_s_;

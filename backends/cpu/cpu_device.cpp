@@ -1,5 +1,8 @@
 #include "backends/cpu/cpu_device.h"
 
+#include "common/cpu_isa.h"
+#include "common/host_info.h"
+
 #include <immintrin.h>
 
 #include <algorithm>
@@ -103,39 +106,67 @@ double time_memcpy(int threads, std::size_t bytes) {
 
 }  // namespace
 
+namespace {
+
+constexpr std::int64_t kMemcpyBytesPerThread = std::int64_t{32} << 20;
+
+// 32 MiB, or less so that 2 buffers per thread fit in a quarter of the available memory.
+std::int64_t memcpy_bytes_per_thread(int threads) {
+  const std::int64_t available = host_memory_available();
+  if (available <= 0) return kMemcpyBytesPerThread;
+  const std::int64_t fit = available / 4 / (2 * std::int64_t{std::max(threads, 1)});
+  return std::max<std::int64_t>(std::min(kMemcpyBytesPerThread, fit / 4096 * 4096), 4096);
+}
+
+}  // namespace
+
+std::int64_t memcpy_probe_bytes(int threads) { return 2 * memcpy_bytes_per_thread(threads) * std::max(threads, 1); }
+
 MemcpyBandwidth measured_memcpy_bandwidth(int threads) {
   static std::mutex mutex;
   static std::map<int, MemcpyBandwidth> cache;
   std::lock_guard<std::mutex> lock(mutex);
   if (auto it = cache.find(threads); it != cache.end()) return it->second;
-  constexpr std::size_t kBytes = std::size_t{32} << 20;
   MemcpyBandwidth m;
   m.threads = threads;
-  m.one_thread_bytes_per_s = time_memcpy(1, kBytes);
-  m.all_threads_bytes_per_s = threads == 1 ? m.one_thread_bytes_per_s : time_memcpy(threads, kBytes);
+  m.bytes_per_thread = memcpy_bytes_per_thread(threads);
+  const auto bytes = static_cast<std::size_t>(m.bytes_per_thread);
+  m.one_thread_bytes_per_s = time_memcpy(1, bytes);
+  m.all_threads_bytes_per_s = threads == 1 ? m.one_thread_bytes_per_s : time_memcpy(threads, bytes);
   cache[threads] = m;
   return m;
 }
 
-std::map<DType, double> measured_peak_flop_per_s(int threads) {
+PeakProbe measured_peak_flop_per_s(int threads) {
   static std::mutex mutex;
-  static std::map<int, std::map<DType, double>> cache;
+  static std::map<int, PeakProbe> cache;
   std::lock_guard<std::mutex> lock(mutex);
   if (auto it = cache.find(threads); it != cache.end()) return it->second;
-  std::map<DType, double> peaks;
-  __builtin_cpu_init();
+  PeakProbe probe;
+  const CpuIsa isa = usable_cpu_isa();
+  const std::string on = " on " + std::to_string(threads) + (threads == 1 ? " thread" : " threads");
   // Per loop iteration: kChains FMAs of 16 (AVX-512) or 8 (AVX2) fp32 lanes, 2 FLOP each;
   // vdpbf16ps does 2 multiply-adds per fp32 lane.
-  if (__builtin_cpu_supports("avx512f")) {
-    peaks[DType::kFp32] = time_loop(&fma_loop_avx512, kChains * 16 * 2.0, threads);
-  } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-    peaks[DType::kFp32] = time_loop(&fma_loop_avx2, kChains * 8 * 2.0, threads);
+  std::string fp32, bf16;
+  if (isa >= CpuIsa::kAvx512) {
+    probe.flop_per_s[DType::kFp32] = time_loop(&fma_loop_avx512, kChains * 16 * 2.0, threads);
+    fp32 = "AVX-512 vfmadd (zmm) for fp32";
+  } else if (isa >= CpuIsa::kAvx2) {
+    probe.flop_per_s[DType::kFp32] = time_loop(&fma_loop_avx2, kChains * 8 * 2.0, threads);
+    fp32 = "AVX2 vfmadd (ymm) for fp32";
+  } else {
+    fp32 = "no fp32 peak (no AVX2 FMA usable)";
   }
-  if (__builtin_cpu_supports("avx512bf16")) {
-    peaks[DType::kBf16] = time_loop(&dpbf16_loop, kChains * 16 * 4.0, threads);
+  if (isa >= CpuIsa::kAvx512Bf16) {
+    probe.flop_per_s[DType::kBf16] = time_loop(&dpbf16_loop, kChains * 16 * 4.0, threads);
+    bf16 = "vdpbf16ps for bf16";
+  } else {
+    bf16 = "no bf16 FMA usable, so bf16 and fp16 rows computed in fp32 are compared with the fp32 peak";
   }
-  cache[threads] = peaks;
-  return peaks;
+  probe.source = "measured: independent-FMA loop" + on + " (" + fp32 + "; " + bf16 + "); best of 3; instruction set " +
+                 cpu_isa_description();
+  cache[threads] = probe;
+  return probe;
 }
 
 std::string openblas_config() {

@@ -27,6 +27,12 @@ class CpuGemmWorkload : public Workload {
 
 // fp32 only (Debian's OpenBLAS is built without bf16 GEMM).
 std::unique_ptr<Workload> make_openblas_gemm(const GemmProblem& p, const std::vector<HostTensor>& inputs);
+// bf16 or fp16 where oneDNN has no native matmul on this CPU: inputs widened to
+// fp32, cblas_sgemm, C rounded back; `why` (oneDNN's reason) goes into
+// implementation(). Allocates widened_gemm_extra_bytes(p) beyond the operands.
+std::unique_ptr<Workload> make_widened_gemm(const GemmProblem& p, const std::vector<HostTensor>& inputs,
+                                            const std::string& why);
+std::int64_t widened_gemm_extra_bytes(const GemmProblem& p);  // (B)
 // fp32 only.
 std::unique_ptr<Workload> make_eigen_gemm(const GemmProblem& p, const std::vector<HostTensor>& inputs);
 

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "backends/cpu/flash_attention_impl.h"
+#include "common/cpu_isa.h"
 
 TB_FLASH_DEFINE_ISA(portable)
 
@@ -77,11 +78,9 @@ bool isa_supported(Isa isa) {
   switch (isa) {
     case Isa::kPortable: return true;
 #ifdef TB_FLASH_X86
-    case Isa::kAvx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    case Isa::kAvx512:
-      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-             __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
-             __builtin_cpu_supports("fma");
+    // What the CPU has, capped by TRAINBENCH_MAX_ISA (common/cpu_isa.h).
+    case Isa::kAvx2: return usable_cpu_isa() >= CpuIsa::kAvx2;
+    case Isa::kAvx512: return usable_cpu_isa() >= CpuIsa::kAvx512;
 #endif
     default: return false;
   }

@@ -2,6 +2,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "backends/cuda/cublaslt_library.h"
@@ -58,6 +59,7 @@ class CudaBackend final : public Backend {
 
   std::string_view name() const override { return "cuda"; }
   Status available() const override { return status_; }
+  int device_count() const override { return std::max(device_count_, 1); }
 
   DeviceInfo device_info() const override {
     DeviceInfo info = query_device_info(device_, tf32_, /*measure_copy=*/true);

@@ -29,7 +29,7 @@ struct ModelArgs {
 };
 
 struct RunArgs {
-  std::string backend = "cpu";
+  std::string backend = "auto";  // kAutoBackend: cuda, then neuron, then cpu, the first available
   std::vector<std::string> problems;  // problem strings or sweeps
   std::vector<std::string> suites;    // suite file paths
   RunOptions options;

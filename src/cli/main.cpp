@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "common/cpu_isa.h"
 #include "trainbench/build_info.h"
 
 namespace {
@@ -21,6 +22,7 @@ std::string shell_quote(const std::string& arg) {
 
 constexpr const char* kRunExamples = R"(
 Examples:
+  trainbench run                       # the default suite of the accelerator in hand (--backend auto)
   trainbench run --problem gemm:m=4096,n=4096,k=4096,dtype=fp32
   trainbench run --backend cpu-onednn --problem 'gemm:m=1024:8192:*2,n=4096,k=4096,dtype=bf16'
   trainbench run --suite benchmarks/suites/default.suite --repetitions 9 --out results/
@@ -68,7 +70,9 @@ int main(int argc, char** argv) {
 
   tb::cli::RunArgs run;
   CLI::App* run_cmd = app.add_subcommand("run", "Run, verify and time problems on one backend");
-  run_cmd->add_option("-b,--backend", run.backend, "Backend name (trainbench list backends)")->capture_default_str();
+  run_cmd->add_option("-b,--backend", run.backend,
+                      "Backend name (trainbench list backends); auto = cuda if a GPU is visible, else neuron if a "
+                      "Neuron device is, else cpu")->capture_default_str();
   run_cmd->add_option("-p,--problem", run.problems, "Problem string or sweep; repeatable");
   run_cmd->add_option("-s,--suite", run.suites, "Suite file: one problem or sweep per line; repeatable");
   run_cmd->add_option("-r,--repetitions", run.options.repetitions, "Timed repetitions per problem")->capture_default_str();
@@ -259,6 +263,11 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
 
+  // TRAINBENCH_MAX_ISA caps the CPU kernels and probes (docs/cpu-isa.md): a bad value stops every command.
+  if (const tb::Expected<std::optional<tb::CpuIsa>> cap = tb::cpu_isa_cap_from_env(); !cap) {
+    std::fprintf(stderr, "trainbench: error: %s\n", cap.error().message.c_str());
+    return 2;
+  }
   if (*run_cmd) {
     for (int i = 0; i < argc; ++i) run.command_line += (i ? " " : "") + shell_quote(argv[i]);
     run.executable = argv[0];

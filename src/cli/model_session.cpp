@@ -163,13 +163,16 @@ Expected<ModelSession> prepare_model_session(const ModelArgs& args) {
 }
 
 Expected<ProjectionTarget> this_machine_target(const DeviceInfo& device, DType dtype) {
-  const auto peak = device.peak_flop_per_s.find(dtype);
+  auto peak = device.peak_flop_per_s.find(dtype);
+  // A CPU without bf16/fp16 arithmetic computes them in fp32 (docs/cpu-isa.md): that peak is its ceiling.
+  const bool widened = peak == device.peak_flop_per_s.end() && device.kind == "cpu" && dtype != DType::kFp32;
+  if (widened) peak = device.peak_flop_per_s.find(DType::kFp32);
   if (peak == device.peak_flop_per_s.end() || !(peak->second > 0.0) || !(device.memory_bandwidth_bytes_per_s > 0.0)) {
     return bad_input("this machine (" + device.name + ") has no measured peak for " + std::string(dtype_name(dtype)) +
                      " or no memory bandwidth: it cannot be projected");
   }
   ProjectionTarget t;
-  t.label = "this machine (" + device.name + ")";
+  t.label = "this machine (" + device.name + (widened ? ", " + std::string(dtype_name(dtype)) + " computed in fp32)" : ")");
   t.device_class = device.kind == "cpu" ? "cpu" : device.name;
   t.devices_per_instance = 1;
   t.peak_flop_per_s = peak->second;
@@ -179,7 +182,7 @@ Expected<ProjectionTarget> this_machine_target(const DeviceInfo& device, DType d
   // copy through shared memory, whatever tp x dp.
   t.intra_link_bytes_per_s = device.memory_bandwidth_bytes_per_s;
   t.network_bytes_per_s = device.memory_bandwidth_bytes_per_s;
-  t.peak_source = device.peak_source;
+  t.peak_source = widened ? "the fp32 peak (" + device.peak_source + ")" : device.peak_source;
   return t;
 }
 

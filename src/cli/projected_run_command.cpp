@@ -186,6 +186,7 @@ Expected<ProblemResult> project_problem(const Problem& problem, const Instance& 
     r.collective->busbw_bytes_per_s = r.bytes_per_s * r.collective->bus_factor;
   } else {
     r.fraction_of_peak = r.flop_per_s / target.peak_flop_per_s;
+    r.peak_dtype = r.dtype;
   }
   return r;
 }

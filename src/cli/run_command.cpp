@@ -70,6 +70,14 @@ int run_in_group(const RunArgs& args, ProcessGroup& group, MpiWorld* mpi) {
     std::snprintf(value, sizeof value, "%g", args.min_busbw_gb_per_s);  // as typed: -1, not -1.000000
     return fail(bad_input("--min-busbw " + std::string(value) + " is out of range: expected 0 (no floor) to 1e9 GB/s"));
   }
+  BackendOptions backend_options = args.backend_options;
+  backend_options.threads = args.options.threads;
+  backend_options.comm_timeout_s = args.options.comm_timeout_s;
+  backend_options.mpi = mpi;
+  AutoChoice choice;
+  Expected<std::unique_ptr<Backend>> backend = create_backend(args.backend, backend_options, &choice);
+  if (!backend) return fail(backend.error());
+
   std::optional<ModelSession> session;
   Expected<std::vector<ProblemPtr>> plan = std::vector<ProblemPtr>{};
   if (!args.model.name.empty()) {
@@ -84,22 +92,19 @@ int run_in_group(const RunArgs& args, ProcessGroup& group, MpiWorld* mpi) {
     session = std::move(*prepared);
     plan = session->plan.problems;
   } else {
-    Expected<std::vector<std::string>> strings = problem_strings(args.problems, args.suites);
+    // Neither --problem nor --suite: the default suite of the device in hand.
+    const std::vector<std::string> suites =
+        args.problems.empty() && args.suites.empty() ? std::vector<std::string>{default_suite_path((*backend)->name())} : args.suites;
+    Expected<std::vector<std::string>> strings = problem_strings(args.problems, suites, (*backend)->device_count());
     if (!strings) return fail(strings.error());
     if (strings->empty()) {
-      return fail(bad_input("nothing to run: give --problem STRING, --suite FILE or --model NAME (trainbench run --help)"));
+      return fail(bad_input("nothing to run: the suite has no problem; give --problem STRING, --suite FILE or --model NAME "
+                            "(trainbench run --help)"));
     }
     plan = build_plan(*strings);
     if (!plan) return fail(plan.error());
   }
   if (Status s = check_process_layout(*plan, group); !s) return fail(s.error());
-
-  BackendOptions backend_options = args.backend_options;
-  backend_options.threads = args.options.threads;
-  backend_options.comm_timeout_s = args.options.comm_timeout_s;
-  backend_options.mpi = mpi;
-  Expected<std::unique_ptr<Backend>> backend = create_backend(args.backend, backend_options);
-  if (!backend) return fail(backend.error());
   const DeviceInfo device = (*backend)->device_info();
   // Checks whose outcome can differ between ranks (free memory; rank 0 writes
   // the results): every rank agrees before any collective starts.
@@ -116,6 +121,11 @@ int run_in_group(const RunArgs& args, ProcessGroup& group, MpiWorld* mpi) {
   if (!all_ready) return report_rank_error(group, all_ready.error());
   if (!*all_ready) return 2;  // the rank that failed printed why
 
+  // Said once the run goes ahead, so that a refused run prints its one error alone:
+  // with the table on stdout, on stderr for the machine-readable formats.
+  if (leader && args.backend == kAutoBackend && args.format != "table") {
+    std::fprintf(stderr, "trainbench: %s\n", choice.describe().c_str());
+  }
   RunRecord record;
   record.context = capture_context(**backend, device, args.options, args.command_line, args.executable);
   record.context.processes = group.description();
@@ -172,6 +182,7 @@ int run_in_group(const RunArgs& args, ProcessGroup& group, MpiWorld* mpi) {
   if (args.format == "table") {
     std::cout << "device: " << device.name << ", " << device.compute_units << " threads; peak source: "
               << device.peak_source << "\n";
+    if (args.backend == kAutoBackend) std::cout << "backend: " << choice.describe() << "\n";
     const bool collectives = std::any_of(record.results.begin(), record.results.end(),
                                          [](const ProblemResult& r) { return r.collective.has_value(); });
     for (const auto& [key, value] : device.properties) {
@@ -193,7 +204,12 @@ int run_in_group(const RunArgs& args, ProcessGroup& group, MpiWorld* mpi) {
   if (session) {
     for (const std::string& w : session->setup.warnings) std::fprintf(stderr, "trainbench: warning: %s\n", w.c_str());
   }
-  if (model_error) return report_error(*model_error);
+  if (model_error && model_error->code == ErrorCode::kUnavailable) {
+    // A kernel this machine cannot run: said plainly; the rest of the run stands.
+    std::fprintf(stderr, "trainbench: note: %s\n", model_error->message.c_str());
+  } else if (model_error) {
+    return report_error(*model_error);
+  }
   // The table already carries these notes; other formats keep stdout machine-readable.
   for (const ProblemResult& r : record.results) {
     if (args.format == "table") break;

@@ -71,6 +71,7 @@ json result_to_json(const ProblemResult& r) {
             {"flop_per_s", r.flop_per_s},
             {"bytes_per_s", r.bytes_per_s},
             {"fraction_of_peak", r.fraction_of_peak},
+            {"peak_dtype", r.peak_dtype},
             {"warnings", r.warnings},
             {"reproducer", r.reproducer}};
   // Only collectives have one; readers of files without it get none.
@@ -213,6 +214,11 @@ Expected<ProblemResult> result_from_json(const Reader& r) {
   TB_ASSIGN_OR_RETURN(p.flop_per_s, r.num("flop_per_s"));
   TB_ASSIGN_OR_RETURN(p.bytes_per_s, r.num("bytes_per_s"));
   TB_ASSIGN_OR_RETURN(p.fraction_of_peak, r.num("fraction_of_peak"));
+  if (r.has("peak_dtype")) {  // optional: files written before it compared with the dtype's own peak
+    TB_ASSIGN_OR_RETURN(p.peak_dtype, r.str("peak_dtype"));
+  } else if (p.status == ResultStatus::kPassed) {
+    p.peak_dtype = p.dtype;
+  }
   TB_ASSIGN_OR_RETURN(p.warnings, string_list(r, "warnings"));
   if (r.has("collective")) {  // optional: only collectives have it
     TB_ASSIGN_OR_RETURN(const Reader collective, r.object("collective"));

@@ -18,7 +18,7 @@ std::string trim(const std::string& s) {
 
 }  // namespace
 
-Expected<std::vector<std::string>> read_suite_file(const std::string& path) {
+Expected<std::vector<std::string>> read_suite_file(const std::string& path, int devices) {
   Expected<std::string> text = read_file(path);
   if (!text) return bad_input("suite file: " + text.error().message);  // a wrong path is bad input
   std::vector<std::string> problems;
@@ -28,7 +28,8 @@ Expected<std::vector<std::string>> read_suite_file(const std::string& path) {
   while (std::getline(in, line)) {
     ++number;
     const auto hash = line.find('#');
-    const std::string content = trim(hash == std::string::npos ? line : line.substr(0, hash));
+    const std::string content =
+        substitute_devices(trim(hash == std::string::npos ? line : line.substr(0, hash)), devices);
     if (content.empty()) continue;
     Expected<std::vector<ProblemPtr>> parsed = build_plan({content});
     if (!parsed) return bad_input("suite file '" + path + "' line " + std::to_string(number) + ": " + parsed.error().message);
@@ -55,11 +56,26 @@ Expected<std::vector<ProblemPtr>> build_plan(const std::vector<std::string>& pro
   return plan;
 }
 
+std::string default_suite_path(std::string_view backend) {
+  const std::string dir = TRAINBENCH_SUITES_DIR;
+  if (backend == "cuda") return dir + "/gpu.suite";
+  if (backend == "neuron") return dir + "/neuron.suite";
+  return dir + "/default.suite";
+}
+
+std::string substitute_devices(std::string text, int devices) {
+  static constexpr std::string_view kDevices = "{devices}";
+  for (std::size_t at = text.find(kDevices); at != std::string::npos; at = text.find(kDevices, at)) {
+    text.replace(at, kDevices.size(), std::to_string(devices));
+  }
+  return text;
+}
+
 Expected<std::vector<std::string>> problem_strings(const std::vector<std::string>& problems,
-                                                   const std::vector<std::string>& suites) {
+                                                   const std::vector<std::string>& suites, int devices) {
   std::vector<std::string> strings = problems;
   for (const std::string& suite : suites) {
-    TB_ASSIGN_OR_RETURN(const std::vector<std::string> lines, read_suite_file(suite));
+    TB_ASSIGN_OR_RETURN(const std::vector<std::string> lines, read_suite_file(suite, devices));
     strings.insert(strings.end(), lines.begin(), lines.end());
   }
   return strings;

@@ -71,7 +71,8 @@ struct ProblemResult {
   std::int64_t iterations_per_sample = 0;
   double flop_per_s = 0.0;        // flop / median time (FLOP/s)
   double bytes_per_s = 0.0;       // min_bytes / median time (B/s)
-  double fraction_of_peak = -1.0;  // flop_per_s / device peak for dtype; -1 when the peak is unknown
+  double fraction_of_peak = -1.0;  // flop_per_s / device peak for peak_dtype; -1 when the peak is unknown
+  std::string peak_dtype;          // whose peak fraction_of_peak uses: dtype, or the precision the kernel computes in
   std::vector<std::string> warnings;  // e.g. "noisy: coefficient of variation 7.1% is above 5%"
   std::optional<CollectiveResult> collective;  // set for collectives (all-reduce)
   std::string reproducer;      // a command line that reruns exactly this problem
@@ -110,6 +111,7 @@ struct StepItemResult {
   std::string measured_problem;  // the problem that ran: item.problem, or a capped all-reduce (see scale)
   double scale = 1.0;            // time_s = measured median x scale (item bytes / measured bytes for a capped all-reduce)
   double time_s = 0.0;           // one execution (s); 0 when its problem did not pass
+  std::string skipped;           // why its problem was skipped on this backend; empty unless it was (not serialized)
 };
 
 // What `trainbench run --model` adds to a run (docs/results.md, "model_run").

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "common/host_info.h"
 #include "common/mpi_launch.h"
 
 namespace tb {
@@ -86,8 +87,11 @@ Status validate(const RunOptions& o) {
     return bad_input("--warmup-time " + format_value(o.warmup_time_s) +
                      " is out of range: expected 0 to 3600 seconds");
   }
-  if (o.threads < 0 || o.threads > 4096) {
-    return bad_input("--threads " + std::to_string(o.threads) + " is out of range: expected 0 (all) to 4096");
+  // More threads than CPUs only time the scheduler, and each costs the probes memory.
+  const int cpus = logical_cpu_count();
+  if (o.threads < 0 || o.threads > cpus) {
+    return bad_input("--threads " + std::to_string(o.threads) + " is out of range: expected 0 (all) to " +
+                     std::to_string(cpus) + ", the logical CPUs this process may run on");
   }
   if (!(o.comm_timeout_s > 0.0) || o.comm_timeout_s > 86400.0) {
     return bad_input("--comm-timeout " + format_value(o.comm_timeout_s) +
@@ -226,6 +230,7 @@ ProblemResult Runner::run(const ProblemPtr& problem) {
   if (!agree(prepared ? Status() : Status(prepared.error()), r)) return r;
   Workload& workload = **prepared;
   r.implementation = workload.implementation();
+  if (const std::optional<DType> computed = workload.compute_dtype()) r.peak_dtype = std::string(dtype_name(*computed));
 
   // Verification run: poisoned outputs, one execution, outputs read back. Also the first warm-up.
   Status s = workload.poison_outputs();
@@ -319,7 +324,9 @@ void Runner::derive_throughput(const Problem& problem, ProblemResult& r) const {
   if (r.time_s.median > 0.0) {
     r.flop_per_s = r.flop / r.time_s.median;
     r.bytes_per_s = r.min_bytes / r.time_s.median;
-    const auto peak = device_.peak_flop_per_s.find(problem.dtype());
+    if (r.peak_dtype.empty()) r.peak_dtype = r.dtype;
+    const Expected<DType> peak_dtype = parse_dtype(r.peak_dtype);
+    const auto peak = peak_dtype ? device_.peak_flop_per_s.find(*peak_dtype) : device_.peak_flop_per_s.end();
     // A collective's reductions are not what limits it: no fraction of a compute peak.
     if (!collective && peak != device_.peak_flop_per_s.end() && peak->second > 0.0) {
       r.fraction_of_peak = r.flop_per_s / peak->second;

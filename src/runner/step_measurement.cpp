@@ -62,6 +62,7 @@ std::vector<StepItemResult> step_item_results(const StepDecomposition& step, con
     const std::size_t p = plan.problem_of_item[i];
     r.measured_problem = plan.problems[p]->to_string();
     if (p < results.size() && results[p].status == ResultStatus::kPassed) r.time_s = results[p].time_s.median * r.scale;
+    if (p < results.size() && results[p].status == ResultStatus::kSkipped) r.skipped = results[p].reason;
     out.push_back(std::move(r));
   }
   return out;
@@ -69,12 +70,20 @@ std::vector<StepItemResult> step_item_results(const StepDecomposition& step, con
 
 Expected<std::vector<double>> item_seconds(const std::vector<StepItemResult>& items) {
   std::vector<double> seconds;
+  std::string skipped;  // "problem (reason)" of each skipped problem, once
   for (const StepItemResult& r : items) {
-    if (!(r.time_s > 0.0)) {
+    if (r.time_s > 0.0) {
+      seconds.push_back(r.time_s);
+    } else if (r.skipped.empty()) {
       return run_failure("the step cannot be composed: " + r.measured_problem +
                          " did not pass (see its row above); no step time, tokens/s or cost is reported");
+    } else if (skipped.find(r.measured_problem + " (") == std::string::npos) {
+      skipped += (skipped.empty() ? "" : "; ") + r.measured_problem + " (" + r.skipped + ")";
     }
-    seconds.push_back(r.time_s);
+  }
+  if (!skipped.empty()) {
+    return unavailable("the step cannot be composed on this machine: it needs " + skipped +
+                       "; no step time, tokens/s or cost is reported, and the problems that ran are in the results");
   }
   return seconds;
 }

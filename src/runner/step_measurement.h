@@ -35,6 +35,8 @@ std::vector<StepItemResult> step_item_results(const StepDecomposition& step, con
                                               const std::vector<ProblemResult>& results);
 
 // Every item's time when all passed; the first failed problem's reason otherwise (kRunFailure).
+// kUnavailable, naming each, when the only missing items were skipped on this
+// backend (a kernel it cannot run); kRunFailure when one failed or errored.
 Expected<std::vector<double>> item_seconds(const std::vector<StepItemResult>& items);
 
 }  // namespace tb

@@ -544,7 +544,6 @@ TEST_F(BadInput, UnknownFormat) {
   expect_bad_input(run_quick({"--problem", "gemm:m=16,n=16,k=16", "--format", "xml"}), {"xml"}, true);
 }
 
-TEST_F(BadInput, NothingToRun) { expect_bad_input(run_quick({}), {"--problem", "--suite"}); }
 
 TEST_F(BadInput, UnknownSubcommand) {
   const ProcessResult r = trainbench({"frobnicate"});

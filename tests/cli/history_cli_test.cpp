@@ -393,10 +393,14 @@ TEST_F(Report, AModelRunGivesTheCostChartAndTheRoofline) {
   const fs::path html = dir_ / "report.html";
   ASSERT_TRUE(exited_with(trainbench({"report", "--db", db().string(), "-o", html.string(), "--since", "all"}), 0));
   const std::string page = read_text(html);
-  for (const char* needle : {"trn1.32xlarge", "p5.48xlarge", "this machine", "bf16 peak", "--model llama3.2-1b",
+  for (const char* needle : {"trn1.32xlarge", "p5.48xlarge", "this machine", "--model llama3.2-1b",
                              "class=\"cost measured\"", "class=\"cost projected\""}) {
     EXPECT_NE(page.find(needle), std::string::npos) << needle;
   }
+  // A line per measured peak: fp32 on any x86-64 CPU with AVX2, bf16 only where it has AVX512-BF16.
+  const json peaks = read_json(json_files(out_).front())["context"]["trainbench"]["device"]["peak_flop_per_s"];
+  ASSERT_TRUE(peaks.contains("fp32")) << peaks.dump();
+  for (const auto& [dtype, value] : peaks.items()) EXPECT_NE(page.find(dtype + " peak"), std::string::npos) << dtype;
   EXPECT_EQ(page.find("No cost comparison"), std::string::npos);
 }
 

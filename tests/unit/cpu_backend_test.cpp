@@ -87,12 +87,15 @@ TEST_P(CpuGemmTest, OutputsVerify) {
   if (!support.supported) {
     EXPECT_FALSE(support.reason.empty()) << "an unsupported problem must say why";
     ASSERT_NE(dtype, DType::kFp32) << name << " must support fp32 GEMM: " << support.reason;
+    ASSERT_NE(name, "cpu") << "cpu runs every 16-bit GEMM, natively or widened to fp32: " << support.reason;
     GTEST_SKIP() << name << " says: " << support.reason;
   }
-  EXPECT_EQ(backend->device_bytes(*problem), problem->host_bytes());
 
   std::string implementation;
   const Verification v = run_and_verify(*backend, problem, &implementation);
+  // The fp32 fallback holds fp32 copies of A, B and C besides the operands.
+  const bool widened = implementation.rfind("fallback: ", 0) == 0;
+  EXPECT_EQ(backend->device_bytes(*problem), problem->host_bytes() * (widened ? 3 : 1)) << implementation;
   EXPECT_TRUE(v.passed) << problem->to_string() << " on " << implementation << ": max error " << v.max_error
                         << " > " << v.tolerance << "; " << v.detail;
   EXPECT_EQ(v.checked, shape.m * shape.n);
@@ -167,15 +170,26 @@ TEST(CpuBackendTest, OneDnnLowPrecisionSupportIsExplainedAndConsistent) {
   for (DType dtype : {DType::kBf16, DType::kFp16}) {
     const ProblemPtr problem = gemm(64, 64, 64, false, false, dtype);
     const Support a = cpu->supports(*problem), b = onednn->supports(*problem);
-    // "cpu" uses oneDNN for low precision: both must agree.
-    EXPECT_EQ(a.supported, b.supported) << dtype_name(dtype);
-    if (!a.supported) {
-      EXPECT_NE(a.reason.find(std::string(dtype_name(dtype))), std::string::npos) << a.reason;
-      Expected<std::unique_ptr<Workload>> w = cpu->prepare(problem, problem->make_inputs(kSeed));
-      ASSERT_FALSE(w.ok());
-      EXPECT_EQ(w.error().code, ErrorCode::kBadInput);
+    // "cpu" uses oneDNN for low precision where oneDNN has a native matmul, and the fp32 fallback elsewhere.
+    EXPECT_TRUE(a.supported) << dtype_name(dtype) << ": " << a.reason;
+    EXPECT_TRUE(a.reason.empty()) << a.reason;
+    Expected<std::unique_ptr<Workload>> w = cpu->prepare(problem, problem->make_inputs(kSeed));
+    ASSERT_TRUE(w.ok()) << w.error().message;
+    const std::string impl = (*w)->implementation();
+    if (b.supported) {
+      EXPECT_TRUE(b.reason.empty()) << b.reason;
+      EXPECT_EQ(impl.rfind("oneDNN ", 0), 0u) << impl;
+      EXPECT_FALSE((*w)->compute_dtype().has_value());
     } else {
-      EXPECT_TRUE(a.reason.empty()) << a.reason;
+      // cpu-onednn refuses it, naming the dtype; cpu widens it to fp32 and says so.
+      EXPECT_NE(b.reason.find(std::string(dtype_name(dtype))), std::string::npos) << b.reason;
+      Expected<std::unique_ptr<Workload>> refused = onednn->prepare(problem, problem->make_inputs(kSeed));
+      ASSERT_FALSE(refused.ok());
+      EXPECT_EQ(refused.error().code, ErrorCode::kBadInput);
+      EXPECT_EQ(impl.rfind("fallback: " + std::string(dtype_name(dtype)) + " widened to fp32, OpenBLAS", 0), 0u)
+          << impl;
+      ASSERT_TRUE((*w)->compute_dtype().has_value());
+      EXPECT_EQ(*(*w)->compute_dtype(), DType::kFp32);
     }
   }
 }

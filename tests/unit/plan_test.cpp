@@ -132,3 +132,43 @@ TEST(PlanTest, BuildPlanRejectsAnyBadStringNamingIt) {
 
 }  // namespace
 }  // namespace tb
+
+namespace tb {
+namespace {
+
+// `trainbench run` with no problem runs the default suite of the device in hand.
+TEST(DefaultSuites, EachBackendsSuiteParsesWithItsDeviceCount) {
+  EXPECT_NE(default_suite_path("cpu").find("benchmarks/suites/default.suite"), std::string::npos);
+  EXPECT_NE(default_suite_path("cpu-onednn").find("benchmarks/suites/default.suite"), std::string::npos);
+  EXPECT_NE(default_suite_path("cuda").find("benchmarks/suites/gpu.suite"), std::string::npos);
+  EXPECT_NE(default_suite_path("neuron").find("benchmarks/suites/neuron.suite"), std::string::npos);
+  for (const char* backend : {"cpu", "cuda", "neuron"}) {
+    Expected<std::vector<std::string>> strings = problem_strings({}, {default_suite_path(backend)}, 4);
+    ASSERT_TRUE(strings.ok()) << backend << ": " << strings.error().message;
+    const std::vector<std::string> plan = canonical_plan(*strings);
+    EXPECT_GE(plan.size(), 5u) << backend;
+  }
+}
+
+TEST(DefaultSuites, TheGpuSuitesAllReduceSpansEveryVisibleGpu) {
+  Expected<std::vector<std::string>> strings = problem_strings({}, {default_suite_path("cuda")}, 8);
+  ASSERT_TRUE(strings.ok()) << strings.error().message;
+  bool found = false;
+  for (const std::string& p : canonical_plan(*strings)) {
+    if (p.rfind("allreduce:", 0) == 0) {
+      found = true;
+      EXPECT_NE(p.find("ranks=8"), std::string::npos) << p;
+      EXPECT_NE(p.find("algo=nccl"), std::string::npos) << p;
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST(DefaultSuites, DevicesIsSubstitutedEverywhereAndNothingElseChanges) {
+  EXPECT_EQ(substitute_devices("allreduce:bytes=1M,ranks={devices}", 3), "allreduce:bytes=1M,ranks=3");
+  EXPECT_EQ(substitute_devices("x{devices}y{devices}", 12), "x12y12");
+  EXPECT_EQ(substitute_devices("gemm:m=1", 3), "gemm:m=1");
+}
+
+}  // namespace
+}  // namespace tb
