@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -242,14 +243,16 @@ ChildProcess::~ChildProcess() {
 bool ChildProcess::reap(bool block) {
   if (reaped_) return true;
   while (true) {
-    const pid_t r = ::waitpid(pid_, &wait_status_, block ? 0 : WNOHANG);
+    struct rusage usage {};
+    const pid_t r = ::wait4(pid_, &wait_status_, block ? 0 : WNOHANG, &usage);
     if (r == pid_) {
       reaped_ = true;
+      peak_rss_bytes_ = static_cast<long long>(usage.ru_maxrss) * 1024;  // Linux: kilobytes
       end_ = now_s();
       return true;
     }
     if (r == 0) return false;
-    if (errno != EINTR) throw std::runtime_error(errno_text("waitpid"));
+    if (errno != EINTR) throw std::runtime_error(errno_text("wait4"));
   }
 }
 
@@ -300,6 +303,7 @@ ProcessResult ChildProcess::wait() {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   result.seconds = end_ - start_;
+  result.peak_rss_bytes = peak_rss_bytes_;
   if (WIFEXITED(wait_status_)) {
     result.exited = true;
     result.exit_code = WEXITSTATUS(wait_status_);

@@ -29,6 +29,7 @@ struct ProcessResult {
   int term_signal = 0;     // the signal that ended it, when !exited
   bool timed_out = false;  // killed by wait() after ProcessOptions::timeout_s
   double seconds = 0.0;    // wall time from start to end
+  long long peak_rss_bytes = -1;  // the child's peak resident memory (getrusage's ru_maxrss); -1 when unknown
   std::string out;         // everything written to stdout
   std::string err;         // everything written to stderr
 
@@ -70,6 +71,7 @@ class ChildProcess {
   double timeout_s_ = 0.0;
   double start_ = 0.0;
   double end_ = 0.0;
+  long long peak_rss_bytes_ = -1;
 };
 
 // Live (not zombie) processes whose session id is `sid`.
