@@ -46,8 +46,13 @@ Expected<ProblemPtr> parse_problem(std::string_view text) {
   TB_ASSIGN_OR_RETURN(const ProblemSpec spec, parse_problem_spec(text));
   std::string known;
   for (const KernelInfo& k : kernels()) {
-    if (k.name == spec.kernel) return k.parse(spec);
-    known += (known.empty() ? "" : ", ") + k.name;
+    if (k.name != spec.kernel) {
+      known += (known.empty() ? "" : ", ") + k.name;
+      continue;
+    }
+    TB_ASSIGN_OR_RETURN(ProblemPtr problem, k.parse(spec));
+    TB_RETURN_IF_ERROR(problem->check_sizes());  // every kernel's sizes, before anything is allocated
+    return problem;
   }
   return bad_input("unknown kernel '" + spec.kernel + "' in problem '" + std::string(text) + "': expected one of " +
                    known + " (trainbench list kernels)");

@@ -69,8 +69,22 @@ class Problem {
     return verify(inputs, outputs, seed);
   }
 
+  // Largest byte count of all a problem's tensors together (B): 2^60 (1 EiB),
+  // far above any machine's memory, so that a backend adding its own copies
+  // (a few times the tensors) still counts in int64 without overflow.
+  static constexpr std::int64_t kMaxTensorBytes = std::int64_t{1} << 60;
+
+  // Ok when every tensor's byte count and their total fit in kMaxTensorBytes
+  // and flop() and min_bytes() are finite; otherwise a kBadInput error naming
+  // the tensor, its shape and element size, e.g. "tensor a of 2147483647 x
+  // 2147483647 fp32 elements (4 B each): its byte count overflows 64-bit
+  // arithmetic: expected sizes whose tensors fit in memory". parse_problem
+  // refuses every problem this refuses, before anything is allocated.
+  Status check_sizes() const;
+
   // Bytes of host memory a run needs: inputs, outputs, and the copies a
-  // backend keeps (backends add their own on top).
+  // backend keeps (backends add their own on top). For a problem that
+  // check_sizes() refuses: the largest int64, which no memory check accepts.
   std::int64_t host_bytes() const;
 };
 

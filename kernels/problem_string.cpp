@@ -121,6 +121,10 @@ Expected<std::int64_t> parse_size(std::string_view what, std::string_view text) 
   }
   std::int64_t value = 0;
   const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (ec == std::errc::result_out_of_range && end == digits.data() + digits.size() && digits.front() != '-') {
+    return bad_input("'" + std::string(what) + "=" + std::string(text) + "' is too large: expected at most " +
+                     std::to_string(std::numeric_limits<std::int64_t>::max()));
+  }
   if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || value < 0) {
     return bad_input("'" + std::string(what) + "=" + std::string(text) +
                      "' is not a non-negative integer (optionally with suffix K, M or G)");

@@ -2,6 +2,8 @@
 
 #include <limits>
 
+#include "common/checked_math.h"
+
 namespace tb {
 std::int64_t TensorSpec::elements() const {
   std::int64_t n = 1;
@@ -10,6 +12,12 @@ std::int64_t TensorSpec::elements() const {
 }
 
 std::int64_t TensorSpec::bytes() const { return elements() * static_cast<std::int64_t>(dtype_size(dtype)); }
+
+std::optional<std::int64_t> TensorSpec::checked_bytes() const {
+  const std::optional<std::int64_t> n = checked_product(shape);
+  if (!n) return std::nullopt;
+  return checked_mul(*n, static_cast<std::int64_t>(dtype_size(dtype)));
+}
 
 HostTensor::HostTensor(TensorSpec s) : spec(std::move(s)), data(static_cast<std::size_t>(spec.bytes())) {}
 

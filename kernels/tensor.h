@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,8 +17,14 @@ struct TensorSpec {
   DType dtype;
   std::vector<std::int64_t> shape;  // elements per dimension, outermost first
 
+  // Element count and bytes. Plain int64 arithmetic: valid for the tensors of
+  // a problem whose sizes were checked (Problem::check_sizes; parse_problem
+  // checks every problem it returns).
   std::int64_t elements() const;
   std::int64_t bytes() const;
+  // bytes() with overflow-checked arithmetic: nullopt when the element count
+  // or the byte count does not fit in int64.
+  std::optional<std::int64_t> checked_bytes() const;
 };
 
 struct HostTensor {

@@ -109,10 +109,13 @@ TEST(ParseSizeTest, SuffixesAreBinary) {
 }
 
 TEST(ParseSizeTest, RejectsNonIntegersNamingTheValue) {
-  for (const std::string bad : {"", "K", "-1", "1.5", "abc", "4k", "4KB", " 4", "+4", "0x10", "99999999999999999999"}) {
+  for (const std::string bad : {"", "K", "-1", "1.5", "abc", "4k", "4KB", " 4", "+4", "0x10", "-99999999999999999999"}) {
     expect_bad_input(parse_size("bytes", bad), bad, {"'bytes=" + bad + "'", "non-negative integer"});
   }
   expect_bad_input(parse_size("m", "8589934592G"), "8589934592G", {"'m=8589934592G'", "too large"});
+  // Beyond int64: too large, not malformed.
+  expect_bad_input(parse_size("bytes", "99999999999999999999"), "99999999999999999999",
+                   {"'bytes=99999999999999999999' is too large: expected at most 9223372036854775807"});
 }
 
 // ---- Sweeps ---------------------------------------------------------------------
