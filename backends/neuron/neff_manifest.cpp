@@ -249,13 +249,8 @@ const NeffEntry* NeffManifest::find(const std::string& canonical_problem) const 
 }
 
 Expected<NeffManifest> read_neff_manifest(const std::string& path) {
-  const Expected<std::string> text = read_file(path);
-  if (!text) {
-    const std::string& why = text.error().message;  // "cannot read '<path>': <reason>"
-    const auto colon = why.rfind("': ");
-    return io_error("cannot read NEFF manifest '" + path + "'" +
-                    (colon == std::string::npos ? "" : why.substr(colon + 1)));
-  }
+  const Expected<std::string> text = read_file(path, kMaxReadBytes, "NEFF manifest");
+  if (!text) return text.error();
   json doc;
   try {
     doc = json::parse(*text);

@@ -1,34 +1,21 @@
 #include "backends/neuron/nrt_handles.h"
 
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <iterator>
 #include <utility>
+
+#include "common/atomic_file.h"
 
 namespace tb::nrt {
 
 Expected<std::vector<char>> read_neff_file(const std::string& path) {
-  namespace fs = std::filesystem;
   std::error_code ec;
-  const fs::file_status st = fs::status(path, ec);
-  if (st.type() == fs::file_type::not_found) return bad_input("NEFF file '" + path + "' does not exist");
-  if (ec) return io_error("cannot read NEFF file '" + path + "': " + ec.message());
-  if (st.type() != fs::file_type::regular) return io_error("NEFF file '" + path + "' is not a regular file");
-
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) return io_error("cannot read NEFF file '" + path + "': " + std::strerror(errno));
-  std::vector<char> bytes;
-  char buffer[1 << 16];
-  std::size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) bytes.insert(bytes.end(), buffer, buffer + n);
-  const bool failed = std::ferror(file) != 0;
-  const int read_errno = errno;
-  std::fclose(file);
-  if (failed) return io_error("cannot read NEFF file '" + path + "': " + std::strerror(read_errno));
+  if (!std::filesystem::exists(std::filesystem::status(path, ec))) {
+    return bad_input("NEFF file '" + path + "' does not exist");
+  }
+  TB_ASSIGN_OR_RETURN(const std::string bytes, read_file(path, kMaxNeffFileBytes, "NEFF file"));
   if (bytes.empty()) return bad_input("NEFF file '" + path + "' is empty");
-  return bytes;
+  return std::vector<char>(bytes.begin(), bytes.end());
 }
 
 std::optional<DType> dtype_from_nrt(nrt_dtype_t dtype) {

@@ -31,9 +31,13 @@
 
 namespace tb::nrt {
 
-// The whole file as bytes, for nrt_load. Errors: missing (kBadInput, "NEFF
-// file '<path>' does not exist"), not a regular file or unreadable (kIo, with
-// the system's reason), empty (kBadInput).
+// Largest NEFF file read_neff_file reads (B): 1 GiB, far above any compiled kernel.
+inline constexpr std::int64_t kMaxNeffFileBytes = std::int64_t{1} << 30;
+
+// The whole file as bytes, for nrt_load (read with read_file). Errors: missing
+// (kBadInput, "NEFF file '<path>' does not exist"), not a regular file, larger
+// than kMaxNeffFileBytes or unreadable (kIo, "cannot read NEFF file '<path>':
+// <reason>"), empty (kBadInput).
 Expected<std::vector<char>> read_neff_file(const std::string& path);
 
 // Our dtype for a runtime dtype code (fp32, bf16, fp16), or nullopt.

@@ -44,7 +44,7 @@ Expected<std::string> import_prices(const PricingImportArgs& args, std::string& 
   const std::string catalog_path = args.catalog.empty() ? default_instance_catalog_path() : args.catalog;
   const std::string out_path = args.out.empty() ? catalog_path : args.out;
 
-  TB_ASSIGN_OR_RETURN(const std::string original, read_file(catalog_path));
+  TB_ASSIGN_OR_RETURN(const std::string original, read_file(catalog_path, kMaxReadBytes, "instance catalog"));
   TB_ASSIGN_OR_RETURN(InstanceCatalog catalog, read_instance_catalog(catalog_path));
   TB_ASSIGN_OR_RETURN(const std::vector<PriceUpdate> updates, read_price_file(args.file, format, date));
   const PriceImport result = apply_price_updates(catalog, updates);

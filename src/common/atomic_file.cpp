@@ -1,18 +1,36 @@
 #include "common/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace tb {
 namespace {
 
 std::string os_reason() { return std::strerror(errno); }
+
+// Closes the descriptor (when valid) on every return path.
+struct FileDescriptor {
+  int fd;
+  ~FileDescriptor() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// "a directory", "a character device", ...: what a path that is not a regular file is.
+std::string file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISLNK(mode)) return "a symbolic link";
+  return "another kind of file";
+}
 
 // Writes `content` to a new temporary file next to `path`, flushed to disk.
 Expected<std::string> write_temporary(const std::string& path, const std::string& content) {
@@ -61,15 +79,36 @@ Expected<bool> create_file_atomically(const std::string& path, const std::string
   return io_error("cannot create '" + path + "': " + std::strerror(link_errno));
 }
 
-Expected<std::string> read_file(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) return io_error("cannot read '" + path + "': it is a directory, not a file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return io_error("cannot read '" + path + "': " + os_reason());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return io_error("cannot read '" + path + "': read error");
-  return ss.str();
+Expected<std::string> read_file(const std::string& path, std::int64_t max_bytes, std::string_view what) {
+  const std::string prefix = "cannot read " + (what.empty() ? "" : std::string(what) + " ") + "'" + path + "': ";
+  // O_NONBLOCK: opening a FIFO does not wait for a writer; fstat then refuses it.
+  const FileDescriptor file{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)};
+  struct stat st {};
+  if (file.fd < 0 || ::fstat(file.fd, &st) != 0) return io_error(prefix + os_reason());
+  if (!S_ISREG(st.st_mode)) return io_error(prefix + "it is not a regular file (" + file_kind(st.st_mode) + ")");
+  const std::string limit = std::to_string(max_bytes) + " bytes trainbench reads from such a file";
+  if (st.st_size > max_bytes) {
+    return io_error(prefix + "it holds " + std::to_string(st.st_size) + " bytes, more than the " + limit);
+  }
+  std::string text;
+  text.reserve(static_cast<std::size_t>(st.st_size));
+  char buffer[1 << 16];
+  while (true) {
+    const ssize_t n = ::read(file.fd, buffer, sizeof buffer);
+    if (n == 0) return text;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return io_error(prefix + os_reason());
+    if (static_cast<std::int64_t>(text.size()) + n > max_bytes) {  // it grew while we read
+      return io_error(prefix + "it holds more than the " + limit);
+    }
+    text.append(buffer, static_cast<std::size_t>(n));
+  }
+}
+
+std::optional<std::string> non_regular_kind(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode)) return std::nullopt;
+  return file_kind(st.st_mode);
 }
 
 Status check_writable_directory(const std::string& dir) {

@@ -145,7 +145,7 @@ Expected<EfficiencyRow> EfficiencyTable::find(std::string_view device_class, std
 }
 
 Expected<EfficiencyTable> read_efficiency_table(const std::string& path) {
-  TB_ASSIGN_OR_RETURN(const std::string text, read_file(path));
+  TB_ASSIGN_OR_RETURN(const std::string text, read_file(path, kMaxReadBytes, "efficiency file"));
   TB_ASSIGN_OR_RETURN(const std::vector<CsvRecord> records, csv_records(text, path));
   if (records.empty()) return bad_input(path + ": no header line: expected the columns of docs/cost.md");
   TB_ASSIGN_OR_RETURN(const auto column_of,

@@ -137,7 +137,7 @@ Expected<Instance> InstanceCatalog::find(const std::string& name) const {
 }
 
 Expected<InstanceCatalog> read_instance_catalog(const std::string& path) {
-  TB_ASSIGN_OR_RETURN(const std::string text, read_file(path));
+  TB_ASSIGN_OR_RETURN(const std::string text, read_file(path, kMaxReadBytes, "instance catalog"));
   InstanceCatalog catalog;
   catalog.path = path;
 

@@ -270,7 +270,7 @@ Expected<std::vector<PriceUpdate>> parse_skypilot_catalog(const std::string& tex
 
 Expected<std::vector<PriceUpdate>> read_price_file(const std::string& path, PriceFileFormat format,
                                                    const std::string& date) {
-  TB_ASSIGN_OR_RETURN(const std::string text, read_file(path));
+  TB_ASSIGN_OR_RETURN(const std::string text, read_file(path, kMaxPriceFileBytes, "price file"));
   if (format == PriceFileFormat::kAws) return parse_aws_offer(text, path);
   return parse_skypilot_catalog(text, path, date);
 }

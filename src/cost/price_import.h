@@ -3,6 +3,7 @@
 // catalog CSV. Formats and rules: docs/catalog.md ("Importing prices").
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,7 +50,12 @@ Expected<std::vector<PriceUpdate>> parse_aws_offer(const std::string& text, cons
 Expected<std::vector<PriceUpdate>> parse_skypilot_catalog(const std::string& text, const std::string& file_name,
                                                           const std::string& date);
 
-// Reads `path` (kIo when it cannot be read) and parses it as `format`.
+// Largest price file read_price_file reads (B): 2 GiB. AWS's per-region EC2
+// offer files are hundreds of MB; parsing one takes several times its size.
+inline constexpr std::int64_t kMaxPriceFileBytes = std::int64_t{2} << 30;
+
+// Reads `path` (read_file, at most kMaxPriceFileBytes; kIo when it cannot be
+// read or is not a regular file) and parses it as `format`.
 Expected<std::vector<PriceUpdate>> read_price_file(const std::string& path, PriceFileFormat format,
                                                    const std::string& date);
 

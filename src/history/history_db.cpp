@@ -4,6 +4,7 @@
 #include <system_error>
 #include <utility>
 
+#include "common/atomic_file.h"
 #include "common/dtype.h"
 #include "history/history_schema.h"
 #include "history/sqlite_handle.h"
@@ -243,6 +244,9 @@ HistoryDb::~HistoryDb() {
 Expected<HistoryDb> HistoryDb::open(const std::string& path, Mode mode) {
   std::error_code ec;
   const bool exists = std::filesystem::exists(path, ec);
+  if (const std::optional<std::string> kind = non_regular_kind(path)) {
+    return io_error("cannot open the history database '" + path + "': it is not a regular file (" + *kind + ")");
+  }
   if (!exists && mode == Mode::kReadOnly) {
     return bad_input(path + " does not exist, so there is no history to read; " + how_to_create(path));
   }

@@ -109,7 +109,7 @@ Status validate(const ModelConfig& m, const RunSettings& run) {
 }
 
 Expected<ModelConfig> read_model_file(const std::string& path) {
-  TB_ASSIGN_OR_RETURN(const std::string text, read_file(path));
+  TB_ASSIGN_OR_RETURN(const std::string text, read_file(path, kMaxReadBytes, "model file"));
   ModelConfig m;
   m.path = path;
   m.name = std::filesystem::path(path).stem().string();

@@ -391,7 +391,7 @@ Expected<std::string> create_result_file(const std::string& stem, const RunRecor
 }
 
 Expected<RunRecord> read_result_file(const std::string& path) {
-  TB_ASSIGN_OR_RETURN(const std::string text, read_file(path));
+  TB_ASSIGN_OR_RETURN(const std::string text, read_file(path, kMaxReadBytes, "results file"));
   const json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return bad_input("results file '" + path + "' is not valid JSON");
   Expected<RunRecord> record = from_json(doc);

@@ -19,8 +19,8 @@ std::string trim(const std::string& s) {
 }  // namespace
 
 Expected<std::vector<std::string>> read_suite_file(const std::string& path, int devices) {
-  Expected<std::string> text = read_file(path);
-  if (!text) return bad_input("suite file: " + text.error().message);  // a wrong path is bad input
+  Expected<std::string> text = read_file(path, kMaxReadBytes, "suite file");
+  if (!text) return bad_input(text.error().message);  // a wrong path is bad input
   std::vector<std::string> problems;
   std::istringstream in(*text);
   std::string line;

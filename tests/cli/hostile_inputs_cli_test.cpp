@@ -2,6 +2,7 @@
 // with one message naming the bad value, exit status 2, within seconds and
 // bounded memory, and nothing written.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "cli_test_support.h"
 
@@ -41,6 +42,67 @@ TEST_F(HostileInput, HugeAttentionAndAllreduceAreRefusedBeforeAllocating) {
   expect_refused(run_quick({"--problem", "attention:b=1M,h=1M,sq=1M,d=1024"}), {"2^48 elements"});
   expect_refused(run_quick({"--problem", "attention:b=1024,h=1024,sq=1M,d=256"}), {"bytes", "available"});
   expect_refused(run_quick({"--problem", "allreduce:bytes=1024G,ranks=256"}), {"bytes", "available"});
+}
+
+// ---- Inputs that are not regular files or never end --------------------------
+
+// Every command that reads a file the user names, with FILE standing for it.
+const std::vector<std::vector<std::string>> kFileReaders = {
+    {"run", "--suite", "FILE"},
+    {"show", "FILE"},
+    {"cost", "--results", "FILE"},
+    {"compare", "FILE", "FILE"},
+    {"history", "import", "FILE", "--db", "DIR/history.db"},
+    {"history", "list", "--db", "FILE"},
+    {"report", "--db", "FILE", "-o", "DIR/report.html"},
+    {"pricing", "import", "FILE", "--format", "aws", "--out", "DIR/catalog.csv"},
+    {"pricing", "import", "FILE", "--format", "skypilot", "--out", "DIR/catalog.csv"},
+    {"list", "instances", "--catalog", "FILE"},
+    {"run", "--model", "llama3.2-1b", "--tokens", "16", "--catalog", "FILE"},
+};
+
+std::vector<std::string> with_file(std::vector<std::string> args, const std::string& file, const fs::path& dir) {
+  for (std::string& a : args) {
+    if (a == "FILE") a = file;
+    if (a.rfind("DIR/", 0) == 0) a = (dir / a.substr(4)).string();
+  }
+  return args;
+}
+
+TEST_F(HostileInput, EndlessDeviceIsRefusedByEveryReader) {
+  for (const std::vector<std::string>& args : kFileReaders) {
+    SCOPED_TRACE(args[0] + " " + args[1]);
+    std::vector<std::string> argv = with_file(args, "/dev/zero", dir_);
+    if (argv[0] == "run") argv.insert(argv.end(), {"--out", out_.string()});
+    expect_refused(trainbench(argv), {"'/dev/zero'", "is not a regular file (a character device)"});
+  }
+}
+
+TEST_F(HostileInput, FifoIsRefusedWithoutWaitingForAWriter) {
+  const fs::path fifo = dir_ / "fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const std::vector<std::string>& args : kFileReaders) {
+    SCOPED_TRACE(args[0] + " " + args[1]);
+    std::vector<std::string> argv = with_file(args, fifo.string(), dir_);
+    if (argv[0] == "run") argv.insert(argv.end(), {"--out", out_.string()});
+    ProcessOptions quick;
+    quick.timeout_s = 20;  // a reader that blocks on the FIFO fails here instead of hanging the suite
+    const ProcessResult r = trainbench(argv, quick);
+    expect_refused(r, {fifo.string(), "is not a regular file (a FIFO)"}, {fifo});
+  }
+}
+
+TEST_F(HostileInput, FileAboveTheReadLimitIsRefusedUnread) {
+  const fs::path big = dir_ / "big.json";
+  write_text(big, "{");
+  fs::resize_file(big, (256u << 20) + 1);  // sparse: no disk or time spent
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"show", "FILE"},
+                                               std::vector<std::string>{"run", "--suite", "FILE"},
+                                               std::vector<std::string>{"list", "instances", "--catalog", "FILE"}}) {
+    std::vector<std::string> argv = with_file(args, big.string(), dir_);
+    if (argv[0] == "run") argv.insert(argv.end(), {"--out", out_.string()});
+    expect_refused(trainbench(argv), {big.string(), "268435457 bytes", "more than the 268435456 bytes"}, {big});
+  }
 }
 
 }  // namespace

@@ -77,6 +77,39 @@ TEST(AtomicFileTest, ReadMissingFileIsIoErrorNamingThePath) {
   EXPECT_NE(r.error().message.find("'" + path + "'"), std::string::npos) << r.error().message;
 }
 
+// Asserts that read_file refuses `path` as "not a regular file (<kind>)", naming it.
+void expect_not_regular(const std::string& path, const std::string& kind) {
+  const Expected<std::string> r = read_file(path);
+  ASSERT_FALSE(r.ok()) << path;
+  EXPECT_EQ(r.error().code, ErrorCode::kIo);
+  EXPECT_EQ(r.error().message, "cannot read '" + path + "': it is not a regular file (" + kind + ")");
+}
+
+TEST(AtomicFileTest, ReadRefusesWhatIsNotARegularFileWithoutReadingOrBlocking) {
+  const TempDir dir;
+  expect_not_regular(dir.path().string(), "a directory");
+  expect_not_regular("/dev/zero", "a character device");  // endless: only refusing it keeps memory bounded
+  const std::string fifo = dir.file("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  expect_not_regular(fifo, "a FIFO");  // opened without waiting for a writer
+  EXPECT_EQ(non_regular_kind(fifo), "a FIFO");
+  EXPECT_EQ(non_regular_kind("/dev/zero"), "a character device");
+  EXPECT_EQ(non_regular_kind(dir.write("plain.txt", "x")), std::nullopt);
+  EXPECT_EQ(non_regular_kind(dir.file("absent")), std::nullopt);
+}
+
+TEST(AtomicFileTest, ReadRefusesFilesAboveTheLimitNamingBoth) {
+  const TempDir dir;
+  const std::string path = dir.write("hundred.txt", std::string(100, 'x'));
+  EXPECT_EQ(read_file(path, 100).value(), std::string(100, 'x'));
+  const Expected<std::string> r = read_file(path, 99, "suite file");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kIo);
+  EXPECT_EQ(r.error().message, "cannot read suite file '" + path + "': it holds 100 bytes, more than the 99 bytes "
+                               "trainbench reads from such a file");
+  EXPECT_EQ(kMaxReadBytes, 256 << 20);
+}
+
 TEST(CheckWritableDirectoryTest, CreatesMissingDirectoriesAndLeavesNothingBehind) {
   const TempDir dir;
   const std::string nested = dir.file("a") + "/b/c";
