@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -57,14 +58,41 @@ Expected<std::string> write_temporary(const std::string& path, const std::string
   return tmp;
 }
 
+// The file write_file_atomically replaces for `path`: `path` itself when it
+// does not exist or is a regular file; the file a symbolic link resolves to
+// (realpath) when that is a regular file. Refused: anything else (directories,
+// devices, FIFOs, sockets, also behind links) and links whose target is missing.
+Expected<std::string> replacement_target(const std::string& path) {
+  const std::string refused = "cannot write '" + path + "': ";
+  const std::string expected = ": expected a regular file or a path that does not exist";
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return path;  // absent (or unreachable: creating it says why)
+  std::string target = path;
+  if (S_ISLNK(st.st_mode)) {
+    char* resolved = ::realpath(path.c_str(), nullptr);
+    if (resolved == nullptr) {
+      return io_error(refused + "it is a symbolic link that does not resolve to a file (" + os_reason() + ")" +
+                      expected);
+    }
+    target = resolved;
+    std::free(resolved);
+  }
+  if (const std::optional<std::string> kind = non_regular_kind(target)) {
+    return io_error(refused + (target == path ? "it" : "its link target '" + target + "'") +
+                    " is not a regular file (" + *kind + ")" + expected);
+  }
+  return target;
+}
+
 }  // namespace
 
 Status write_file_atomically(const std::string& path, const std::string& content) {
-  TB_ASSIGN_OR_RETURN(const std::string tmp, write_temporary(path, content));
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+  TB_ASSIGN_OR_RETURN(const std::string target, replacement_target(path));
+  TB_ASSIGN_OR_RETURN(const std::string tmp, write_temporary(target, content));
+  if (::rename(tmp.c_str(), target.c_str()) != 0) {
     const std::string reason = os_reason();
     ::unlink(tmp.c_str());
-    return io_error("cannot move the finished file into '" + path + "': " + reason);
+    return io_error("cannot move the finished file into '" + target + "': " + reason);
   }
   return {};
 }

@@ -11,7 +11,14 @@
 
 namespace tb {
 
-// Writes `content` to `path` atomically. kIo error naming the path and the OS reason.
+// Writes `content` to `path` atomically. Replaces only a regular file: when
+// `path` exists and is not one (a directory, a device, a FIFO, a socket) the
+// kIo error says so and nothing is written. A symbolic link is written
+// through: the file it resolves to (realpath) is replaced, atomically, by a
+// temporary file in the target's directory, and the link stays a link; a link
+// to a missing file or to anything but a regular file is refused
+// (docs/cli.md, "Files read and written"). Other failures: kIo error naming
+// the path and the OS reason.
 Status write_file_atomically(const std::string& path, const std::string& content);
 
 // Like write_file_atomically, but never replaces: returns false, writing

@@ -3,11 +3,25 @@
 // bounded memory, and nothing written.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "cli_test_support.h"
 
+#ifndef TRAINBENCH_TEST_DATA_DIR
+#error "TRAINBENCH_TEST_DATA_DIR must name tests/data (set by tests/cli/CMakeLists.txt)"
+#endif
+#ifndef TRAINBENCH_CATALOG
+#error "TRAINBENCH_CATALOG must name the shipped instances.csv (set by tests/cli/CMakeLists.txt)"
+#endif
+
 namespace tbtest {
 namespace {
+
+const std::string kAwsOffer = std::string(TRAINBENCH_TEST_DATA_DIR) + "/aws-offer-ec2-small.json";
 
 constexpr double kMaxSeconds = 10.0;
 constexpr long long kMaxPeakRssBytes = 200LL << 20;
@@ -103,6 +117,67 @@ TEST_F(HostileInput, FileAboveTheReadLimitIsRefusedUnread) {
     if (argv[0] == "run") argv.insert(argv.end(), {"--out", out_.string()});
     expect_refused(trainbench(argv), {big.string(), "268435457 bytes", "more than the 268435456 bytes"}, {big});
   }
+}
+
+// ---- Output paths that are not regular files --------------------------------
+
+// The outputs `pricing import --out` and `report -o` are written to, given X.
+class OutputPath : public HostileInput {
+ protected:
+  std::vector<std::string> pricing_to(const fs::path& x) const {
+    return {"pricing", "import", kAwsOffer, "--catalog", TRAINBENCH_CATALOG, "--out", x.string()};
+  }
+  std::vector<std::string> report_to(const fs::path& x) {
+    if (!fs::exists(db())) {
+      const fs::path result = make_result_file(dir_ / "results");
+      EXPECT_TRUE(exited_with(trainbench({"history", "import", "--db", db().string(), result.string()}), 0));
+    }
+    return {"report", "--db", db().string(), "-o", x.string()};
+  }
+  // Both commands refuse `x`, naming it and `kind`, and leave every file as it was.
+  void expect_both_refuse(const fs::path& x, const std::string& kind) {
+    for (const std::vector<std::string>& args : {pricing_to(x), report_to(x)}) {
+      SCOPED_TRACE(args[0]);
+      expect_refused(trainbench(args), {"'" + x.string() + "'", "is not a regular file (" + kind + ")",
+                                         "expected a regular file or a path that does not exist"},
+                     files_under(dir_));
+    }
+  }
+  fs::path db() const { return dir_ / "h.db"; }
+};
+
+TEST_F(OutputPath, DirectoriesFifosAndDevicesAreNotReplaced) {
+  fs::create_directory(dir_ / "a-directory");
+  expect_both_refuse(dir_ / "a-directory", "a directory");
+  EXPECT_TRUE(fs::is_directory(dir_ / "a-directory"));
+  const fs::path fifo = dir_ / "fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  expect_both_refuse(fifo, "a FIFO");
+  EXPECT_TRUE(fs::is_fifo(fifo));
+  if (::geteuid() != 0) GTEST_SKIP() << "creating a device node (mknod) needs root";
+  const fs::path node = dir_ / "null-device";  // our own node with /dev/null's numbers, never /dev/null itself
+  ASSERT_EQ(::mknod(node.c_str(), S_IFCHR | 0666, makedev(1, 3)), 0) << std::strerror(errno);
+  expect_both_refuse(node, "a character device");
+  EXPECT_TRUE(fs::is_character_file(fs::symlink_status(node))) << "the device node must stay a device node";
+}
+
+TEST_F(OutputPath, ASymlinkedCatalogIsWrittenThroughTheLink) {
+  fs::create_directory(dir_ / "shared");
+  const fs::path target = dir_ / "shared" / "instances.csv";
+  fs::copy_file(TRAINBENCH_CATALOG, target);
+  const fs::path link = dir_ / "instances.csv";
+  fs::create_symlink(target, link);
+  const ProcessResult r = trainbench({"pricing", "import", kAwsOffer, "--catalog", link.string()});
+  ASSERT_TRUE(exited_with(r, 0));
+  EXPECT_TRUE(fs::is_symlink(link)) << "the link stays a link";
+  EXPECT_NE(read_text(target), read_text(TRAINBENCH_CATALOG)) << "its target has the new prices";
+  EXPECT_EQ(files_under(dir_ / "shared"), std::vector<fs::path>{target}) << "no temporary file left";
+  // A link to a device is refused like the device.
+  const fs::path to_fifo = dir_ / "to-fifo";
+  ASSERT_EQ(::mkfifo((dir_ / "fifo").c_str(), 0600), 0);
+  fs::create_symlink(dir_ / "fifo", to_fifo);
+  expect_refused(trainbench(pricing_to(to_fifo)), {"'" + to_fifo.string() + "'", "is not a regular file (a FIFO)"},
+                 files_under(dir_));
 }
 
 }  // namespace

@@ -2,7 +2,11 @@
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <filesystem>
 #include <fstream>
@@ -66,6 +70,71 @@ TEST(AtomicFileTest, WriteOverADirectoryFailsAndLeavesNoTemporary) {
   EXPECT_NE(s.error().message.find("'" + path + "'"), std::string::npos) << s.error().message;
   EXPECT_EQ(dir.entries(), std::vector<std::string>{"taken"}) << "the temporary file must be removed";
   EXPECT_TRUE(fs::is_directory(path));
+}
+
+// Asserts that write_file_atomically refuses `path` naming it and "not a regular
+// file (<kind>)", and leaves the directory's entries as they were.
+void expect_write_refused(const TempDir& dir, const std::string& path, const std::string& kind) {
+  const std::vector<std::string> before = dir.entries();
+  const Status s = write_file_atomically(path, "data");
+  ASSERT_FALSE(s.ok()) << path;
+  EXPECT_EQ(s.error().code, ErrorCode::kIo);
+  EXPECT_EQ(s.error().message.rfind("cannot write '" + path + "': ", 0), 0u) << s.error().message;
+  EXPECT_NE(s.error().message.find("is not a regular file (" + kind + ")"), std::string::npos) << s.error().message;
+  EXPECT_NE(s.error().message.find("expected a regular file or a path that does not exist"), std::string::npos);
+  EXPECT_EQ(dir.entries(), before) << "nothing may be created or replaced";
+}
+
+TEST(AtomicFileTest, WriteReplacesNothingButARegularFile) {
+  const TempDir dir;
+  const std::string fifo = dir.file("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  expect_write_refused(dir, fifo, "a FIFO");
+  EXPECT_EQ(non_regular_kind(fifo), "a FIFO");
+  fs::create_directory(dir.file("sub"));
+  expect_write_refused(dir, dir.file("sub"), "a directory");
+  if (::geteuid() != 0) GTEST_SKIP() << "creating a device node (mknod) needs root";
+  const std::string node = dir.file("null-device");  // our own node, never /dev/null itself
+  ASSERT_EQ(::mknod(node.c_str(), S_IFCHR | 0666, makedev(1, 3)), 0) << std::strerror(errno);
+  expect_write_refused(dir, node, "a character device");
+  struct stat st {};
+  ASSERT_EQ(::lstat(node.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode)) << "the device node must not be replaced";
+}
+
+TEST(AtomicFileTest, WriteThroughASymbolicLinkReplacesItsTarget) {
+  const TempDir dir;
+  fs::create_directory(dir.file("real"));
+  const std::string target = dir.write("real/catalog.csv", "old");
+  const std::string link = dir.file("catalog.csv");
+  fs::create_symlink(target, link);
+  const std::string chain = dir.file("chain.csv");
+  fs::create_symlink(link, chain);  // a link to a link: resolved to the end
+  ASSERT_TRUE(write_file_atomically(chain, "new").ok());
+  EXPECT_TRUE(fs::is_symlink(link));
+  EXPECT_TRUE(fs::is_symlink(chain));
+  EXPECT_EQ(*read_file(target), "new");
+  std::vector<std::string> real;
+  for (const auto& e : fs::directory_iterator(dir.file("real"))) real.push_back(e.path().filename().string());
+  EXPECT_EQ(real, std::vector<std::string>{"catalog.csv"}) << "the temporary file goes next to the target";
+}
+
+TEST(AtomicFileTest, WriteRefusesDanglingLinksAndLinksToNonRegularFiles) {
+  const TempDir dir;
+  const std::string dangling = dir.file("dangling");
+  fs::create_symlink(dir.file("missing"), dangling);
+  const std::vector<std::string> before = dir.entries();
+  const Status s = write_file_atomically(dangling, "data");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("symbolic link that does not resolve"), std::string::npos) << s.error().message;
+  EXPECT_EQ(dir.entries(), before);
+  EXPECT_FALSE(fs::exists(dir.file("missing")));
+  const std::string fifo = dir.file("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const std::string to_fifo = dir.file("to-fifo");
+  fs::create_symlink(fifo, to_fifo);
+  expect_write_refused(dir, to_fifo, "a FIFO");
+  EXPECT_TRUE(fs::is_symlink(to_fifo));
 }
 
 TEST(AtomicFileTest, ReadMissingFileIsIoErrorNamingThePath) {
