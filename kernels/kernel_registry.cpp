@@ -1,5 +1,6 @@
 #include "kernels/kernel_registry.h"
 
+#include "common/echo.h"
 #include "kernels/allreduce/allreduce_problem.h"
 #include "kernels/attention/attention_problem.h"
 #include "kernels/gemm/gemm_problem.h"
@@ -54,7 +55,7 @@ Expected<ProblemPtr> parse_problem(std::string_view text) {
     TB_RETURN_IF_ERROR(problem->check_sizes());  // every kernel's sizes, before anything is allocated
     return problem;
   }
-  return bad_input("unknown kernel '" + spec.kernel + "' in problem '" + std::string(text) + "': expected one of " +
+  return bad_input("unknown kernel '" + spec.kernel + "' in problem '" + echo_value(text) + "': expected one of " +
                    known + " (trainbench list kernels)");
 }
 

@@ -6,6 +6,8 @@
 #include <limits>
 #include <utility>
 
+#include "common/echo.h"
+
 namespace tb {
 namespace {
 
@@ -36,13 +38,13 @@ struct Split {
 Expected<Split> split_problem(std::string_view text) {
   const std::size_t colon = text.find(':');
   if (colon == std::string_view::npos) {
-    return bad_input("problem '" + std::string(text) +
+    return bad_input("problem '" + echo_value(text) +
                      "' has no kernel prefix: expected 'kernel:key=value,...', e.g. gemm:m=1024,n=1024,k=1024");
   }
   Split out;
   out.kernel = std::string(text.substr(0, colon));
   if (!is_identifier(out.kernel)) {
-    return bad_input("problem '" + std::string(text) + "': kernel name '" + out.kernel +
+    return bad_input("problem '" + echo_value(text) + "': kernel name '" + echo_value(out.kernel) +
                      "' is not a lower-case identifier");
   }
   const std::string_view body = text.substr(colon + 1);
@@ -50,15 +52,17 @@ Expected<Split> split_problem(std::string_view text) {
   for (std::string_view item : split(body, ',')) {
     const std::size_t eq = item.find('=');
     if (eq == std::string_view::npos || eq == 0 || eq + 1 == item.size()) {
-      return bad_input("problem '" + std::string(text) + "': '" + std::string(item) +
-                       "' is not of the form key=value");
+      return bad_input("problem '" + echo_value(text) + "': '" + echo_value(item) + "' is not of the form key=value");
     }
     std::string key(item.substr(0, eq));
     if (!is_identifier(key)) {
-      return bad_input("problem '" + std::string(text) + "': key '" + key + "' is not a lower-case identifier");
+      return bad_input("problem '" + echo_value(text) + "': key '" + echo_value(key) +
+                       "' is not a lower-case identifier");
     }
     for (const auto& [k, v] : out.params) {
-      if (k == key) return bad_input("problem '" + std::string(text) + "': key '" + key + "' is given twice");
+      if (k == key) {
+        return bad_input("problem '" + echo_value(text) + "': key '" + echo_value(key) + "' is given twice");
+      }
     }
     out.params.emplace_back(std::move(key), std::string(item.substr(eq + 1)));
   }
@@ -72,7 +76,9 @@ Expected<std::vector<std::string>> expand_value(std::string_view key, std::strin
   if (value.find('|') != std::string_view::npos) {
     std::vector<std::string> values;
     for (std::string_view v : split(value, '|')) {
-      if (v.empty()) return bad_input("list '" + std::string(value) + "' for '" + std::string(key) + "' has an empty item");
+      if (v.empty()) {
+        return bad_input("list '" + echo_value(value) + "' for '" + echo_value(key) + "' has an empty item");
+      }
       values.emplace_back(v);
     }
     return values;
@@ -82,17 +88,17 @@ Expected<std::vector<std::string>> expand_value(std::string_view key, std::strin
   const auto parts = split(value, ':');
   const std::string form = "expected start:stop:*factor or start:stop:+step, e.g. 1024:8192:*2";
   if (parts.size() != 3 || parts[2].size() < 2 || (parts[2][0] != '*' && parts[2][0] != '+')) {
-    return bad_input("range '" + std::string(value) + "' for '" + std::string(key) + "': " + form);
+    return bad_input("range '" + echo_value(value) + "' for '" + echo_value(key) + "': " + form);
   }
   TB_ASSIGN_OR_RETURN(const std::int64_t start, parse_size(key, parts[0]));
   TB_ASSIGN_OR_RETURN(const std::int64_t stop, parse_size(key, parts[1]));
   TB_ASSIGN_OR_RETURN(const std::int64_t step, parse_size(key, parts[2].substr(1)));
   const bool multiply = parts[2][0] == '*';
   if (start > stop) {
-    return bad_input("range '" + std::string(value) + "' for '" + std::string(key) + "': start exceeds stop");
+    return bad_input("range '" + echo_value(value) + "' for '" + echo_value(key) + "': start exceeds stop");
   }
   if ((multiply && (step < 2 || start == 0)) || (!multiply && step < 1)) {
-    return bad_input("range '" + std::string(value) + "' for '" + std::string(key) +
+    return bad_input("range '" + echo_value(value) + "' for '" + echo_value(key) +
                      "': the step must grow the value (factor >= 2 from a non-zero start, or increment >= 1)");
   }
   std::vector<std::string> values;
@@ -122,15 +128,15 @@ Expected<std::int64_t> parse_size(std::string_view what, std::string_view text) 
   std::int64_t value = 0;
   const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
   if (ec == std::errc::result_out_of_range && end == digits.data() + digits.size() && digits.front() != '-') {
-    return bad_input("'" + std::string(what) + "=" + std::string(text) + "' is too large: expected at most " +
-                     std::to_string(std::numeric_limits<std::int64_t>::max()));
+    return bad_input("'" + echo_value(std::string(what) + "=" + std::string(text)) +
+                     "' is too large: expected at most " + std::to_string(std::numeric_limits<std::int64_t>::max()));
   }
   if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || value < 0) {
-    return bad_input("'" + std::string(what) + "=" + std::string(text) +
+    return bad_input("'" + echo_value(std::string(what) + "=" + std::string(text)) +
                      "' is not a non-negative integer (optionally with suffix K, M or G)");
   }
   if (value > std::numeric_limits<std::int64_t>::max() / scale) {
-    return bad_input("'" + std::string(what) + "=" + std::string(text) + "' is too large");
+    return bad_input("'" + echo_value(std::string(what) + "=" + std::string(text)) + "' is too large");
   }
   return value * scale;
 }
@@ -147,7 +153,7 @@ Expected<ProblemSpec> parse_problem_spec(std::string_view text) {
   TB_ASSIGN_OR_RETURN(Split s, split_problem(text));
   for (const auto& [key, value] : s.params) {
     if (value.find_first_of("|:") != std::string::npos) {
-      return bad_input("problem '" + std::string(text) + "': '" + key + "=" + value +
+      return bad_input("problem '" + echo_value(text) + "': '" + echo_value(key + "=" + value) +
                        "' is a sweep; expand it first (sweeps are accepted by --problem and suite files)");
     }
   }
@@ -161,7 +167,7 @@ Expected<std::vector<std::string>> expand_sweep(std::string_view text, std::size
     const auto& [key, value] = s.params[i];
     TB_ASSIGN_OR_RETURN(std::vector<std::string> values, expand_value(key, value, max_points));
     if (heads.size() * values.size() > max_points) {
-      return bad_input("sweep '" + std::string(text) + "' expands to more than " + std::to_string(max_points) +
+      return bad_input("sweep '" + echo_value(text) + "' expands to more than " + std::to_string(max_points) +
                        " problems");
     }
     std::vector<std::string> next;
@@ -191,8 +197,8 @@ Expected<std::int64_t> ParamReader::size(std::string_view key, std::int64_t min,
   }
   TB_ASSIGN_OR_RETURN(const std::int64_t value, parse_size(key, *text));
   if (value < min || value > max) {
-    return bad_input("'" + std::string(key) + "=" + *text + "' is out of range: expected " + std::to_string(min) +
-                     " to " + std::to_string(max));
+    return bad_input("'" + echo_value(std::string(key) + "=" + *text) + "' is out of range: expected " +
+                     std::to_string(min) + " to " + std::to_string(max));
   }
   return value;
 }
@@ -202,7 +208,7 @@ Expected<bool> ParamReader::flag(std::string_view key, bool fallback) {
   if (text == nullptr) return fallback;
   if (*text == "0") return false;
   if (*text == "1") return true;
-  return bad_input("'" + std::string(key) + "=" + *text + "' is not a flag: expected 0 or 1");
+  return bad_input("'" + echo_value(std::string(key) + "=" + *text) + "' is not a flag: expected 0 or 1");
 }
 
 Expected<DType> ParamReader::dtype(std::string_view key, DType fallback) {
@@ -222,12 +228,13 @@ Expected<double> ParamReader::real(std::string_view key, double min, double max,
   const char* last = text->data() + text->size();
   const auto [end, ec] = std::from_chars(first, last, value, std::chars_format::general);
   if (ec != std::errc() || end != last || !std::isfinite(value)) {
-    return bad_input("'" + std::string(key) + "=" + *text + "' is not a decimal number (e.g. 0.125 or 1e-3)");
+    return bad_input("'" + echo_value(std::string(key) + "=" + *text) +
+                     "' is not a decimal number (e.g. 0.125 or 1e-3)");
   }
   if (value < min || value > max) {
     char range[64];
     std::snprintf(range, sizeof range, "%g to %g", min, max);
-    return bad_input("'" + std::string(key) + "=" + *text + "' is out of range: expected " + range);
+    return bad_input("'" + echo_value(std::string(key) + "=" + *text) + "' is out of range: expected " + range);
   }
   return value;
 }
@@ -241,7 +248,7 @@ Expected<std::string> ParamReader::choice(std::string_view key, const std::vecto
     if (*text == a) return *text;
     list += (list.empty() ? "" : ", ") + std::string(a);
   }
-  return bad_input("'" + std::string(key) + "=" + *text + "' is not one of " + list);
+  return bad_input("'" + echo_value(std::string(key) + "=" + *text) + "' is not one of " + list);
 }
 
 Status ParamReader::finish() const {
@@ -249,7 +256,8 @@ Status ParamReader::finish() const {
     if (!known_.contains(key)) {
       std::string accepted;
       for (const std::string& k : known_) accepted += (accepted.empty() ? "" : ", ") + k;
-      return bad_input("unknown key '" + key + "' for kernel " + spec_.kernel + ": expected one of " + accepted);
+      return bad_input("unknown key '" + echo_value(key) + "' for kernel " + spec_.kernel + ": expected one of " +
+                       accepted);
     }
   }
   return {};

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <string>
 
+#include "common/echo.h"
+
 namespace tb {
 namespace {
 
@@ -67,7 +69,7 @@ Expected<ReduceOp> parse_reduce_op(std::string_view name) {
   for (ReduceOp op : {ReduceOp::kSum, ReduceOp::kMax, ReduceOp::kMin}) {
     if (reduce_op_name(op) == name) return op;
   }
-  return bad_input("unknown reduction op '" + std::string(name) + "': expected one of sum, max, min");
+  return bad_input("unknown reduction op '" + echo_value(name) + "': expected one of sum, max, min");
 }
 
 void reduce_elements(void* out, const void* a, const void* b, std::int64_t count, DType dtype, ReduceOp op) {

@@ -119,7 +119,12 @@ struct ReportArgs {
 };
 int report_command(const ReportArgs& args);
 
-// Prints "trainbench: error: <message>" to stderr and returns the exit status for the error.
+// Prints "trainbench: error: <message>" to stderr and returns the exit status
+// for the error. The message is printed through escape_control
+// (src/common/echo.h): whatever user input it echoes reaches the terminal
+// printable and whole (a NUL does not cut it short).
 int report_error(const Error& error);
+// Prints "trainbench: warning: <message>" to stderr, escaped like report_error.
+void report_warning(const std::string& message);
 
 }  // namespace tb::cli

@@ -65,8 +65,8 @@ int compare_command(const CompareArgs& args) {
     std::cout << render_comparison_table(*c, *base, *contender, options);
   }
   if (base->device != contender->device || base->backend != contender->backend) {
-    std::fprintf(stderr, "trainbench: warning: comparing %s on '%s' with %s on '%s': differences include the machine\n",
-                 base->backend.c_str(), base->device.c_str(), contender->backend.c_str(), contender->device.c_str());
+    report_warning("comparing " + base->backend + " on '" + base->device + "' with " + contender->backend + " on '" +
+                   contender->device + "': differences include the machine");
   }
   return c->regressions > 0 ? 1 : 0;
 }

@@ -43,7 +43,7 @@ int cost_command(const CostArgs& args) {
   Expected<Comparison> comparison = compare(*step, *seconds, record->context.device, *setup);
   if (!comparison) return report_error(comparison.error());
 
-  for (const std::string& w : setup->warnings) std::fprintf(stderr, "trainbench: warning: %s\n", w.c_str());
+  for (const std::string& w : setup->warnings) report_warning(w);
   if (args.format == "csv") {
     std::cout << render_cost_csv(comparison->rows, setup->train_tokens);
   } else if (args.format == "json") {

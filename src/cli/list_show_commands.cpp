@@ -70,7 +70,7 @@ int list_instances_command(const std::string& catalog_path, int max_price_age_da
   }
   std::cout << render_rows(rows, {false, false, true, true, false, false, false});
   for (const std::string& warning : stale_prices(*catalog, today_utc(), max_price_age_days)) {
-    std::cerr << "trainbench: warning: " << warning << "\n";
+    report_warning(warning);
   }
   return 0;
 }

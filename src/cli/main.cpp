@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "common/cpu_isa.h"
+#include "common/echo.h"
 #include "trainbench/build_info.h"
 
 namespace {
@@ -67,6 +68,11 @@ int main(int argc, char** argv) {
   CLI::App app{"trainbench: kernel throughput verified against a reference, on CPUs, GPUs and Trainium"};
   app.set_version_flag("--version", std::string("trainbench ") + tb::build::kVersion + " (" + tb::build::kGitCommit + ")");
   app.require_subcommand(1);
+  // CLI11's messages echo option values: escaped like ours (src/common/echo.h).
+  app.failure_message([](const CLI::App* a, const CLI::Error& e) {
+    const std::string what = e.what();
+    return tb::escape_control(what) + CLI::FailureMessage::simple(a, e).substr(what.size());
+  });
 
   tb::cli::RunArgs run;
   CLI::App* run_cmd = app.add_subcommand("run", "Run, verify and time problems on one backend");
@@ -251,7 +257,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr,
                    "trainbench: error: unknown subcommand '%s': expected one of run, cost, list, show, pricing, history, compare, regressions, report "
                    "(trainbench --help)\n",
-                   argv[1]);
+                   tb::echo_value(argv[1]).c_str());
       return 2;
     }
   }

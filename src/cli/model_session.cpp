@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "common/echo.h"
 #include "common/plain_table.h"
 #include "kernels/problem_string.h"
 #include "model/model_config.h"
@@ -40,7 +41,8 @@ Status add_price(const std::string& text, const InstanceCatalog& catalog, Compar
   const double usd = std::strtod(value.c_str(), &end);
   Expected<PriceChoice> price = value.empty() || *end != '\0' ? Expected<PriceChoice>(bad_input("")) : given_price(usd);
   if (!price) {
-    return bad_input("--price '" + text + "' is not a price: expected USD per hour (> 0) for this machine, or " +
+    return bad_input("--price '" + echo_value(text) +
+                     "' is not a price: expected USD per hour (> 0) for this machine, or " +
                      "INSTANCE=USD for a catalog instance, e.g. --price 1.53 or --price p5.48xlarge=55.04");
   }
   if (eq == std::string::npos) {
@@ -58,13 +60,14 @@ Status apply_tokens(const ModelArgs& args, const ModelConfig& model, RunSettings
   if (args.tokens.empty()) return {};
   Expected<std::int64_t> tokens = parse_size("--tokens", args.tokens);
   if (!tokens || *tokens < 1) {
-    return bad_input("--tokens '" + args.tokens + "' is not a token count: expected a positive integer (K, M suffixes " +
+    return bad_input("--tokens '" + echo_value(args.tokens) +
+                     "' is not a token count: expected a positive integer (K, M suffixes " +
                      "x1024), e.g. --tokens 2048");
   }
   const std::int64_t t = *tokens;
   const std::int64_t mb = args.micro_batch > 0 ? args.micro_batch : (t > model.seq_len ? t / model.seq_len : 1);
   if (t % mb != 0 || t / mb > model.seq_len) {
-    return bad_input("--tokens " + args.tokens + " does not split into " + std::to_string(mb) +
+    return bad_input("--tokens " + echo_value(args.tokens) + " does not split into " + std::to_string(mb) +
                      " sequences of at most seq_len " + std::to_string(model.seq_len) + " of " + model.name +
                      ": expected a multiple of " + std::to_string(model.seq_len) + " or a value <= it");
   }
@@ -130,7 +133,7 @@ Expected<ComparisonSetup> prepare_comparison(const ModelArgs& args, DType dtype)
     TB_ASSIGN_OR_RETURN(setup.train_tokens, parse_token_count(args.train_tokens));
   }
   if (args.dp_overlap != "on" && args.dp_overlap != "off") {
-    return bad_input("--dp-overlap '" + args.dp_overlap + "': expected on or off");
+    return bad_input("--dp-overlap '" + echo_value(args.dp_overlap) + "': expected on or off");
   }
   setup.step_options.overlap_dp_with_backward = args.dp_overlap == "on";
   if (args.max_price_age_days < 0) {

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "common/atomic_file.h"
+#include "common/echo.h"
 #include "cost/instance_catalog.h"
 #include "cost/price_import.h"
 #include "common/plain_table.h"
@@ -34,7 +35,7 @@ Expected<std::string> import_prices(const PricingImportArgs& args, std::string& 
   std::string date = date_text(today_utc());
   if (!args.date.empty()) {
     if (format == PriceFileFormat::kAws) {
-      return bad_input("--date " + args.date +
+      return bad_input("--date " + echo_value(args.date) +
                        " applies to --format skypilot only: an AWS offer file carries its own publicationDate");
     }
     const Expected<Date> d = parse_date(args.date);
@@ -92,7 +93,7 @@ int pricing_import_command(const PricingImportArgs& args) {
   const Expected<std::string> written = import_prices(args, report, warning);
   if (!written) return report_error(written.error());
   std::cout << report;
-  if (!warning.empty()) std::cerr << "trainbench: warning: " << warning << "\n";
+  if (!warning.empty()) report_warning(warning);
   return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "cli/progress.h"
 #include "cli/result_stem.h"
 #include "common/atomic_file.h"
+#include "common/echo.h"
 #include "common/mpi_launch.h"
 #include "history/history_db.h"
 #include "mpi/mpi_world.h"
@@ -26,8 +27,12 @@
 namespace tb::cli {
 
 int report_error(const Error& error) {
-  std::fprintf(stderr, "trainbench: error: %s\n", error.message.c_str());
+  std::fprintf(stderr, "trainbench: error: %s\n", escape_control(error.message).c_str());
   return exit_status(error.code);
+}
+
+void report_warning(const std::string& message) {
+  std::fprintf(stderr, "trainbench: warning: %s\n", escape_control(message).c_str());
 }
 
 namespace {
@@ -54,7 +59,7 @@ int run_command(const RunArgs& args) {
 namespace {
 
 int report_rank_error(const ProcessGroup& group, const Error& error) {
-  std::fprintf(stderr, "trainbench: error: rank %d: %s\n", group.rank(), error.message.c_str());
+  std::fprintf(stderr, "trainbench: error: rank %d: %s\n", group.rank(), escape_control(error.message).c_str());
   return exit_status(error.code);
 }
 
@@ -202,7 +207,7 @@ int run_in_group(const RunArgs& args, ProcessGroup& group, MpiWorld* mpi) {
         << "history: run " << recorded->run_id << " in " << history->path() << "\n";
   }
   if (session) {
-    for (const std::string& w : session->setup.warnings) std::fprintf(stderr, "trainbench: warning: %s\n", w.c_str());
+    for (const std::string& w : session->setup.warnings) report_warning(w);
   }
   if (model_error && model_error->code == ErrorCode::kUnavailable) {
     // A kernel this machine cannot run: said plainly; the rest of the run stands.
@@ -213,7 +218,7 @@ int run_in_group(const RunArgs& args, ProcessGroup& group, MpiWorld* mpi) {
   // The table already carries these notes; other formats keep stdout machine-readable.
   for (const ProblemResult& r : record.results) {
     if (args.format == "table") break;
-    for (const std::string& w : r.warnings) std::fprintf(stderr, "trainbench: warning: %s: %s\n", r.problem.c_str(), w.c_str());
+    for (const std::string& w : r.warnings) report_warning(r.problem + ": " + w);
     if (r.status == ResultStatus::kFailed || r.status == ResultStatus::kError) {
       std::fprintf(stderr, "trainbench: %s: %s: %s\n  reproduce: %s\n", r.problem.c_str(),
                    std::string(status_name(r.status)).c_str(), r.reason.c_str(), r.reproducer.c_str());

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "common/echo.h"
+
 namespace tb::cli {
 namespace {
 
@@ -43,7 +45,7 @@ bool is_time(const std::string& s) {
 
 Expected<std::string> parse_since(const std::string& text, std::chrono::system_clock::time_point now) {
   if (text.empty() || text == "all") return std::string();
-  const Error bad = bad_input("--since '" + text +
+  const Error bad = bad_input("--since '" + echo_value(text) +
                               "' is not a window: expected a number of days, hours or weeks (30d, 12h, 2w), a date "
                               "(2026-11-01), a UTC time (2026-11-01T06:00:00Z) or 'all'");
   if (is_date(text)) {
@@ -78,7 +80,7 @@ Expected<double> parse_fraction(const std::string& option, const std::string& te
   }
   char range[96];
   std::snprintf(range, sizeof range, "expected a fraction in [%g, %g) or a percentage such as 5%%", min, max);
-  return bad_input(option + " '" + text + "' is out of range or not a number: " + range);
+  return bad_input(option + " '" + echo_value(text) + "' is out of range or not a number: " + range);
 }
 
 }  // namespace tb::cli

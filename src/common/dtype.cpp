@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "common/echo.h"
+
 namespace tb {
 
 std::string_view dtype_name(DType dtype) {
@@ -20,7 +22,7 @@ Expected<DType> parse_dtype(std::string_view name) {
   for (DType d : kAllDTypes) {
     if (name == dtype_name(d)) return d;
   }
-  return bad_input("unknown dtype '" + std::string(name) + "': expected one of fp32, bf16, fp16, fp8");
+  return bad_input("unknown dtype '" + echo_value(name) + "': expected one of fp32, bf16, fp16, fp8");
 }
 
 std::size_t dtype_size(DType dtype) {

@@ -8,6 +8,7 @@
 #include <system_error>
 #include <utility>
 
+#include "common/echo.h"
 #include "common/plain_table.h"
 #include "common/suggest.h"
 
@@ -221,7 +222,7 @@ double suffix_multiplier(char c) {
 }
 
 Error bad_token_count(std::string_view text, const std::string& why) {
-  return bad_input("token count '" + std::string(text) + "' " + why +
+  return bad_input("token count '" + echo_value(text) + "' " + why +
                    "; expected a number > 0 with an optional suffix K, M, B or T (e.g. 1T, 300B, 2.5M, 4096, 1e12)");
 }
 
@@ -243,7 +244,7 @@ Expected<PricingModel> parse_pricing(std::string_view text) {
     if (text == pricing_name(m)) return m;
     names.emplace_back(pricing_name(m));
   }
-  return bad_input("unknown pricing model '" + std::string(text) + "': expected " + quoted_alternatives(names));
+  return bad_input("unknown pricing model '" + echo_value(text) + "': expected " + quoted_alternatives(names));
 }
 
 PriceChoice choose_price(const Instance& instance, PricingModel model) {

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <sstream>
 
+#include "common/echo.h"
+
 namespace tb {
 
 std::string trim(const std::string& s) {
@@ -47,7 +49,7 @@ Expected<std::vector<std::string>> split_csv_line(const std::string& line, const
       const std::size_t end = comma == std::string::npos ? line.size() : comma;
       field = trim(line.substr(i, end - i));
       if (field.find('"') != std::string::npos) {
-        return bad_input(where + ": quote inside an unquoted field '" + field + "': quote the whole field");
+        return bad_input(where + ": quote inside an unquoted field '" + echo_value(field) + "': quote the whole field");
       }
       j = end;
     }
@@ -71,7 +73,8 @@ Expected<std::optional<double>> parse_csv_number(const std::string& text, const 
   if (*first == '+') ++first;
   const auto [ptr, ec] = std::from_chars(first, last, value);
   if (ec != std::errc() || ptr != last || !std::isfinite(value) || first == last) {
-    return bad_input(where + ": " + column + " '" + text + "' is not a number: expected a decimal like 1.5");
+    return bad_input(where + ": " + column + " '" + echo_value(text) +
+                     "' is not a number: expected a decimal like 1.5");
   }
   return std::optional<double>{value};
 }
@@ -105,8 +108,12 @@ Expected<std::map<std::string, std::size_t>> csv_header_columns(const CsvRecord&
   std::map<std::string, std::size_t> column_of;
   for (std::size_t i = 0; i < header.fields.size(); ++i) {
     const std::string& name = header.fields[i];
-    if (!is_in(known, name)) return bad_input(header.where + ": unknown column '" + name + "': expected " + expected);
-    if (!column_of.emplace(name, i).second) return bad_input(header.where + ": column '" + name + "' appears twice");
+    if (!is_in(known, name)) {
+      return bad_input(header.where + ": unknown column '" + echo_value(name) + "': expected " + expected);
+    }
+    if (!column_of.emplace(name, i).second) {
+      return bad_input(header.where + ": column '" + echo_value(name) + "' appears twice");
+    }
   }
   for (const char* name : required) {
     if (!column_of.count(name)) return bad_input(header.where + ": missing required column '" + name + "'");

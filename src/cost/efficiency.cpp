@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "common/atomic_file.h"
+#include "common/echo.h"
 #include "cost/csv_line.h"
 
 #ifndef TRAINBENCH_DATA_DIR
@@ -62,7 +63,9 @@ std::string range_text(const Field& f) {
 Status set_field(EfficiencyRow& row, const Field& f, double value, const std::string& label, const std::string& text,
                  const std::string& where) {
   const bool ok = (f.lower_open ? value > f.lo : value >= f.lo) && value <= f.hi;
-  if (!ok) return bad_input(where + ": " + label + " " + text + " is out of range: expected " + range_text(f));
+  if (!ok) {
+    return bad_input(where + ": " + label + " " + echo_value(text) + " is out of range: expected " + range_text(f));
+  }
   row.*(f.member) = value * f.to_row;
   return {};
 }
@@ -82,7 +85,7 @@ std::string field_names(std::string_view kernel, bool columns) {
 Status read_cell(EfficiencyRow& row, const Field& f, const std::string& cell, const std::string& where) {
   if (!applies(f, row.kernel)) {
     if (cell.empty()) return {};
-    return bad_input(where + ": " + f.column + " '" + cell + "' does not apply to kernel " + row.kernel +
+    return bad_input(where + ": " + f.column + " '" + echo_value(cell) + "' does not apply to kernel " + row.kernel +
                      ": expected an empty cell (" + row.kernel + " rows set " + field_names(row.kernel, true) + ")");
   }
   TB_ASSIGN_OR_RETURN(const std::optional<double> value, parse_csv_number(cell, f.column, where));
@@ -107,7 +110,8 @@ Expected<EfficiencyRow> read_row(const std::vector<std::string>& fields,
                              "spells it (H100-SXM)");
   }
   if (!is_known_kernel(row.kernel)) {
-    return bad_input(where + ": kernel '" + row.kernel + "' is not known: expected gemm, attention or allreduce");
+    return bad_input(where + ": kernel '" + echo_value(row.kernel) +
+                     "' is not known: expected gemm, attention or allreduce");
   }
   for (const Field& f : kFields) TB_RETURN_IF_ERROR(read_cell(row, f, cell(f.column), where));
   if (row.source.empty()) {
@@ -175,7 +179,7 @@ std::string default_efficiency_table_path() { return std::string(TRAINBENCH_DATA
 
 Status apply_efficiency_override(EfficiencyTable& table, std::string_view text_view) {
   const std::string text(text_view);
-  const std::string where = "efficiency override '" + text + "'";
+  const std::string where = "efficiency override '" + echo_value(text) + "'";
   const std::size_t dot = text.find('.');
   const std::size_t eq = text.find('=');
   if (dot == std::string::npos || eq == std::string::npos || dot > eq) {
@@ -185,12 +189,13 @@ Status apply_efficiency_override(EfficiencyTable& table, std::string_view text_v
   const std::string name = trim(text.substr(dot + 1, eq - dot - 1));
   const std::string value_text = trim(text.substr(eq + 1));
   if (!is_known_kernel(kernel)) {
-    return bad_input(where + ": kernel '" + kernel + "' is not known: expected gemm, attention or allreduce");
+    return bad_input(where + ": kernel '" + echo_value(kernel) +
+                     "' is not known: expected gemm, attention or allreduce");
   }
   const auto f = std::find_if(kFields.begin(), kFields.end(),
                               [&](const Field& c) { return applies(c, kernel) && name == c.name; });
   if (f == kFields.end()) {
-    return bad_input(where + ": field '" + name + "' is not known for " + kernel + ": expected " +
+    return bad_input(where + ": field '" + echo_value(name) + "' is not known for " + kernel + ": expected " +
                      field_names(kernel, false));
   }
   TB_ASSIGN_OR_RETURN(const std::optional<double> value, parse_csv_number(value_text, name, where));

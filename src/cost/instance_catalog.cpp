@@ -9,6 +9,7 @@
 
 #include "common/suggest.h"
 #include "common/atomic_file.h"
+#include "common/echo.h"
 #include "cost/csv_line.h"
 
 #ifndef TRAINBENCH_DATA_DIR
@@ -39,7 +40,8 @@ Expected<std::optional<double>> parse_number(const std::string& text, const std:
                                              const std::string& where) {
   TB_ASSIGN_OR_RETURN(const std::optional<double> value, parse_csv_number(text, column, where));
   if (value && *value < 0) {
-    return bad_input(where + ": " + column + " " + text + " is negative: expected 0 or more, or empty for unknown");
+    return bad_input(where + ": " + column + " " + echo_value(text) +
+                     " is negative: expected 0 or more, or empty for unknown");
   }
   return value;
 }
@@ -48,7 +50,8 @@ Expected<std::optional<int>> parse_count(const std::string& text, const std::str
   TB_ASSIGN_OR_RETURN(const std::optional<double> v, parse_number(text, column, where));
   if (!v) return std::optional<int>{};
   if (*v != std::floor(*v) || *v > 1e6) {
-    return bad_input(where + ": " + column + " '" + text + "' is not a whole number: expected 0, 1, 2, ...");
+    return bad_input(where + ": " + column + " '" + echo_value(text) +
+                     "' is not a whole number: expected 0, 1, 2, ...");
   }
   return std::optional<int>{static_cast<int>(*v)};
 }
@@ -64,7 +67,8 @@ Expected<PriceStatus> parse_price_status(const std::string& text, const std::str
   if (text == "verified") return PriceStatus::kVerified;
   if (text == "unverified") return PriceStatus::kUnverified;
   if (text == "missing") return PriceStatus::kMissing;
-  return bad_input(where + ": price_status '" + text + "' is not known: expected verified, unverified or missing");
+  return bad_input(where + ": price_status '" + echo_value(text) +
+                   "' is not known: expected verified, unverified or missing");
 }
 
 bool is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
@@ -126,7 +130,7 @@ Expected<Instance> InstanceCatalog::find(const std::string& name) const {
   std::vector<std::string> names;
   for (const Instance& i : instances) names.push_back(i.name);
   const std::vector<std::string> nearest = nearest_names(name, names);
-  std::string message = "unknown instance '" + name + "' in " + path;
+  std::string message = "unknown instance '" + echo_value(name) + "' in " + path;
   if (!nearest.empty()) {
     message += ": did you mean " + quoted_alternatives(nearest) + "?";
   } else {
@@ -177,7 +181,7 @@ Expected<InstanceCatalog> read_instance_catalog(const std::string& path) {
     }
     const auto [previous, inserted] = line_of_instance.emplace(inst.name, line_no);
     if (!inserted) {
-      return bad_input(where + ": duplicate instance '" + inst.name + "': already on line " +
+      return bad_input(where + ": duplicate instance '" + echo_value(inst.name) + "': already on line " +
                        std::to_string(previous->second));
     }
     TB_ASSIGN_OR_RETURN(const std::optional<int> count, parse_count(cell("accelerator_count"), "accelerator_count", where));

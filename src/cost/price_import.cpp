@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "common/atomic_file.h"
+#include "common/echo.h"
 #include "cost/csv_line.h"
 
 namespace tb {
@@ -99,7 +100,7 @@ std::string attribute(const json& attributes, const char* key) {
 Expected<PriceFileFormat> parse_price_file_format(const std::string& text) {
   if (text == "aws") return PriceFileFormat::kAws;
   if (text == "skypilot") return PriceFileFormat::kSkyPilot;
-  return bad_input("price file format '" + text + "' is not known: expected aws or skypilot");
+  return bad_input("price file format '" + echo_value(text) + "' is not known: expected aws or skypilot");
 }
 
 Expected<PriceFileFormat> price_file_format_of(const std::string& path) {
@@ -132,7 +133,7 @@ Expected<std::vector<PriceUpdate>> parse_aws_offer(const std::string& text, cons
   const std::string publication = offer["publicationDate"].get<std::string>();
   const Expected<Date> published = parse_date(publication.substr(0, 10));
   if (!published || (publication.size() > 10 && publication[10] != 'T')) {
-    return bad_input(file_name + ": publicationDate '" + publication +
+    return bad_input(file_name + ": publicationDate '" + echo_value(publication) +
                      "' is not an ISO 8601 date: expected e.g. 2026-11-20T21:32:37Z");
   }
   const std::string date = publication.substr(0, 10);
@@ -141,10 +142,12 @@ Expected<std::vector<PriceUpdate>> parse_aws_offer(const std::string& text, cons
   std::vector<PriceUpdate> updates;
   std::map<std::pair<std::string, std::string>, std::pair<std::string, double>> seen;  // (instance, region) -> (SKU, price)
   for (const auto& [sku, product] : offer["products"].items()) {
-    if (!product.is_object()) return bad_input(file_name + ": product " + sku + " is not an object");
+    if (!product.is_object()) return bad_input(file_name + ": product " + echo_value(sku) + " is not an object");
     if (attribute(product, "productFamily") != "Compute Instance") continue;
     const json& attributes = member(product, "attributes");
-    if (!attributes.is_object()) return bad_input(file_name + ": product " + sku + " has no \"attributes\" object");
+    if (!attributes.is_object()) {
+      return bad_input(file_name + ": product " + echo_value(sku) + " has no \"attributes\" object");
+    }
     if (attribute(attributes, "operatingSystem") != "Linux" || attribute(attributes, "tenancy") != "Shared" ||
         attribute(attributes, "preInstalledSw") != "NA" || attribute(attributes, "capacitystatus") != "Used") {
       continue;
@@ -153,38 +156,41 @@ Expected<std::vector<PriceUpdate>> parse_aws_offer(const std::string& text, cons
     const std::string market = attribute(attributes, "marketoption");
     if (!market.empty() && market != "OnDemand") continue;
     const std::string instance = attribute(attributes, "instanceType");
-    if (instance.empty()) return bad_input(file_name + ": product " + sku + " has no instanceType");
+    if (instance.empty()) return bad_input(file_name + ": product " + echo_value(sku) + " has no instanceType");
     std::string region = attribute(attributes, "regionCode");
     if (region.empty()) {
       const std::string location = attribute(attributes, "location");
       const auto it = aws_regions_by_location().find(location);
       region = it != aws_regions_by_location().end() ? it->second : location;
     }
-    if (region.empty()) return bad_input(file_name + ": product " + sku + " has no regionCode or location");
+    if (region.empty()) return bad_input(file_name + ": product " + echo_value(sku) + " has no regionCode or location");
 
     const auto terms = on_demand_terms.find(sku);
     if (terms == on_demand_terms.end()) continue;  // not sold on demand
-    if (!terms->is_object()) return bad_input(file_name + ": OnDemand terms of SKU " + sku + " are not an object");
+    if (!terms->is_object()) {
+      return bad_input(file_name + ": OnDemand terms of SKU " + echo_value(sku) + " are not an object");
+    }
     std::optional<double> price;
     for (const auto& [term_code, term] : terms->items()) {
       const json& dimensions = member(term, "priceDimensions");
       if (!dimensions.is_object()) {
-        return bad_input(file_name + ": OnDemand term " + term_code + " of SKU " + sku + " has no priceDimensions");
+        return bad_input(file_name + ": OnDemand term " + echo_value(term_code) + " of SKU " + echo_value(sku) +
+                         " has no priceDimensions");
       }
       for (const auto& [rate_code, dimension] : dimensions.items()) {
         const std::string where = file_name + ": SKU " + sku + " (" + instance + ", rate " + rate_code + ")";
         if (!dimension.is_object()) return bad_input(where + ": price dimension is not an object");
         const std::string unit = attribute(dimension, "unit");
-        if (unit != "Hrs") return bad_input(where + ": unit '" + unit + "': expected Hrs");
+        if (unit != "Hrs") return bad_input(where + ": unit '" + echo_value(unit) + "': expected Hrs");
         const json& per_unit = member(dimension, "pricePerUnit");
         if (!per_unit.is_object() || !per_unit.contains("USD") || !per_unit["USD"].is_string()) {
           return bad_input(where + ": no pricePerUnit.USD string: expected e.g. \"21.9576420000\"");
         }
         const std::string usd = per_unit["USD"].get<std::string>();
         const std::optional<double> value = parse_decimal(usd);
-        if (!value) return bad_input(where + ": price '" + usd + "' is not a non-negative decimal");
+        if (!value) return bad_input(where + ": price '" + echo_value(usd) + "' is not a non-negative decimal");
         if (price && *price != *value) {
-          return bad_input(where + ": two prices, " + format_price(*price) + " and " + usd +
+          return bad_input(where + ": two prices, " + format_price(*price) + " and " + echo_value(usd) +
                            ": expected one on-demand price per SKU");
         }
         price = value;
@@ -194,9 +200,9 @@ Expected<std::vector<PriceUpdate>> parse_aws_offer(const std::string& text, cons
     const auto [it, inserted] = seen.emplace(std::pair{instance, region}, std::pair{sku, *price});
     if (!inserted) {
       if (it->second.second != *price) {
-        return bad_input(file_name + ": SKUs " + it->second.first + " and " + sku + " give " + instance + " in " +
-                         region + " two Linux shared on-demand prices, " + format_price(it->second.second) + " and " +
-                         format_price(*price) + ": expected one");
+        return bad_input(file_name + ": SKUs " + it->second.first + " and " + echo_value(sku) + " give " +
+                         echo_value(instance) + " in " + region + " two Linux shared on-demand prices, " +
+                         format_price(it->second.second) + " and " + format_price(*price) + ": expected one");
       }
       continue;
     }
@@ -254,13 +260,18 @@ Expected<std::vector<PriceUpdate>> parse_skypilot_catalog(const std::string& tex
       const std::string t = cell(column);
       if (t.empty()) return std::optional<double>{};
       const std::optional<double> v = parse_decimal(t);
-      if (!v) return bad_input(where + ": " + column + " '" + t + "' of " + instance + " is not a non-negative decimal");
+      if (!v) {
+        return bad_input(where + ": " + column + " '" + echo_value(t) + "' of " + echo_value(instance) +
+                         " is not a non-negative decimal");
+      }
       return v;
     };
     TB_ASSIGN_OR_RETURN(const std::optional<double> price, price_of("Price"));
     TB_ASSIGN_OR_RETURN(const std::optional<double> spot, price_of("SpotPrice"));
     if (!price) continue;  // not sold on demand here
-    if (region.empty()) return bad_input(where + ": empty Region for " + instance + ": expected e.g. us-east-1");
+    if (region.empty()) {
+      return bad_input(where + ": empty Region for " + echo_value(instance) + ": expected e.g. us-east-1");
+    }
     if (!seen.emplace(instance, region).second) continue;  // a later availability zone
     updates.push_back(PriceUpdate{instance, region, *price, spot, source, date});
   }

@@ -9,6 +9,7 @@
 
 #include "common/suggest.h"
 #include "common/atomic_file.h"
+#include "common/echo.h"
 
 namespace tb {
 namespace {
@@ -133,15 +134,15 @@ Expected<ModelConfig> read_model_file(const std::string& path) {
     if (line.empty()) continue;
     const auto eq = line.find('=');
     if (eq == std::string_view::npos)
-      return bad_input(at + "'" + std::string(line) + "' is not of the form key = value");
+      return bad_input(at + "'" + echo_value(line) + "' is not of the form key = value");
     const std::string key(trim(line.substr(0, eq)));
     const std::string_view value = trim(line.substr(eq + 1));
     if (std::find(all_keys.begin(), all_keys.end(), key) == all_keys.end())
-      return bad_input(at + "unknown key '" + key + "': expected one of " + join(sorted_keys));
+      return bad_input(at + "unknown key '" + echo_value(key) + "': expected one of " + join(sorted_keys));
     if (const auto it = seen.find(key); it != seen.end())
       return bad_input(at + "key '" + key + "' is given twice (first on line " + std::to_string(it->second) + ")");
     seen.emplace(key, line_no);
-    const std::string quoted = "'" + key + " = " + std::string(value) + "'";
+    const std::string quoted = "'" + echo_value(key + " = " + std::string(value)) + "'";
 
     if (key == "mlp") {
       if (value == "gated") m.mlp = MlpKind::kGated;
@@ -203,7 +204,7 @@ Expected<ModelConfig> load_model(std::string_view name, const std::string& dir) 
   const std::vector<std::string> known = list_models(dir);
   if (std::find(known.begin(), known.end(), name) != known.end())
     return read_model_file(dir + "/" + std::string(name) + ".model");
-  std::string message = "unknown model '" + std::string(name) + "'";
+  std::string message = "unknown model '" + echo_value(name) + "'";
   if (known.empty()) return bad_input(message + ": no *.model files in '" + dir + "'");
   if (const std::vector<std::string> nearest = nearest_names(name, known); !nearest.empty()) {
     message += ": did you mean " + quoted_alternatives(nearest) + "?";

@@ -3,6 +3,8 @@
 #include <limits>
 #include <string>
 
+#include "common/echo.h"
+
 namespace tb {
 namespace {
 
@@ -64,7 +66,7 @@ Expected<ModelConfig> model_from_json(const Reader& r) {
   TB_ASSIGN_OR_RETURN(m.ffn, r.integer_in("ffn", 1, kMaxModelDim));
   TB_ASSIGN_OR_RETURN(const std::string mlp, r.str("mlp"));
   if (mlp != "gated" && mlp != "plain") {
-    return bad_input("field '" + r.path() + ".mlp' is '" + mlp + "': expected gated or plain");
+    return bad_input("field '" + r.path() + ".mlp' is '" + echo_value(mlp) + "': expected gated or plain");
   }
   m.mlp = mlp == "gated" ? MlpKind::kGated : MlpKind::kPlain;
   TB_ASSIGN_OR_RETURN(m.vocab, r.integer_in("vocab", 1, kMaxModelDim));

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "common/atomic_file.h"
+#include "common/echo.h"
 #include "report/json_reader.h"
 #include "report/model_run_json.h"
 
@@ -232,7 +233,8 @@ Expected<BenchmarkEntry> entry_from_json(const Reader& r) {
   BenchmarkEntry e;
   TB_ASSIGN_OR_RETURN(e.run_type, r.str("run_type"));
   if (e.run_type != "iteration" && e.run_type != "aggregate") {
-    return bad_input("field '" + r.path() + ".run_type' is '" + e.run_type + "': expected iteration or aggregate");
+    return bad_input("field '" + r.path() + ".run_type' is '" + echo_value(e.run_type) +
+                     "': expected iteration or aggregate");
   }
   if (e.run_type == "aggregate") {
     TB_ASSIGN_OR_RETURN(e.aggregate_name, r.str("aggregate_name"));
@@ -367,7 +369,10 @@ Expected<RunRecord> from_json(const nlohmann::json& doc) {
         break;
       }
     }
-    if (!placed) return bad_input("field '" + path + ".problem' names '" + problem + "', which has no entry in $.results");
+    if (!placed) {
+      return bad_input("field '" + path + ".problem' names '" + echo_value(problem) +
+                       "', which has no entry in $.results");
+    }
   }
   if (root.has("model_run")) {  // optional: only run --model writes it
     TB_ASSIGN_OR_RETURN(const Reader model_run, root.object("model_run"));

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "common/atomic_file.h"
+#include "common/echo.h"
 #include "kernels/kernel_registry.h"
 #include "kernels/problem_string.h"
 
@@ -46,9 +47,11 @@ Expected<std::vector<ProblemPtr>> build_plan(const std::vector<std::string>& pro
     for (const std::string& concrete : expanded) {
       Expected<ProblemPtr> problem = parse_problem(concrete);
       if (!problem) {
+        // The problem string is quoted once: as the message names it already, or as a prefix.
         const std::string& message = problem.error().message;
-        if (message.find(concrete) != std::string::npos) return problem.error();
-        return bad_input("problem '" + concrete + "': " + message);
+        const std::string quoted = "'" + echo_value(concrete) + "'";
+        if (message.find(quoted) != std::string::npos) return problem.error();
+        return bad_input("problem " + quoted + ": " + message);
       }
       plan.push_back(std::move(problem).value());
     }

@@ -1,5 +1,7 @@
 #include "runner/result.h"
 
+#include "common/echo.h"
+
 namespace tb {
 
 std::string_view status_name(ResultStatus s) {
@@ -16,7 +18,7 @@ Expected<ResultStatus> parse_status(std::string_view name) {
   for (ResultStatus s : {ResultStatus::kPassed, ResultStatus::kFailed, ResultStatus::kSkipped, ResultStatus::kError}) {
     if (status_name(s) == name) return s;
   }
-  return bad_input("unknown result status '" + std::string(name) + "': expected passed, failed, skipped or error");
+  return bad_input("unknown result status '" + echo_value(name) + "': expected passed, failed, skipped or error");
 }
 
 }  // namespace tb

@@ -119,6 +119,48 @@ TEST_F(HostileInput, FileAboveTheReadLimitIsRefusedUnread) {
   }
 }
 
+// ---- Echoed values ------------------------------------------------------------
+
+// stderr holds no raw control character (ESC, NUL, ...) besides the final newline.
+::testing::AssertionResult printable(const std::string& err) {
+  for (std::size_t i = 0; i + 1 < err.size(); ++i) {
+    const auto c = static_cast<unsigned char>(err[i]);
+    if (c < 0x20 || c == 0x7F) return ::testing::AssertionFailure() << "raw byte " << int{c} << " at " << i << ": " << err;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+TEST_F(HostileInput, ControlCharactersInEchoedValuesAreEscaped) {
+  const ProcessResult ansi = run_quick({"--problem", "gemm:m=1\x1b[31mRED,n=1,k=1"});
+  expect_refused(ansi, {"'m=1\\x1B[31mRED'"});
+  EXPECT_TRUE(printable(ansi.err));
+  const fs::path suite = dir_ / "nul.suite";
+  const char text[] = "gemm:m=1,n=2,k=3\ngemm:m=12\0zz,n=1,k=1\n";
+  write_text(suite, std::string(text, sizeof text - 1));
+  const ProcessResult nul = run_quick({"--suite", suite.string()});
+  // The whole message: a NUL no longer cuts it short after "m=12".
+  expect_refused(nul, {"line 2", "'m=12\\0zz' is not a non-negative integer"}, {suite});
+  EXPECT_TRUE(printable(nul.err));
+  const ProcessResult since = trainbench({"history", "list", "--since", "3\x1b[2Jd"});
+  expect_refused(since, {"--since '3\\x1B[2Jd'"}, {suite});
+  // CLI11's own messages are escaped too.
+  const ProcessResult cli11 =
+      trainbench({"run", "--problem", "gemm:m=1,n=1,k=1", "--repetitions", "1\x1b[2J", "--out", out_.string()});
+  EXPECT_TRUE(exited_with(cli11, 2));
+  EXPECT_NE(cli11.err.find("1\\x1B[2J"), std::string::npos) << cli11.err;
+  EXPECT_EQ(cli11.err.find('\x1b'), std::string::npos) << cli11.err;
+}
+
+TEST_F(HostileInput, AHugeValueIsEchoedShortenedAndTheProblemOnce) {
+  const std::string huge(100000, '7');
+  const std::string problem = "gemm:m=1,n=1,k=" + huge + "x";
+  const ProcessResult r = run_quick({"--problem", problem});
+  expect_refused(r, {"problem 'gemm:m=1,n=1,k=777", "... (" + std::to_string(problem.size()) + " bytes)'",
+                     "'k=777", "... (" + std::to_string(huge.size() + 3) + " bytes)' is not a non-negative integer"});
+  EXPECT_LT(r.err.size(), 400u) << "the value must not be echoed in full";
+  EXPECT_EQ(r.err.find("problem '", r.err.find("problem '") + 1), std::string::npos) << "the problem is named once";
+}
+
 // ---- Output paths that are not regular files --------------------------------
 
 // The outputs `pricing import --out` and `report -o` are written to, given X.
