@@ -8,6 +8,7 @@
 #include "cli/tracking_options.h"
 #include "common/plain_table.h"
 #include "history/history_db.h"
+#include "history/new_history_guard.h"
 #include "report/result_json.h"
 
 namespace tb::cli {
@@ -22,6 +23,7 @@ int history_import_command(const HistoryImportArgs& args) {
     if (!record) return report_error(record.error());
     records.push_back(std::move(*record));
   }
+  NewHistoryGuard new_db(db_path);  // declared first, so it acts after `db` is closed
   Expected<HistoryDb> db = HistoryDb::open(db_path, HistoryDb::Mode::kReadWrite);
   if (!db) return report_error(db.error());
   int imported = 0, present = 0;
@@ -34,6 +36,7 @@ int history_import_command(const HistoryImportArgs& args) {
       std::cout << args.files[i] << ": already in the history as run " << outcome->run_id << "\n";
     } else {
       ++imported;
+      new_db.keep();
       std::cout << args.files[i] << ": run " << outcome->run_id << " (" << records[i].results.size()
                 << " problems)\n";
     }

@@ -1,6 +1,8 @@
 // Reading and writing result JSON with checked access: every error names the
 // JSON path of the field ("field '$.results[2].time_s' is missing or not an
-// object"), and non-finite numbers survive the round trip as strings.
+// object"), and non-finite numbers survive the round trip as strings where
+// the writer stores them (verification.max_error); everywhere else a number
+// must be finite, and times and counts must not be negative.
 #pragma once
 
 #include <cmath>
@@ -9,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "common/echo.h"
 #include "common/error.h"
 
 namespace tb::json_io {
@@ -17,7 +20,7 @@ using nlohmann::json;
 
 // JSON has no infinity or NaN: non-finite numbers are written as the strings
 // "inf", "-inf" and "nan" (a verification that met NaN outputs has an
-// infinite max_error) and read back by Reader::num.
+// infinite max_error) and read back by Reader::num_or_nonfinite.
 inline json number(double v) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
@@ -38,7 +41,24 @@ class Reader {
     TB_ASSIGN_OR_RETURN(const json* v, get(key, json::value_t::string));
     return v->get<std::string>();
   }
+  // A finite number (a JSON number; the strings "inf", "nan" and anything else are refused).
   Expected<double> num(const std::string& key) const {
+    const auto it = j_.find(key);
+    if (it == j_.end()) return missing(key, "a number");
+    if (!it->is_number() || !std::isfinite(it->get<double>())) {
+      return bad_input("field '" + path_ + "." + key + "' is " + echo_value(it->dump()) + ": expected a number (finite)");
+    }
+    return it->get<double>();
+  }
+  // A finite number >= 0: times (s), FLOP, bytes, rates, counts.
+  Expected<double> non_negative(const std::string& key) const {
+    TB_ASSIGN_OR_RETURN(const double v, num(key));
+    if (v < 0) return bad_input("field '" + path_ + "." + key + "' is " + json(v).dump() + ": expected a number >= 0");
+    return v;
+  }
+  // A number, or one of the strings "inf", "-inf", "nan" (fields the writer
+  // may store non-finite: json_io::number).
+  Expected<double> num_or_nonfinite(const std::string& key) const {
     const auto it = j_.find(key);
     if (it != j_.end() && it->is_string()) {
       const std::string s = it->get<std::string>();
@@ -46,7 +66,7 @@ class Reader {
       if (s == "-inf") return -INFINITY;
       if (s == "nan") return NAN;
     }
-    if (it == j_.end() || !it->is_number()) return missing(key, "a number");
+    if (it == j_.end() || !it->is_number()) return missing(key, "a number or \"inf\", \"-inf\", \"nan\"");
     return it->get<double>();
   }
   Expected<std::int64_t> integer(const std::string& key) const {

@@ -101,23 +101,23 @@ Expected<StepItemResult> item_from_json(const Reader& r) {
   TB_ASSIGN_OR_RETURN(i.what, r.str("what"));
   TB_ASSIGN_OR_RETURN(i.problem, r.str("problem"));
   TB_ASSIGN_OR_RETURN(i.count, r.integer_in("count", 1, kNoLimit));
-  TB_ASSIGN_OR_RETURN(i.flop, r.num("flop"));
-  TB_ASSIGN_OR_RETURN(i.min_bytes, r.num("min_bytes"));
+  TB_ASSIGN_OR_RETURN(i.flop, r.non_negative("flop"));
+  TB_ASSIGN_OR_RETURN(i.min_bytes, r.non_negative("min_bytes"));
   TB_ASSIGN_OR_RETURN(i.bytes, r.integer_in("allreduce_bytes", 0, kNoLimit));
   TB_ASSIGN_OR_RETURN(out.measured_problem, r.str("measured_problem"));
-  TB_ASSIGN_OR_RETURN(out.scale, r.num("scale"));
-  TB_ASSIGN_OR_RETURN(out.time_s, r.num("time_s"));
+  TB_ASSIGN_OR_RETURN(out.scale, r.non_negative("scale"));
+  TB_ASSIGN_OR_RETURN(out.time_s, r.non_negative("time_s"));
   return out;
 }
 
 Expected<StepTime> step_from_json(const Reader& r) {
   StepTime t;
-  TB_ASSIGN_OR_RETURN(t.compute_s, r.num("compute_s"));
-  TB_ASSIGN_OR_RETURN(t.backward_compute_s, r.num("backward_compute_s"));
-  TB_ASSIGN_OR_RETURN(t.tp_comm_s, r.num("tp_comm_s"));
-  TB_ASSIGN_OR_RETURN(t.dp_comm_s, r.num("dp_comm_s"));
-  TB_ASSIGN_OR_RETURN(t.dp_exposed_s, r.num("dp_exposed_s"));
-  TB_ASSIGN_OR_RETURN(t.step_s, r.num("step_s"));
+  TB_ASSIGN_OR_RETURN(t.compute_s, r.non_negative("compute_s"));
+  TB_ASSIGN_OR_RETURN(t.backward_compute_s, r.non_negative("backward_compute_s"));
+  TB_ASSIGN_OR_RETURN(t.tp_comm_s, r.non_negative("tp_comm_s"));
+  TB_ASSIGN_OR_RETURN(t.dp_comm_s, r.non_negative("dp_comm_s"));
+  TB_ASSIGN_OR_RETURN(t.dp_exposed_s, r.non_negative("dp_exposed_s"));
+  TB_ASSIGN_OR_RETURN(t.step_s, r.non_negative("step_s"));
   TB_ASSIGN_OR_RETURN(const Reader shares, r.object("share_fraction"));
   for (const auto& [name, value] : shares.raw().items()) {
     if (!value.is_number()) return bad_input("field '" + shares.path() + "." + name + "' is not a number");
@@ -152,8 +152,8 @@ Expected<ModelRunRecord> model_run_from_json(const Reader& r) {
   TB_ASSIGN_OR_RETURN(const Reader run, r.object("run"));
   TB_ASSIGN_OR_RETURN(m.run, settings_from_json(run));
   TB_ASSIGN_OR_RETURN(m.tokens, r.integer_in("tokens_per_step", 1, kNoLimit));
-  TB_ASSIGN_OR_RETURN(m.flop_per_token, r.num("flop_per_token"));
-  TB_ASSIGN_OR_RETURN(m.device_flop, r.num("device_flop_per_step"));
+  TB_ASSIGN_OR_RETURN(m.flop_per_token, r.non_negative("flop_per_token"));
+  TB_ASSIGN_OR_RETURN(m.device_flop, r.non_negative("device_flop_per_step"));
   TB_ASSIGN_OR_RETURN(m.step_options.overlap_dp_with_backward, r.boolean("overlap_dp_with_backward"));
   TB_ASSIGN_OR_RETURN(const json* items, r.array("items"));
   for (std::size_t i = 0; i < items->size(); ++i) {

@@ -133,7 +133,7 @@ Expected<DeviceInfo> device_from_json(const Reader& r) {
   d.compute_units = static_cast<int>(units);
   TB_ASSIGN_OR_RETURN(d.memory_bytes, r.integer("memory_bytes"));
   TB_ASSIGN_OR_RETURN(d.shares_host_memory, r.boolean("shares_host_memory"));
-  TB_ASSIGN_OR_RETURN(d.memory_bandwidth_bytes_per_s, r.num("memory_bandwidth_bytes_per_s"));
+  TB_ASSIGN_OR_RETURN(d.memory_bandwidth_bytes_per_s, r.non_negative("memory_bandwidth_bytes_per_s"));
   TB_ASSIGN_OR_RETURN(const Reader peaks, r.object("peak_flop_per_s"));
   (void)peaks;
   TB_ASSIGN_OR_RETURN(d.peak_source, r.str("peak_source"));
@@ -146,14 +146,14 @@ Expected<SampleSummary> summary_from_json(const Reader& r) {
   SampleSummary s;
   TB_ASSIGN_OR_RETURN(const std::int64_t count, r.integer("count"));
   s.count = static_cast<int>(count);
-  TB_ASSIGN_OR_RETURN(s.median, r.num("median"));
-  TB_ASSIGN_OR_RETURN(s.mean, r.num("mean"));
-  TB_ASSIGN_OR_RETURN(s.stddev, r.num("stddev"));
-  TB_ASSIGN_OR_RETURN(s.min, r.num("min"));
-  TB_ASSIGN_OR_RETURN(s.max, r.num("max"));
-  TB_ASSIGN_OR_RETURN(s.p10, r.num("p10"));
-  TB_ASSIGN_OR_RETURN(s.p90, r.num("p90"));
-  TB_ASSIGN_OR_RETURN(s.cv, r.num("cv"));
+  TB_ASSIGN_OR_RETURN(s.median, r.non_negative("median"));
+  TB_ASSIGN_OR_RETURN(s.mean, r.non_negative("mean"));
+  TB_ASSIGN_OR_RETURN(s.stddev, r.non_negative("stddev"));
+  TB_ASSIGN_OR_RETURN(s.min, r.non_negative("min"));
+  TB_ASSIGN_OR_RETURN(s.max, r.non_negative("max"));
+  TB_ASSIGN_OR_RETURN(s.p10, r.non_negative("p10"));
+  TB_ASSIGN_OR_RETURN(s.p90, r.non_negative("p90"));
+  TB_ASSIGN_OR_RETURN(s.cv, r.non_negative("cv"));
   return s;
 }
 
@@ -161,8 +161,8 @@ Expected<Verification> verification_from_json(const Reader& r) {
   Verification v;
   TB_ASSIGN_OR_RETURN(v.passed, r.boolean("passed"));
   TB_ASSIGN_OR_RETURN(v.metric, r.str("metric"));
-  TB_ASSIGN_OR_RETURN(v.max_error, r.num("max_error"));
-  TB_ASSIGN_OR_RETURN(v.tolerance, r.num("tolerance"));
+  TB_ASSIGN_OR_RETURN(v.max_error, r.num_or_nonfinite("max_error"));
+  TB_ASSIGN_OR_RETURN(v.tolerance, r.non_negative("tolerance"));
   TB_ASSIGN_OR_RETURN(v.checked, r.integer("checked_elements"));
   TB_ASSIGN_OR_RETURN(v.total, r.integer("total_elements"));
   TB_ASSIGN_OR_RETURN(v.nonfinite, r.integer("nonfinite_elements"));
@@ -183,9 +183,9 @@ Expected<CollectiveResult> collective_from_json(const Reader& r) {
   TB_ASSIGN_OR_RETURN(c.op, r.str("op"));
   TB_ASSIGN_OR_RETURN(c.in_place, r.boolean("in_place"));
   TB_ASSIGN_OR_RETURN(c.count, r.integer_in("count_elements", 0, kNoLimit));
-  TB_ASSIGN_OR_RETURN(c.bus_factor, r.num("bus_factor"));
-  TB_ASSIGN_OR_RETURN(c.algbw_bytes_per_s, r.num("algbw_bytes_per_s"));
-  TB_ASSIGN_OR_RETURN(c.busbw_bytes_per_s, r.num("busbw_bytes_per_s"));
+  TB_ASSIGN_OR_RETURN(c.bus_factor, r.non_negative("bus_factor"));
+  TB_ASSIGN_OR_RETURN(c.algbw_bytes_per_s, r.non_negative("algbw_bytes_per_s"));
+  TB_ASSIGN_OR_RETURN(c.busbw_bytes_per_s, r.non_negative("busbw_bytes_per_s"));
   TB_ASSIGN_OR_RETURN(c.wrong_elements, r.integer_in("wrong_elements", 0, kNoLimit));
   return c;
 }
@@ -200,20 +200,22 @@ Expected<ProblemResult> result_from_json(const Reader& r) {
   TB_ASSIGN_OR_RETURN(p.reason, r.str("reason"));
   TB_ASSIGN_OR_RETURN(p.implementation, r.str("implementation"));
   TB_ASSIGN_OR_RETURN(p.provenance, r.str("provenance"));
-  TB_ASSIGN_OR_RETURN(p.flop, r.num("flop"));
-  TB_ASSIGN_OR_RETURN(p.min_bytes, r.num("min_bytes"));
+  TB_ASSIGN_OR_RETURN(p.flop, r.non_negative("flop"));
+  TB_ASSIGN_OR_RETURN(p.min_bytes, r.non_negative("min_bytes"));
   TB_ASSIGN_OR_RETURN(const Reader ver, r.object("verification"));
   TB_ASSIGN_OR_RETURN(p.verification, verification_from_json(ver));
   TB_ASSIGN_OR_RETURN(const Reader time, r.object("time_s"));
   TB_ASSIGN_OR_RETURN(p.time_s, summary_from_json(time));
   TB_ASSIGN_OR_RETURN(const json* samples, r.array("samples_s"));
   for (const json& s : *samples) {
-    if (!s.is_number()) return bad_input("field '" + r.path() + ".samples_s' must hold numbers");
+    if (!s.is_number() || !(s.get<double>() >= 0)) {
+      return bad_input("field '" + r.path() + ".samples_s' must hold numbers >= 0 (seconds)");
+    }
     p.samples_s.push_back(s.get<double>());
   }
   TB_ASSIGN_OR_RETURN(p.iterations_per_sample, r.integer("iterations_per_sample"));
-  TB_ASSIGN_OR_RETURN(p.flop_per_s, r.num("flop_per_s"));
-  TB_ASSIGN_OR_RETURN(p.bytes_per_s, r.num("bytes_per_s"));
+  TB_ASSIGN_OR_RETURN(p.flop_per_s, r.non_negative("flop_per_s"));
+  TB_ASSIGN_OR_RETURN(p.bytes_per_s, r.non_negative("bytes_per_s"));
   TB_ASSIGN_OR_RETURN(p.fraction_of_peak, r.num("fraction_of_peak"));
   if (r.has("peak_dtype")) {  // optional: files written before it compared with the dtype's own peak
     TB_ASSIGN_OR_RETURN(p.peak_dtype, r.str("peak_dtype"));
@@ -246,8 +248,8 @@ Expected<BenchmarkEntry> entry_from_json(const Reader& r) {
   TB_ASSIGN_OR_RETURN(const std::int64_t reps, r.integer("repetitions"));
   e.repetitions = static_cast<int>(reps);
   TB_ASSIGN_OR_RETURN(e.iterations, r.integer("iterations"));
-  TB_ASSIGN_OR_RETURN(e.real_time, r.num("real_time"));
-  TB_ASSIGN_OR_RETURN(e.cpu_time, r.num("cpu_time"));
+  TB_ASSIGN_OR_RETURN(e.real_time, r.non_negative("real_time"));
+  TB_ASSIGN_OR_RETURN(e.cpu_time, r.non_negative("cpu_time"));
   TB_ASSIGN_OR_RETURN(e.time_unit, r.str("time_unit"));
   return e;
 }
@@ -311,7 +313,7 @@ Expected<RunRecord> from_json(const nlohmann::json& doc) {
   TB_ASSIGN_OR_RETURN(c.executable, ctx.str("executable"));
   TB_ASSIGN_OR_RETURN(const std::int64_t cpus, ctx.integer("num_cpus"));
   c.num_cpus = static_cast<int>(cpus);
-  TB_ASSIGN_OR_RETURN(c.mhz_per_cpu, ctx.num("mhz_per_cpu"));
+  TB_ASSIGN_OR_RETURN(c.mhz_per_cpu, ctx.non_negative("mhz_per_cpu"));
   TB_ASSIGN_OR_RETURN(c.cpu_scaling_enabled, ctx.boolean("cpu_scaling_enabled"));
   TB_ASSIGN_OR_RETURN(c.library_build_type, ctx.str("library_build_type"));
   if (ctx.has("processes")) {  // optional: files written before MPI runs lack it (RunContext's default stays)
@@ -331,18 +333,23 @@ Expected<RunRecord> from_json(const nlohmann::json& doc) {
   const json& device_json = doc["context"]["trainbench"]["device"];
   for (const auto& [name, value] : device_json["peak_flop_per_s"].items()) {
     TB_ASSIGN_OR_RETURN(const DType dtype, parse_dtype(name));
-    if (!value.is_number()) return bad_input("field '$.context.trainbench.device.peak_flop_per_s." + name + "' is not a number");
+    if (!value.is_number() || !(value.get<double>() >= 0)) {
+      return bad_input("field '$.context.trainbench.device.peak_flop_per_s." + name +
+                       "' is not a number >= 0");
+    }
     c.device.peak_flop_per_s[dtype] = value.get<double>();
   }
   for (const auto& [name, value] : device_json["properties"].items()) {
-    if (!value.is_string()) return bad_input("field '$.context.trainbench.device.properties." + name + "' is not a string");
+    if (!value.is_string()) {
+      return bad_input("field '$.context.trainbench.device.properties." + echo_value(name) + "' is not a string");
+    }
     c.device.properties.emplace_back(name, value.get<std::string>());
   }
   TB_ASSIGN_OR_RETURN(const Reader opts, tb.object("options"));
   TB_ASSIGN_OR_RETURN(const std::int64_t reps, opts.integer("repetitions"));
   c.repetitions = static_cast<int>(reps);
-  TB_ASSIGN_OR_RETURN(c.min_time_s, opts.num("min_time_s"));
-  TB_ASSIGN_OR_RETURN(c.warmup_time_s, opts.num("warmup_time_s"));
+  TB_ASSIGN_OR_RETURN(c.min_time_s, opts.non_negative("min_time_s"));
+  TB_ASSIGN_OR_RETURN(c.warmup_time_s, opts.non_negative("warmup_time_s"));
   TB_ASSIGN_OR_RETURN(const std::int64_t seed, opts.integer("seed"));
   c.seed = static_cast<std::uint64_t>(seed);
 

@@ -161,6 +161,43 @@ TEST_F(HostileInput, AHugeValueIsEchoedShortenedAndTheProblemOnce) {
   EXPECT_EQ(r.err.find("problem '", r.err.find("problem '") + 1), std::string::npos) << "the problem is named once";
 }
 
+// ---- Half-checked files ---------------------------------------------------------
+
+TEST_F(HostileInput, ABrokenNumberInAResultFileIsRefusedByEveryReaderAtReadTime) {
+  const fs::path good = make_result_file(dir_ / "results");
+  const json doc = read_json(good);
+  struct Case {
+    std::string name;
+    json value;  // null: the field is removed
+    std::string needle;
+  };
+  const std::vector<Case> cases = {
+      {"nan", "nan", "field '$.results[0].time_s.median' is \"nan\": expected a number (finite)"},
+      {"text", "fast", "field '$.results[0].time_s.median' is \"fast\": expected a number (finite)"},
+      {"object", json::object(), "field '$.results[0].time_s.median' is {}: expected a number (finite)"},
+      {"negative", -1.5, "field '$.results[0].time_s.median' is -1.5: expected a number >= 0"},
+      {"missing", nullptr, "field '$.results[0].time_s.median' is missing"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    json broken = doc;
+    if (c.value.is_null()) broken["results"][0]["time_s"].erase("median");
+    else broken["results"][0]["time_s"]["median"] = c.value;
+    const fs::path file = dir_ / (c.name + ".json");
+    write_text(file, broken.dump());
+    const std::vector<fs::path> keep = files_under(dir_);
+    const fs::path db = dir_ / "new" / "history.db";
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"show", file.string()}, std::vector<std::string>{"cost", "--results", file.string()},
+          std::vector<std::string>{"compare", good.string(), file.string()},
+          std::vector<std::string>{"history", "import", "--db", db.string(), good.string(), file.string()}}) {
+      SCOPED_TRACE(args[0]);
+      expect_refused(trainbench(args), {"results file '" + file.string() + "'", c.needle}, keep);
+    }
+    EXPECT_FALSE(fs::exists(dir_ / "new")) << "a failed import leaves no new database (nor its directory)";
+  }
+}
+
 // ---- Output paths that are not regular files --------------------------------
 
 // The outputs `pricing import --out` and `report -o` are written to, given X.
