@@ -1,6 +1,8 @@
 // trainbench: verified kernel throughput and training cost across devices.
 // Exit status: 0 ok, 1 a problem failed to run or verify, 2 bad input.
 #include <CLI/CLI.hpp>
+#include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
@@ -87,10 +89,14 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--warmup-time", run.options.warmup_time_s, "Untimed warm-up before timing, seconds")
       ->capture_default_str();
   run_cmd->add_option("--seed", run.options.seed, "Seed of the input fill and verification sample")
-      ->check(CLI::Validator(  // CLI11 would otherwise wrap -1 around to 2^64-1
+      ->check(CLI::Validator(  // CLI11 would otherwise wrap -1 around to 2^64-1 and clamp 2^64 and above
           [](std::string& value) {
-            return value.find('-') == std::string::npos ? std::string()
-                                                        : value + " is negative: expected 0 to 18446744073709551615";
+            const std::string range = ": expected 0 to 18446744073709551615";
+            if (value.find('-') != std::string::npos) return tb::echo_value(value) + " is negative" + range;
+            std::uint64_t seed = 0;
+            const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seed);
+            if (ec == std::errc::result_out_of_range) return tb::echo_value(value) + " is out of range" + range;
+            return std::string();  // CLI11 reports anything else that is not an integer
           },
           ""))
       ->capture_default_str();

@@ -30,8 +30,8 @@ class HostileInput : public CliTest {
  protected:
   // expect_bad_input, and the refusal came quickly with bounded memory.
   void expect_refused(const ProcessResult& r, const std::vector<std::string>& needles,
-                      const std::vector<fs::path>& keep = {}) const {
-    expect_bad_input(r, needles, false, keep);
+                      const std::vector<fs::path>& keep = {}, bool cli11 = false) const {
+    expect_bad_input(r, needles, cli11, keep);
     EXPECT_LT(r.seconds, kMaxSeconds) << r.describe();
     EXPECT_GT(r.peak_rss_bytes, 0);
     EXPECT_LT(r.peak_rss_bytes, kMaxPeakRssBytes) << r.describe();
@@ -196,6 +196,22 @@ TEST_F(HostileInput, ABrokenNumberInAResultFileIsRefusedByEveryReaderAtReadTime)
     }
     EXPECT_FALSE(fs::exists(dir_ / "new")) << "a failed import leaves no new database (nor its directory)";
   }
+}
+
+// ---- --seed beyond 64 bits --------------------------------------------------------
+
+TEST_F(HostileInput, SeedsBeyond64BitsAreRefusedNotClamped) {
+  for (const std::string seed : {"18446744073709551616", "99999999999999999999999"}) {
+    expect_refused(trainbench({"run", "--problem", "gemm:m=16,n=16,k=16", "--out", out_.string(), "--seed", seed}),
+                   {"--seed: " + seed + " is out of range: expected 0 to 18446744073709551615"}, {}, true);
+  }
+  const std::vector<std::string> largest = {"--problem", "gemm:m=16,n=16,k=16", "--seed", "18446744073709551615"};
+  const ProcessResult r = run_quick(largest);
+  ASSERT_TRUE(exited_with(r, 0));
+  const std::vector<fs::path> files = json_files(out_);
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(read_json(files[0])["context"]["trainbench"]["options"]["seed"].get<std::uint64_t>(),
+            18446744073709551615ull);
 }
 
 // ---- Output paths that are not regular files --------------------------------
