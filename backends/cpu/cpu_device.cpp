@@ -4,6 +4,8 @@
 #include "common/host_info.h"
 
 #include <immintrin.h>
+#include <pthread.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <chrono>
@@ -65,16 +67,48 @@ TB_PROBE_LOOP __attribute__((target("avx512f,avx512bf16"))) float dpbf16_loop(lo
   return lanes[0];
 }
 
-// Best of three timed runs of `loop` on `threads` threads (FLOP/s).
+// The logical CPUs this process may run on, in order (its affinity mask).
+std::vector<int> allowed_cpus() {
+  std::vector<int> cpus;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    for (int c = 0; c < CPU_SETSIZE; ++c) {
+      if (CPU_ISSET(c, &set)) cpus.push_back(c);
+    }
+  }
+  return cpus;
+}
+
+// Runs body(t) on `threads` threads at once, thread t pinned to the t-th
+// allowed CPU: the probes' trials last tens of milliseconds, shorter than the
+// scheduler takes to spread new threads that start on one CPU.
+template <typename Body>
+void run_pinned(int threads, const Body& body) {
+  static const std::vector<int> cpus = allowed_cpus();
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      if (!cpus.empty()) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpus[static_cast<std::size_t>(t) % cpus.size()], &one);
+        pthread_setaffinity_np(pthread_self(), sizeof one, &one);  // best effort: unpinned on failure
+      }
+      body(t);
+    });
+  }
+  for (auto& w : workers) w.join();
+}
+
+// Best of five timed runs of `loop` on `threads` pinned threads (FLOP/s).
 double time_loop(float (*loop)(long), double flop_per_iteration, int threads) {
   constexpr long kIterations = 10'000'000;  // about 40 ms per trial at 3 GHz
   double best = 0.0;
-  for (int trial = 0; trial < 3; ++trial) {
-    std::vector<std::thread> workers;
+  for (int trial = 0; trial < 5; ++trial) {
     std::vector<float> sinks(static_cast<std::size_t>(threads));
     const auto start = std::chrono::steady_clock::now();
-    for (int t = 0; t < threads; ++t) workers.emplace_back([&, t] { sinks[static_cast<std::size_t>(t)] = loop(kIterations); });
-    for (auto& w : workers) w.join();
+    run_pinned(threads, [&](int t) { sinks[static_cast<std::size_t>(t)] = loop(kIterations); });
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     best = std::max(best, flop_per_iteration * kIterations * threads / seconds);
   }
@@ -92,12 +126,10 @@ double time_memcpy(int threads, std::size_t bytes) {
   }
   double best = 0.0;
   for (int trial = 0; trial < 5; ++trial) {
-    std::vector<std::thread> workers;
     const auto start = std::chrono::steady_clock::now();
-    for (int t = 0; t < threads; ++t) {
-      workers.emplace_back([&, t] { std::memcpy(dst[static_cast<std::size_t>(t)].get(), src[static_cast<std::size_t>(t)].get(), bytes); });
-    }
-    for (auto& w : workers) w.join();
+    run_pinned(threads, [&](int t) {
+      std::memcpy(dst[static_cast<std::size_t>(t)].get(), src[static_cast<std::size_t>(t)].get(), bytes);
+    });
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     best = std::max(best, static_cast<double>(bytes) * threads / seconds);
   }
@@ -163,7 +195,7 @@ PeakProbe measured_peak_flop_per_s(int threads) {
   } else {
     bf16 = "no bf16 FMA usable, so bf16 and fp16 rows computed in fp32 are compared with the fp32 peak";
   }
-  probe.source = "measured: independent-FMA loop" + on + " (" + fp32 + "; " + bf16 + "); best of 3; instruction set " +
+  probe.source = "measured: independent-FMA loop" + on + " (" + fp32 + "; " + bf16 + "); best of 5, one pinned thread per CPU; instruction set " +
                  cpu_isa_description();
   cache[threads] = probe;
   return probe;

@@ -14,7 +14,9 @@ namespace tb {
 // CPU has under TRAINBENCH_MAX_ISA (common/cpu_isa.h): fp32 by AVX-512 or AVX2
 // vfmadd, bf16 by AVX512-BF16 vdpbf16ps. Dtypes without a native FMA here are
 // absent (a GEMM that computes them in fp32 is compared with the fp32 peak).
-// Measured once per process (about 0.3 s) and cached. A busy machine lowers
+// Best of 5 trials, one thread pinned per allowed CPU (short trials would
+// otherwise measure the scheduler spreading new threads). Measured once per
+// process (about 0.4 s) and cached. A busy machine lowers
 // it: the runner warns when a result exceeds it.
 struct PeakProbe {
   std::map<DType, double> flop_per_s;
