@@ -20,6 +20,14 @@
 #error "TRAINBENCH_EXE must name the trainbench executable (set by tests/cli/CMakeLists.txt)"
 #endif
 
+// Set for every CLI test by tests/cli/CMakeLists.txt.
+#ifndef TRAINBENCH_TEST_DATA_DIR
+#error "TRAINBENCH_TEST_DATA_DIR must name tests/data (set by tests/cli/CMakeLists.txt)"
+#endif
+#ifndef TRAINBENCH_CATALOG
+#error "TRAINBENCH_CATALOG must name the shipped instances.csv (set by tests/cli/CMakeLists.txt)"
+#endif
+
 namespace tbtest {
 
 namespace fs = std::filesystem;

@@ -9,13 +9,6 @@
 #include "cli_test_support.h"
 #include "cost/instance_catalog.h"
 
-#ifndef TRAINBENCH_TEST_DATA_DIR
-#error "TRAINBENCH_TEST_DATA_DIR must name tests/data (set by tests/cli/CMakeLists.txt)"
-#endif
-#ifndef TRAINBENCH_CATALOG
-#error "TRAINBENCH_CATALOG must name the shipped instances.csv (set by tests/cli/CMakeLists.txt)"
-#endif
-
 namespace tbtest {
 namespace {
 
