@@ -18,8 +18,8 @@ struct GpuMatch {
   GpuSpec spec;
 };
 
-// Figures: /work/shared/reference/hardware-and-pricing.md (NVIDIA datasheets,
-// dense). H200's TF32 is not in that table: it has H100's compute (same
+// Figures: NVIDIA's datasheets for each part (docs/cuda.md, "Peaks";
+// dense). H200's TF32 is not in its datasheet's table: it has H100's compute (same
 // GH100 die and clocks), so H100's TF32 figure is used and the source says so.
 const GpuMatch kGpuTable[] = {
     {{"H100"}, {"PCIe", "NVL"}, {"NVIDIA H100 SXM", 67.0, 495.0, 989.0, 1979.0, 3.35e12, "NVIDIA H100 datasheet"}},

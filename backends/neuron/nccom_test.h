@@ -1,5 +1,5 @@
 // All-reduce on Trainium through Neuron's collective benchmark, nccom-test
-// (aws-neuronx-tools; /work/shared/reference/neuron-runtime.md, "nccom-test").
+// (aws-neuronx-tools; AWS's nccom-test user guide; summary in docs/neuron.md).
 //
 // We do not link the collectives library: we run nccom-test as a child process
 // (an argument vector, never a shell string), with a timeout, and parse its

@@ -1,7 +1,7 @@
 // The part of the AWS Neuron runtime API (libnrt.so.1) the Neuron adapter
 // uses, declared by us with the values of AWS's public headers
 // (src/libnrt/include/nrt/{nrt.h,nrt_status.h,nrt_experimental.h}; summary in
-// /work/shared/reference/neuron-runtime.md). No Neuron header is needed to
+// docs/neuron.md). No Neuron header is needed to
 // build: the library is bound at run time (nrt_library.h), through the one
 // table of entry points below.
 //

@@ -18,7 +18,7 @@
 //   q, o, do, dq: [b, h, sq, d]; k, v, dk, dv: [b, kvh, skv, d]; all in the
 //   problem dtype. lse: [b, h, sq], always fp32.
 //
-// Work (FlashAttention papers' convention, /work/shared/reference/metrics.md):
+// Work (the FlashAttention papers' convention; docs/attention.md):
 //   forward  = 4 * b * h * attended_pairs * d FLOP (two matmuls, 2 FLOP per
 //              multiply-add), where attended_pairs is the exact number of
 //              (query, key) pairs a head attends: sq*skv without a mask, fewer

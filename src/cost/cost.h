@@ -1,7 +1,7 @@
 // From a measured (or projected) training step to what procurement asks:
 // tokens per second, MFU, USD per million tokens, USD per PFLOP-hour, and the
 // time and cost to train a token budget. Formulas and units:
-// /work/shared/reference/metrics.md, section Cost; docs/cost.md.
+// docs/cost.md.
 #pragma once
 
 #include "common/error.h"

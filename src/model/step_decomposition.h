@@ -50,7 +50,7 @@ struct StepDecomposition {
 // model.parameters().total when run.tp == 1. Assumes validate(model, run).
 std::int64_t local_parameters(const ModelConfig& model, const RunSettings& run);
 
-// The analytic estimate of /work/shared/reference/metrics.md with causal
+// The analytic estimate (6N + 12 L d S, PaLM's appendix B) with causal
 // halving: 6 N + 12 L d_model S / 2 FLOP per token, N = ParameterCount::matmul
 // (docs/models.md states the convention). The decomposition agrees within 3%.
 double analytic_flop_per_token(const ModelConfig& model, std::int64_t seq_len);
