@@ -74,13 +74,21 @@ const char* isa_name(Isa isa) {
   return "?";
 }
 
+namespace {
+[[maybe_unused]] CpuIsa usable() {
+  static const CpuIsa isa = usable_cpu_isa();
+  return isa;
+}
+}  // namespace
+
 bool isa_supported(Isa isa) {
   switch (isa) {
     case Isa::kPortable: return true;
 #ifdef TB_FLASH_X86
-    // What the CPU has, capped by TRAINBENCH_MAX_ISA (common/cpu_isa.h).
-    case Isa::kAvx2: return usable_cpu_isa() >= CpuIsa::kAvx2;
-    case Isa::kAvx512: return usable_cpu_isa() >= CpuIsa::kAvx512;
+    // What the CPU has, capped by TRAINBENCH_MAX_ISA (common/cpu_isa.h); read
+    // once per process, since every kernel run checks it.
+    case Isa::kAvx2: return usable() >= CpuIsa::kAvx2;
+    case Isa::kAvx512: return usable() >= CpuIsa::kAvx512;
 #endif
     default: return false;
   }
