@@ -11,9 +11,9 @@
 #include <filesystem>
 #include <string>
 
+#include "analysis/statistics.h"
 #include "history/history_db.h"
 #include "report/result_json.h"
-#include "runner/statistics.h"
 
 namespace {
 

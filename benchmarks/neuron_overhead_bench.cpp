@@ -42,8 +42,8 @@ void write_files() {
 
 void BM_AdapterRun(benchmark::State& state) {
   tb::BackendOptions options;
-  options.neuron_runtime = g_runtime;
-  options.neuron_manifest = (g_dir / "manifest.json").string();
+  options.values["--neuron-runtime"] = g_runtime;
+  options.values["--neuron-manifest"] = (g_dir / "manifest.json").string();
   const std::unique_ptr<tb::Backend> backend = tb::make_neuron_backend(options);
   if (tb::Status s = backend->available(); !s) return state.SkipWithError(s.error().message.c_str());
   const tb::ProblemPtr problem = *tb::parse_problem(kProblem);

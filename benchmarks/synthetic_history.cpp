@@ -14,8 +14,8 @@
 #include <random>
 #include <string>
 
+#include "analysis/statistics.h"
 #include "report/result_json.h"
-#include "runner/statistics.h"
 
 int main(int argc, char** argv) {
   if (argc < 6) {

@@ -1,5 +1,5 @@
 # TRAINBENCH_CUDA (AUTO|ON|OFF): whether to build the CUDA backend
-# (backends/cuda, docs/cuda.md). Sets TB_CUDA_ENABLED. When enabled: the CUDA
+# (src/backends/cuda, docs/cuda.md). Sets TB_CUDA_ENABLED. When enabled: the CUDA
 # language (nvcc) for sm_80 (A100) and sm_90 (H100/H200), and the toolkit's
 # imported targets (CUDA::cudart_static). cuBLASLt is not linked: the backend
 # loads it at run time.

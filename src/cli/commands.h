@@ -6,56 +6,23 @@
 #include <string>
 #include <vector>
 
-#include "runner/runner.h"
+#include "runner/run_request.h"
 
 namespace tb::cli {
 
-// run --model: a model's training step measured here and compared with
-// catalog instances (docs/cost.md, "Running a model"). 0 / empty = default.
-struct ModelArgs {
-  std::string name;                 // data/models/<name>.model; empty = no model run
-  std::string tokens;               // tokens per step of a tensor-parallel group ("4096", "8K"); empty = micro_batch x seq_len
-  std::int64_t micro_batch = 0;     // 0 = the model file's
-  std::int64_t tp = 0, dp = 0;      // 0 = the model file's
-  std::string dp_overlap = "on";    // on | off: the gradient all-reduce overlaps the backward
-  std::string max_allreduce_bytes = "64M";  // all-reduces above this are measured at it and scaled (bytes)
-  std::vector<std::string> instances;  // catalog instances to project; "all"; empty = the default set
-  std::string pricing = "on-demand";   // on-demand | spot | capacity-block
-  std::vector<std::string> prices;     // "USD" (this machine) or "INSTANCE=USD", USD per hour
-  std::string train_tokens = "1T";     // token budget of the time/cost columns
-  std::vector<std::string> efficiency;  // "KERNEL.FIELD=VALUE" overrides
-  std::string catalog;                  // empty = data/instances.csv
-  int max_price_age_days = 90;          // warn about compared instances whose price is older (days)
-};
-
-struct RunArgs {
-  std::string backend = "auto";  // kAutoBackend: cuda, then neuron, then cpu, the first available
-  std::vector<std::string> problems;  // problem strings or sweeps
-  std::vector<std::string> suites;    // suite file paths
-  RunOptions options;
-  BackendOptions backend_options;  // the device-file options (neuron); threads, timeouts and MPI are set from `options`
-  std::string out_dir = "results";
-  std::string format = "table";  // table | json | csv (stdout)
-  double min_busbw_gb_per_s = 0.0;  // exit 1 when collectives' average bus bandwidth is below (GB/s); 0 = no floor
-  ModelArgs model;
-  std::string db;                // history database to record the run into (docs/nightly.md); empty = none
-  std::string command_line;      // as typed, for the record
-  std::string executable;
-};
-
-int run_command(const RunArgs& args);
+int run_command(const RunRequest& args);
 
 // run --backend projected --instance NAME: each problem's time and throughput
 // projected onto one catalog instance (roofline and alpha-beta ring models of
 // docs/cost.md); nothing runs or is verified, every figure is labelled
 // `projected`. run_command() hands over to it.
-int projected_run_command(const RunArgs& args);
+int projected_run_command(const RunRequest& args);
 
 // trainbench cost --results FILE: the comparison of a run --model result,
 // recomputed with today's catalog and the options given.
 struct CostArgs {
   std::string results;  // result JSON written by run --model
-  ModelArgs model;      // instances, pricing, prices, train_tokens, efficiency, catalog (the rest is from the file)
+  ModelRequest model;      // instances, pricing, prices, train_tokens, efficiency, catalog (the rest is from the file)
   std::string format = "table";  // table | csv | json
 };
 int cost_command(const CostArgs& args);

@@ -6,9 +6,9 @@
 
 #include "analysis/run_comparison.h"
 #include "cli/commands.h"
-#include "cli/tracking_options.h"
 #include "history/history_db.h"
 #include "history/measured_run.h"
+#include "history/tracking_options.h"
 #include "report/result_json.h"
 
 namespace tb::cli {

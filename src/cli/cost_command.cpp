@@ -2,8 +2,9 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "cli/model_session.h"
+#include "report/model_report.h"
 #include "report/result_json.h"
+#include "runner/model_run.h"
 
 namespace tb::cli {
 namespace {
@@ -36,11 +37,11 @@ int cost_command(const CostArgs& args) {
   const Expected<std::vector<double>> seconds = item_seconds(m.items);
   if (!seconds) return report_error(seconds.error());
 
-  ModelArgs options = args.model;
+  ModelRequest options = args.model;
   if (options.dp_overlap.empty()) options.dp_overlap = m.step_options.overlap_dp_with_backward ? "on" : "off";
   Expected<ComparisonSetup> setup = prepare_comparison(options, m.run.dtype);
   if (!setup) return report_error(setup.error());
-  Expected<Comparison> comparison = compare(*step, *seconds, record->context.device, *setup);
+  Expected<Comparison> comparison = compare_with_instances(*step, *seconds, record->context.device, *setup);
   if (!comparison) return report_error(comparison.error());
 
   for (const std::string& w : setup->warnings) report_warning(w);

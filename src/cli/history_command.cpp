@@ -5,10 +5,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "cli/tracking_options.h"
 #include "common/plain_table.h"
 #include "history/history_db.h"
 #include "history/new_history_guard.h"
+#include "history/tracking_options.h"
 #include "report/result_json.h"
 
 namespace tb::cli {

@@ -6,12 +6,13 @@
 #include <vector>
 
 #include "backends/backend_registry.h"
+#include "catalog/instance_catalog.h"
 #include "cli/commands.h"
-#include "cost/instance_catalog.h"
+#include "common/format.h"
+#include "common/plain_table.h"
 #include "kernels/kernel_registry.h"
 #include "report/result_json.h"
 #include "report/text_report.h"
-#include "common/plain_table.h"
 
 namespace tb::cli {
 
@@ -42,12 +43,7 @@ int list_command(const std::string& what) {
 
 namespace {
 
-std::string format_figure(const std::optional<double>& value) {
-  if (!value) return "-";
-  std::ostringstream out;
-  out << std::setprecision(10) << *value;
-  return out.str();
-}
+std::string format_figure(const std::optional<double>& value) { return value ? format_significant(*value, 10) : "-"; }
 
 }  // namespace
 

@@ -6,22 +6,14 @@
 #include <cstdio>
 #include <string>
 
+#include "backends/backend_registry.h"
 #include "cli/commands.h"
 #include "common/cpu_isa.h"
 #include "common/echo.h"
+#include "common/format.h"
 #include "trainbench/build_info.h"
 
 namespace {
-
-std::string shell_quote(const std::string& arg) {
-  if (!arg.empty() && arg.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,") ==
-                          std::string::npos) {
-    return arg;
-  }
-  std::string out = "'";
-  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 
 constexpr const char* kRunExamples = R"(
 Examples:
@@ -39,7 +31,7 @@ Sweeps: m=256|512|1024 (list), m=1024:8192:*2 (multiply), m=128:512:+128 (add).
 Exit status: 0 ok, 1 a problem failed verification or could not run, 2 bad input.)";
 
 // Options run --model and cost share: which instances, which prices, which budget.
-void add_comparison_options(CLI::App* cmd, tb::cli::ModelArgs& m) {
+void add_comparison_options(CLI::App* cmd, tb::ModelRequest& m) {
   cmd->add_option("--instance", m.instances,
                   "Catalog instances to project (repeatable, comma-separated; 'all'; 'none'); default: " +
                       std::string("trn1.32xlarge,trn2.48xlarge,p4d.24xlarge,p5.48xlarge,p5en.48xlarge"));
@@ -64,19 +56,47 @@ Examples:
   trainbench cost --results R.json --instance all --pricing spot --train-tokens 300B
   trainbench cost --results R.json --price 1.53 --instance p5.48xlarge,trn2.48xlarge --format csv)";
 
-}  // namespace
 
-int main(int argc, char** argv) {
-  CLI::App app{"trainbench: kernel throughput verified against a reference, on CPUs, GPUs and Trainium"};
-  app.set_version_flag("--version", std::string("trainbench ") + tb::build::kVersion + " (" + tb::build::kGitCommit + ")");
-  app.require_subcommand(1);
-  // CLI11's messages echo option values: escaped like ours (src/common/echo.h).
-  app.failure_message([](const CLI::App* a, const CLI::Error& e) {
-    const std::string what = e.what();
-    return tb::escape_control(what) + CLI::FailureMessage::simple(a, e).substr(what.size());
-  });
+// run: each backend's own options, as its table declares them (backends/backend_option.h).
+void add_backend_options(CLI::App* run_cmd, tb::BackendOptionValues& values) {
+  using Kind = tb::BackendOptionSpec::Kind;
+  for (const tb::BackendEntry& entry : tb::backend_entries()) {
+    for (const tb::BackendOptionSpec& spec : entry.options) {
+      const std::string flag(spec.flag), help(spec.help);
+      if (spec.kind == Kind::kSwitch) {
+        run_cmd->add_flag_callback(flag, [&values, flag] { values[flag] = "true"; }, help);
+        continue;
+      }
+      CLI::Option* option = run_cmd->add_option_function<std::string>(
+          flag, [&values, flag](const std::string& value) { values[flag] = value; }, help);
+      if (spec.kind == Kind::kInteger) option->check(CLI::Range(spec.min, spec.max));
+      if (spec.kind == Kind::kChoice) option->check(CLI::IsMember(std::vector<std::string>(spec.choices.begin(), spec.choices.end())));
+      if (!spec.default_value.empty()) option->default_str(std::string(spec.default_value));
+    }
+  }
+}
 
-  tb::cli::RunArgs run;
+// run --model: the model, its step's shape and parallelism, and the comparison.
+void add_model_options(CLI::App* run_cmd, tb::ModelRequest& m) {
+  run_cmd->add_option("-m,--model", m.name,
+                      "Run a model's training step: measure each unique problem, compose the step, compare instances "
+                      "(data/models: llama3.2-1b, llama3-8b, llama3-70b, gpt3-175b)");
+  run_cmd->add_option("--tokens", m.tokens,
+                      "--model: tokens per step of one tensor-parallel group (micro_batch x seq_len), e.g. 2048");
+  run_cmd->add_option("--micro-batch", m.micro_batch, "--model: sequences per step (default: the model file's)");
+  run_cmd->add_option("--tp", m.tp, "--model: tensor-parallel degree (default: the model file's)");
+  run_cmd->add_option("--dp", m.dp, "--model: data-parallel degree (default: the model file's)");
+  run_cmd->add_option("--dp-overlap", m.dp_overlap,
+                      "--model: on | off: the gradient all-reduce overlaps the backward")
+      ->capture_default_str();
+  run_cmd->add_option("--max-allreduce-bytes", m.max_allreduce_bytes,
+                      "--model: all-reduces above this are measured at this size and their time scaled by bytes")
+      ->capture_default_str();
+  add_comparison_options(run_cmd, m);
+}
+
+// run: what to run and how to time it; the backends' and --model's options follow.
+CLI::App* add_run_command(CLI::App& app, tb::RunRequest& run) {
   CLI::App* run_cmd = app.add_subcommand("run", "Run, verify and time problems on one backend");
   run_cmd->add_option("-b,--backend", run.backend,
                       "Backend name (trainbench list backends); auto = cuda if a GPU is visible, else neuron if a "
@@ -107,72 +127,53 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--min-busbw", run.min_busbw_gb_per_s,
                       "Collectives: exit 1 when the average bus bandwidth is below this, GB/s (0 = no floor)")
       ->capture_default_str();
-  run_cmd->add_option("--neuron-runtime", run.backend_options.neuron_runtime,
-                      "neuron: the runtime library (default: TRAINBENCH_NEURON_RUNTIME, libnrt.so.1, "
-                      "/opt/aws/neuron/lib/libnrt.so.1)");
-  run_cmd->add_option("--neuron-manifest", run.backend_options.neuron_manifest,
-                      "neuron: the NEFF manifest (default: kernels/neuron/manifest.json)");
-  run_cmd->add_option("--nccom-test", run.backend_options.nccom_test,
-                      "neuron: nccom-test for all-reduce (default: TRAINBENCH_NCCOM_TEST, /opt/aws/neuron/bin, PATH)");
-  run_cmd->add_option("--instance-type", run.backend_options.instance_type,
-                      "neuron: this machine's instance type, for the catalog's peaks (default: from DMI)");
-  run_cmd->add_flag("--cuda-tf32", run.backend_options.cuda_allow_tf32,
-                    "cuda: fp32 GEMMs on tensor cores in TF32 (CUBLAS_COMPUTE_32F_FAST_TF32)");
-  run_cmd->add_flag("--cuda-cold-cache", run.backend_options.cuda_rotate_buffers,
-                    "cuda: cycle GEMMs through copies of A, B, C totalling >= 2x the L2 cache");
-  run_cmd->add_option("--cuda-gemm-candidates", run.backend_options.cuda_gemm_candidates,
-                      "cuda: cuBLASLt heuristic algorithms timed per GEMM before measuring, the fastest kept "
-                      "(1 = the heuristic's first, untimed)")
-      ->check(CLI::Range(1, 16))
-      ->capture_default_str();
-  run_cmd->add_option("--cuda-attention", run.backend_options.cuda_attention,
-                      "cuda: attention by cuDNN's fused flash attention (forward only) or our kernels: auto = cuDNN "
-                      "for pass=fwd where it makes a plan, else ours")
-      ->check(CLI::IsMember({"auto", "cudnn", "trainbench"}))
-      ->capture_default_str();
   run_cmd->add_option("-o,--out", run.out_dir, "Directory for the JSON result file")->capture_default_str();
   run_cmd->add_option("-f,--format", run.format, "What to print on stdout")
       ->check(CLI::IsMember({"table", "json", "csv"}))
       ->capture_default_str();
-  run_cmd->add_option("-m,--model", run.model.name,
-                      "Run a model's training step: measure each unique problem, compose the step, compare instances "
-                      "(data/models: llama3.2-1b, llama3-8b, llama3-70b, gpt3-175b)");
-  run_cmd->add_option("--tokens", run.model.tokens,
-                      "--model: tokens per step of one tensor-parallel group (micro_batch x seq_len), e.g. 2048");
-  run_cmd->add_option("--micro-batch", run.model.micro_batch, "--model: sequences per step (default: the model file's)");
-  run_cmd->add_option("--tp", run.model.tp, "--model: tensor-parallel degree (default: the model file's)");
-  run_cmd->add_option("--dp", run.model.dp, "--model: data-parallel degree (default: the model file's)");
-  run_cmd->add_option("--dp-overlap", run.model.dp_overlap,
-                      "--model: on | off: the gradient all-reduce overlaps the backward")
-      ->capture_default_str();
-  run_cmd->add_option("--max-allreduce-bytes", run.model.max_allreduce_bytes,
-                      "--model: all-reduces above this are measured at this size and their time scaled by bytes")
-      ->capture_default_str();
-  add_comparison_options(run_cmd, run.model);
+  add_backend_options(run_cmd, run.backend_options.values);
+  add_model_options(run_cmd, run.model);
   run_cmd->add_option("--db", run.db,
                       "Also record the run into this history database (created when missing; e.g. results/history.db)");
-  run_cmd->footer(kRunExamples);
 
-  std::string list_what, list_catalog;
-  int list_max_price_age_days = 90;
+  run_cmd->footer(kRunExamples);
+  return run_cmd;
+}
+
+struct ListArgs {
+  std::string what, catalog;
+  int max_price_age_days = 90;
+};
+
+CLI::App* add_list_command(CLI::App& app, ListArgs& a) {
   CLI::App* list_cmd = app.add_subcommand("list", "List backends (with availability), kernels, models or instances");
-  list_cmd->add_option("what", list_what, "backends | kernels | models | instances")
+  list_cmd->add_option("what", a.what, "backends | kernels | models | instances")
       ->required()
       ->check(CLI::IsMember({"backends", "kernels", "models", "instances"}));
-  list_cmd->add_option("--catalog", list_catalog, "instances: catalog CSV file (default: the shipped data/instances.csv)");
-  list_cmd->add_option("--max-price-age-days", list_max_price_age_days,
+  list_cmd->add_option("--catalog", a.catalog, "instances: catalog CSV file (default: the shipped data/instances.csv)");
+  list_cmd->add_option("--max-price-age-days", a.max_price_age_days,
                        "instances: warn about prices dated more than this many days ago")
       ->check(CLI::Range(0, 36500))
       ->capture_default_str();
 
-  std::string show_path, show_format = "table";
+  return list_cmd;
+}
+
+struct ShowArgs {
+  std::string path, format = "table";
+};
+
+CLI::App* add_show_command(CLI::App& app, ShowArgs& a) {
   CLI::App* show_cmd = app.add_subcommand("show", "Print a result file as a table, CSV or JSON");
-  show_cmd->add_option("file", show_path, "Result JSON file")->required();
-  show_cmd->add_option("-f,--format", show_format, "table | csv | json")
+  show_cmd->add_option("file", a.path, "Result JSON file")->required();
+  show_cmd->add_option("-f,--format", a.format, "table | csv | json")
       ->check(CLI::IsMember({"table", "json", "csv"}))
       ->capture_default_str();
 
-  tb::cli::PricingImportArgs pricing_import;
+  return show_cmd;
+}
+
+CLI::App* add_pricing_command(CLI::App& app, tb::cli::PricingImportArgs& pricing_import) {
   CLI::App* pricing_cmd = app.add_subcommand("pricing", "Update the instance catalog's prices from a price file");
   pricing_cmd->require_subcommand(1);
   CLI::App* pricing_import_cmd = pricing_cmd->add_subcommand(
@@ -187,7 +188,10 @@ int main(int argc, char** argv) {
   pricing_import_cmd->add_option("--date", pricing_import.date,
                                  "skypilot: price_date of the imported prices, YYYY-MM-DD (default: today, UTC)");
 
-  tb::cli::CostArgs cost;
+  return pricing_cmd;
+}
+
+CLI::App* add_cost_command(CLI::App& app, tb::cli::CostArgs& cost) {
   cost.model.dp_overlap.clear();  // default: as the results file was run
   CLI::App* cost_cmd = app.add_subcommand(
       "cost", "Tokens/s, MFU and USD per 1M tokens per instance from a run --model result, measured and projected");
@@ -199,24 +203,38 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   cost_cmd->footer(kCostExamples);
 
-  // Nightly tracking (docs/nightly.md).
-  const std::string db_help = "History database (default: results/history.db)";
-  tb::cli::HistoryImportArgs history_import;
-  std::string history_list_db, history_since, history_format = "table";
+  return cost_cmd;
+}
+
+// Nightly tracking (docs/nightly.md).
+constexpr const char* kDbHelp = "History database (default: results/history.db)";
+
+struct HistoryArgs {
+  tb::cli::HistoryImportArgs import_args;
+  std::string list_db, since, format = "table";
+  CLI::App* import_cmd = nullptr;
+};
+
+CLI::App* add_history_command(CLI::App& app, HistoryArgs& a) {
+  const std::string db_help = kDbHelp;
   CLI::App* history_cmd = app.add_subcommand("history", "Record result files into the history database, or list its runs");
   history_cmd->require_subcommand(1);
-  CLI::App* history_import_cmd =
+  a.import_cmd =
       history_cmd->add_subcommand("import", "Record result JSON files (one transaction per run; duplicates skipped)");
-  history_import_cmd->add_option("files", history_import.files, "Result JSON files")->required();
-  history_import_cmd->add_option("--db", history_import.db, db_help + "; created when missing");
+  a.import_cmd->add_option("files", a.import_args.files, "Result JSON files")->required();
+  a.import_cmd->add_option("--db", a.import_args.db, db_help + "; created when missing");
   CLI::App* history_list_cmd = history_cmd->add_subcommand("list", "The runs in the history, oldest first");
-  history_list_cmd->add_option("--db", history_list_db, db_help);
-  history_list_cmd->add_option("--since", history_since, "Only runs in this window: 30d, 12h, 2w, 2026-11-01 or all");
-  history_list_cmd->add_option("-f,--format", history_format, "table | json")
+  history_list_cmd->add_option("--db", a.list_db, db_help);
+  history_list_cmd->add_option("--since", a.since, "Only runs in this window: 30d, 12h, 2w, 2026-11-01 or all");
+  history_list_cmd->add_option("-f,--format", a.format, "table | json")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
 
-  tb::cli::CompareArgs compare;
+  return history_cmd;
+}
+
+CLI::App* add_compare_command(CLI::App& app, tb::cli::CompareArgs& compare) {
+  const std::string db_help = kDbHelp;
   CLI::App* compare_cmd = app.add_subcommand(
       "compare", "Compare two runs per problem (Mann-Whitney U test); exit 1 when any problem regressed");
   compare_cmd->add_option("base", compare.base, "Base: a result JSON file or a run id of the history")->required();
@@ -230,7 +248,11 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
 
-  tb::cli::RegressionsArgs regressions;
+  return compare_cmd;
+}
+
+CLI::App* add_regressions_command(CLI::App& app, tb::cli::RegressionsArgs& regressions) {
+  const std::string db_help = kDbHelp;
   CLI::App* regressions_cmd = app.add_subcommand(
       "regressions", "Change points of every (problem, backend, device) series; exit 1 when any got slower");
   regressions_cmd->add_option("--db", regressions.db, db_help);
@@ -244,7 +266,11 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
 
-  tb::cli::ReportArgs report;
+  return regressions_cmd;
+}
+
+CLI::App* add_report_command(CLI::App& app, tb::cli::ReportArgs& report) {
+  const std::string db_help = kDbHelp;
   CLI::App* report_cmd = app.add_subcommand("report", "Write the history as one self-contained HTML page");
   report_cmd->add_option("--db", report.db, db_help);
   report_cmd->add_option("-o,--out", report.out, "HTML file to write (atomically)")->capture_default_str();
@@ -254,50 +280,83 @@ int main(int argc, char** argv) {
   report_cmd->add_option("--max-p", report.max_p, "Permutation p-value at or below which a change is marked")
       ->capture_default_str();
 
-  // CLI11 reports a mistyped subcommand only as "A subcommand is required";
-  // name the word the user typed instead.
-  if (argc > 1 && argv[1][0] != '-') {
-    try {
-      app.get_subcommand(argv[1]);
-    } catch (const CLI::OptionNotFound&) {
-      std::fprintf(stderr,
-                   "trainbench: error: unknown subcommand '%s': expected one of run, cost, list, show, pricing, history, compare, regressions, report "
-                   "(trainbench --help)\n",
-                   tb::echo_value(argv[1]).c_str());
-      return 2;
-    }
-  }
+  return report_cmd;
+}
 
+// A mistyped subcommand: CLI11 says only "A subcommand is required"; this names the word typed.
+bool unknown_subcommand(CLI::App& app, int argc, char** argv) {
+  if (argc <= 1 || argv[1][0] == '-') return false;
+  try {
+    app.get_subcommand(argv[1]);
+    return false;
+  } catch (const CLI::OptionNotFound&) {
+    std::fprintf(stderr,
+                 "trainbench: error: unknown subcommand '%s': expected one of run, cost, list, show, pricing, history, "
+                 "compare, regressions, report (trainbench --help)\n",
+                 tb::echo_value(argv[1]).c_str());
+    return true;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"trainbench: kernel throughput verified against a reference, on CPUs, GPUs and Trainium"};
+  app.set_version_flag("--version", std::string("trainbench ") + tb::build::kVersion + " (" + tb::build::kGitCommit + ")");
+  app.require_subcommand(1);
+  // CLI11's messages echo option values: escaped like ours (src/common/echo.h).
+  app.failure_message([](const CLI::App* a, const CLI::Error& e) {
+    const std::string what = e.what();
+    return tb::escape_control(what) + CLI::FailureMessage::simple(a, e).substr(what.size());
+  });
+  tb::RunRequest run;
+  ListArgs list;
+  ShowArgs show;
+  tb::cli::PricingImportArgs pricing_import;
+  tb::cli::CostArgs cost;
+  HistoryArgs history;
+  tb::cli::CompareArgs compare;
+  tb::cli::RegressionsArgs regressions;
+  tb::cli::ReportArgs report;
+  CLI::App* run_cmd = add_run_command(app, run);
+  CLI::App* list_cmd = add_list_command(app, list);
+  add_show_command(app, show);
+  CLI::App* pricing_cmd = add_pricing_command(app, pricing_import);
+  CLI::App* cost_cmd = add_cost_command(app, cost);
+  CLI::App* history_cmd = add_history_command(app, history);
+  CLI::App* compare_cmd = add_compare_command(app, compare);
+  CLI::App* regressions_cmd = add_regressions_command(app, regressions);
+  CLI::App* report_cmd = add_report_command(app, report);
+  if (unknown_subcommand(app, argc, argv)) return 2;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
-
   // TRAINBENCH_MAX_ISA caps the CPU kernels and probes (docs/cpu-isa.md): a bad value stops every command.
   if (const tb::Expected<std::optional<tb::CpuIsa>> cap = tb::cpu_isa_cap_from_env(); !cap) {
     std::fprintf(stderr, "trainbench: error: %s\n", cap.error().message.c_str());
     return 2;
   }
   if (*run_cmd) {
-    for (int i = 0; i < argc; ++i) run.command_line += (i ? " " : "") + shell_quote(argv[i]);
+    for (int i = 0; i < argc; ++i) run.command_line += (i ? " " : "") + tb::shell_quote(argv[i]);
     run.executable = argv[0];
     return tb::cli::run_command(run);
   }
   if (*list_cmd) {
-    if (list_what == "instances") return tb::cli::list_instances_command(list_catalog, list_max_price_age_days);
-    if (list_what == "models") return tb::cli::list_models_command();
-    return tb::cli::list_command(list_what);
+    if (list.what == "instances") return tb::cli::list_instances_command(list.catalog, list.max_price_age_days);
+    if (list.what == "models") return tb::cli::list_models_command();
+    return tb::cli::list_command(list.what);
   }
   if (*pricing_cmd) return tb::cli::pricing_import_command(pricing_import);
   if (*cost_cmd) return tb::cli::cost_command(cost);
   if (*history_cmd) {
-    if (*history_import_cmd) return tb::cli::history_import_command(history_import);
-    return tb::cli::history_list_command(history_list_db, history_since, history_format);
+    if (*history.import_cmd) return tb::cli::history_import_command(history.import_args);
+    return tb::cli::history_list_command(history.list_db, history.since, history.format);
   }
   if (*compare_cmd) return tb::cli::compare_command(compare);
   if (*regressions_cmd) return tb::cli::regressions_command(regressions);
   if (*report_cmd) return tb::cli::report_command(report);
-  return tb::cli::show_command(show_path, show_format);
+  return tb::cli::show_command(show.path, show.format);
 }

@@ -6,11 +6,11 @@
 #include <sstream>
 #include <vector>
 
+#include "catalog/instance_catalog.h"
+#include "catalog/price_import.h"
 #include "cli/commands.h"
 #include "common/atomic_file.h"
 #include "common/echo.h"
-#include "cost/instance_catalog.h"
-#include "cost/price_import.h"
 #include "common/plain_table.h"
 
 namespace tb::cli {

@@ -103,6 +103,43 @@ class SymbolResolver {
   int missing_ = 0;
 };
 
+// A vendor library bound through its X-macro table of entry points: the
+// dlopen handle and the filled table `Api`, together. The one shape of every
+// adapter's library (libnrt, cuBLASLt, cuDNN, NCCL derive from it): open()
+// loads the file and `resolve(resolver, api)` fills the table, one
+// resolver.resolve() per entry point; the table's pointers are valid while
+// this object lives. Move-only.
+template <typename Api>
+class BoundLibrary {
+ public:
+  // dlopen(path, flags), then the table. kUnavailable "cannot load '<path>':
+  // <dlerror>" or "'<path>' is not <what>: symbol <name> missing ...".
+  template <typename Resolve>
+  static Expected<BoundLibrary> open(const std::string& path, int flags, std::string_view what, Resolve&& resolve) {
+    TB_ASSIGN_OR_RETURN(SharedLibrary library, SharedLibrary::open(path, flags));
+    Api api{};
+    SymbolResolver resolver(library);
+    resolve(resolver, api);
+    TB_RETURN_IF_ERROR(resolver.status(what));
+    return BoundLibrary(std::move(library), api);
+  }
+
+  const Api& api() const { return api_; }
+  // The path given to open().
+  const std::string& path() const { return library_.path(); }
+  // The file the loader mapped, found through one of api()'s entry points
+  // (SharedLibrary::file_of); path() when the loader cannot say.
+  template <typename Fn>
+  std::string file_of(Fn entry_point) const {
+    return library_.file_of(reinterpret_cast<const void*>(entry_point));
+  }
+
+ private:
+  BoundLibrary(SharedLibrary library, const Api& api) : library_(std::move(library)), api_(api) {}
+  SharedLibrary library_;
+  Api api_;
+};
+
 // One place a search tries.
 struct LibraryCandidate {
   std::string path;    // a file path, or a bare name for the loader's search path

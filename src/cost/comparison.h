@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "catalog/efficiency.h"
 #include "common/error.h"
 #include "cost/cost_table.h"
-#include "cost/efficiency.h"
 #include "cost/step_projection.h"
 #include "model/step_time.h"
 

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "common/echo.h"
+#include "common/format.h"
 #include "common/plain_table.h"
 #include "common/suggest.h"
 
@@ -22,25 +23,17 @@ constexpr const char* kNoPriceNote = "no price: give --price USD/h or choose ano
 
 // ---- numbers as text ----
 
-std::string printf_double(const char* format, double value) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, value);
-  return buf;
-}
-
 // `value` with `digits` significant digits, whole numbers from 10^digits on
 // ("12345", "1.234", "0.123"); "-" when not finite.
 std::string significant(double value, int digits) {
   if (!std::isfinite(value)) return "-";
-  if (std::fabs(value) >= std::pow(10.0, digits)) return printf_double("%.0f", value);
-  char format[16];
-  std::snprintf(format, sizeof format, "%%.%dg", digits);
-  return printf_double(format, value);
+  if (std::fabs(value) >= std::pow(10.0, digits)) return format_fixed(value, 0);
+  return format_significant(value, digits);
 }
 
 // "1e12", "1.5e13", "4096": %g without the exponent's "+" and leading zeros.
 std::string compact_number(double value) {
-  std::string text = printf_double("%.6g", value);
+  std::string text = format_g(value);
   const std::size_t e = text.find('e');
   if (e == std::string::npos) return text;
   std::string exponent = text.substr(e + 1);
@@ -49,9 +42,6 @@ std::string compact_number(double value) {
   while (exponent.size() > 1 && exponent[0] == '0') exponent.erase(0, 1);
   return text.substr(0, e) + "e" + (negative ? "-" : "") + exponent;
 }
-
-// Full precision for CSV (JSON keeps the double itself).
-std::string csv_number(double value) { return printf_double("%.10g", value); }
 
 // ---- row facts shared by the three renderings ----
 
@@ -142,7 +132,7 @@ std::vector<std::string> table_row(const CostRow& row, const std::string& mark, 
       row.provenance,
       dash_if_empty(row.settings),
       significant(row.figures.tokens_per_s_instance, 4),
-      mfu(row) ? printf_double("%.1f", *mfu(row) * 100.0) : "-",
+      mfu(row) ? format_fixed(*mfu(row) * 100.0, 1) : "-",
       table_number(row.price.usd_per_hour, 1.0, 4),
       dash_if_empty(row.price.pricing),
       table_number(usd_per_million_tokens(row), 1.0, 4),
@@ -172,26 +162,14 @@ const std::vector<std::string>& field_names() {
   return names;
 }
 
-std::string csv_field(const std::string& value) {
-  const bool quote = value.find_first_of(",\"\r\n") != std::string::npos ||
-                     (!value.empty() && (value.front() == ' ' || value.back() == ' '));
-  if (!quote) return value;
-  std::string out = "\"";
-  for (char c : value) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
-std::string csv_line(const std::vector<std::string>& cells) {
-  std::string line;
-  for (std::size_t i = 0; i < cells.size(); ++i) line += (i ? "," : "") + csv_field(cells[i]);
-  return line + "\n";
-}
-
 std::string join_notes(const std::vector<std::string>& notes) {
   std::string out;
   for (const std::string& n : notes) out += (out.empty() ? "" : "; ") + n;
   return out;
 }
+
+// Full precision for CSV (JSON keeps the double itself).
+std::string csv_number(double value) { return format_significant(value, 10); }
 
 std::string csv_optional(const std::optional<double>& value) { return value ? csv_number(*value) : ""; }
 

@@ -12,9 +12,9 @@
 #include <string_view>
 #include <vector>
 
+#include "catalog/instance_catalog.h"
 #include "common/error.h"
 #include "cost/cost.h"
-#include "cost/instance_catalog.h"
 
 namespace tb {
 

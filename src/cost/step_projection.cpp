@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "common/format.h"
 #include "cost/projection.h"
 
 namespace tb {
@@ -34,12 +35,6 @@ PeakColumn peak_column(DType dtype) {
 double scaled_or_zero(const std::optional<double>& value, double scale) { return value ? *value * scale : 0.0; }
 
 bool known_positive(const std::optional<double>& value) { return value && *value > 0; }
-
-std::string format_gib(double bytes) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1f", bytes / kGiB);
-  return text;
-}
 
 // Prefixes an error with the item and the target it was projected onto.
 Error in_context(const Error& error, const StepItem& item, const ProjectionTarget& target) {
@@ -169,9 +164,9 @@ double training_state_bytes(const StepDecomposition& step) {
 std::optional<std::string> memory_fit_warning(const StepDecomposition& step, const ProjectionTarget& target) {
   const double needed = training_state_bytes(step);
   if (target.memory_bytes <= 0 || needed <= target.memory_bytes) return std::nullopt;
-  return "needs " + format_gib(needed) + " GiB per device for weights, gradients and optimizer state (16 B per " +
+  return "needs " + format_fixed(needed / kGiB, 1) + " GiB per device for weights, gradients and optimizer state (16 B per " +
          "parameter of its shard, activations not counted); " + target.label + " has " +
-         format_gib(target.memory_bytes) + " GiB: raise tp, or shard the optimizer state (ZeRO, not modelled here)";
+         format_fixed(target.memory_bytes / kGiB, 1) + " GiB: raise tp, or shard the optimizer state (ZeRO, not modelled here)";
 }
 
 }  // namespace tb

@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "catalog/efficiency.h"
+#include "catalog/instance_catalog.h"
 #include "common/dtype.h"
 #include "common/error.h"
-#include "cost/efficiency.h"
-#include "cost/instance_catalog.h"
 #include "model/step_decomposition.h"
 
 namespace tb {

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "common/error.h"
-#include "runner/result.h"
+#include "record/run_record.h"
 
 namespace tb {
 

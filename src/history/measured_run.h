@@ -7,7 +7,7 @@
 
 #include "analysis/run_comparison.h"
 #include "history/history_db.h"
-#include "runner/result.h"
+#include "record/run_record.h"
 
 namespace tb {
 

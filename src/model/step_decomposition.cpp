@@ -17,7 +17,7 @@ class Builder {
   void add(const Problem& p, std::string_view phase, std::string_view what, std::int64_t count,
            std::int64_t bytes = 0) {
     const std::string problem = p.to_string();
-    const double flop = p.kernel() == "allreduce" ? 0.0 : p.flop();
+    const double flop = p.collective() ? 0.0 : p.flop();  // a collective's reductions are no model FLOP
     for (StepItem& item : items_) {
       if (item.phase == phase && item.problem == problem) {
         item.count += count;

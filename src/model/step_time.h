@@ -25,13 +25,14 @@ struct StepTimeOptions {
 };
 
 struct StepTime {
-  double compute_s = 0.0;           // gemm + attention (s)
+  double compute_s = 0.0;           // every compute kernel's items: gemm + attention (s)
   double backward_compute_s = 0.0;  // the part of compute in phases bwd-* (s)
   double tp_comm_s = 0.0;           // (s)
   double dp_comm_s = 0.0;           // the whole gradient all-reduce (s)
   double dp_exposed_s = 0.0;        // the part not hidden behind the backward (s)
   double step_s = 0.0;              // (s)
-  // Share of step_s per class: "gemm", "attention", "tp all-reduce", "dp all-reduce (exposed)".
+  // Share of step_s per class: each compute kernel of the registry ("gemm",
+  // "attention"), then "tp all-reduce" and "dp all-reduce (exposed)".
   std::vector<std::pair<std::string, double>> shares;
 };
 

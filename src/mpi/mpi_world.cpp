@@ -1,5 +1,7 @@
 #include "mpi/mpi_world.h"
 
+#include "common/format.h"
+
 #include <sched.h>
 #include <unistd.h>
 
@@ -17,12 +19,6 @@ namespace tb {
 namespace {
 
 constexpr int kSpinsBeforeYield = 1000;
-
-std::string format_seconds(double s) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", s);
-  return buf;
-}
 
 // Blocking MPI calls (MPI_Init_thread, MPI_Allreduce, MPI_Finalize) have no
 // time-out: when a peer hangs (stopped, livelocked, stuck in I/O) they never
@@ -100,7 +96,7 @@ class Watchdog {
       std::fprintf(stderr,
                    "trainbench: error: %s%s did not return within %s s: a rank died or hangs (time-out: "
                    "--comm-timeout)\n",
-                   who.c_str(), what_, format_seconds(timeout_s_).c_str());
+                   who.c_str(), what_, format_g(timeout_s_).c_str());
       std::fflush(stderr);
       ::_exit(1);
     }
@@ -211,7 +207,7 @@ Status MpiWorld::wait_all(MPI_Request* requests, int count, const std::string& w
       if (Clock::now() > deadline) {
         broken_ = true;
         return run_failure("rank " + std::to_string(rank_) + ": " + what + " made no progress for " +
-                           format_seconds(timeout_s_) + " s: a rank died or hangs (time-out: --comm-timeout)");
+                           format_g(timeout_s_) + " s: a rank died or hangs (time-out: --comm-timeout)");
       }
       sched_yield();
     }

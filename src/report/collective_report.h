@@ -7,7 +7,7 @@
 #include <string>
 
 #include "common/error.h"
-#include "runner/result.h"
+#include "record/run_record.h"
 
 namespace tb {
 

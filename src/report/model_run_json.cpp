@@ -4,74 +4,106 @@
 #include <string>
 
 #include "common/echo.h"
+#include "common/json_fields.h"
 
 namespace tb {
 namespace {
 
 using nlohmann::json;
+using json_io::Check;
+using json_io::Field;
+using json_io::read_fields;
 using json_io::Reader;
+using json_io::write_fields;
 
 constexpr std::int64_t kNoLimit = std::numeric_limits<std::int64_t>::max();
 
+// Each struct's scalar fields, named once for the writer and the reader (docs/results.md, "model_run").
+const Field<ModelConfig> kModelFields[] = {
+    {"name", &ModelConfig::name},
+    {"layers", &ModelConfig::layers, Check::kRange, 1, kMaxModelDim},
+    {"hidden", &ModelConfig::hidden, Check::kRange, 1, kMaxModelDim},
+    {"heads", &ModelConfig::heads, Check::kRange, 1, kMaxModelDim},
+    {"kv_heads", &ModelConfig::kv_heads, Check::kRange, 1, kMaxModelDim},
+    {"ffn", &ModelConfig::ffn, Check::kRange, 1, kMaxModelDim},
+    {"vocab", &ModelConfig::vocab, Check::kRange, 1, kMaxModelDim},
+    {"seq_len", &ModelConfig::seq_len, Check::kRange, 1, kMaxModelDim},
+    {"tie_embeddings", &ModelConfig::tie_embeddings},
+};
+const Field<RunSettings> kSettingsFields[] = {
+    {"micro_batch", &RunSettings::micro_batch, Check::kRange, 1, kMaxModelDim},
+    {"tp", &RunSettings::tp, Check::kRange, 1, kMaxParallel},
+    {"dp", &RunSettings::dp, Check::kRange, 1, kMaxParallel},
+    {"seq_len", &RunSettings::seq_len, Check::kRange, 1, kMaxModelDim},
+};
+const Field<StepItem> kItemFields[] = {
+    {"kernel", &StepItem::kernel},
+    {"phase", &StepItem::phase},
+    {"what", &StepItem::what},
+    {"problem", &StepItem::problem},
+    {"count", &StepItem::count, Check::kRange, 1, kNoLimit},
+    {"flop", &StepItem::flop, Check::kNonNegative},
+    {"min_bytes", &StepItem::min_bytes, Check::kNonNegative},
+    {"allreduce_bytes", &StepItem::bytes, Check::kRange, 0, kNoLimit},
+};
+const Field<StepItemResult> kItemResultFields[] = {
+    {"measured_problem", &StepItemResult::measured_problem},
+    {"scale", &StepItemResult::scale, Check::kNonNegative},
+    {"time_s", &StepItemResult::time_s, Check::kNonNegative},
+};
+const Field<StepTime> kStepFields[] = {
+    {"compute_s", &StepTime::compute_s, Check::kNonNegative},
+    {"backward_compute_s", &StepTime::backward_compute_s, Check::kNonNegative},
+    {"tp_comm_s", &StepTime::tp_comm_s, Check::kNonNegative},
+    {"dp_comm_s", &StepTime::dp_comm_s, Check::kNonNegative},
+    {"dp_exposed_s", &StepTime::dp_exposed_s, Check::kNonNegative},
+    {"step_s", &StepTime::step_s, Check::kNonNegative},
+};
+const Field<ModelRunRecord> kModelRunFields[] = {
+    {"tokens_per_step", &ModelRunRecord::tokens, Check::kRange, 1, kNoLimit},
+    {"flop_per_token", &ModelRunRecord::flop_per_token, Check::kNonNegative},
+    {"device_flop_per_step", &ModelRunRecord::device_flop, Check::kNonNegative},
+};
+
 json model_to_json(const ModelConfig& m) {
-  return {{"name", m.name},
-          {"layers", m.layers},
-          {"hidden", m.hidden},
-          {"heads", m.heads},
-          {"kv_heads", m.kv_heads},
-          {"ffn", m.ffn},
-          {"mlp", mlp_kind_name(m.mlp)},
-          {"vocab", m.vocab},
-          {"seq_len", m.seq_len},
-          {"tie_embeddings", m.tie_embeddings}};
+  json j = json::object();
+  write_fields<ModelConfig>(j, m, kModelFields);
+  j["mlp"] = mlp_kind_name(m.mlp);
+  return j;
 }
 
 json settings_to_json(const RunSettings& s) {
-  return {{"micro_batch", s.micro_batch},          {"tp", s.tp},
-          {"dp", s.dp},                            {"dtype", dtype_name(s.dtype)},
-          {"grad_dtype", dtype_name(s.grad_dtype)}, {"seq_len", s.seq_len}};
+  json j = json::object();
+  write_fields<RunSettings>(j, s, kSettingsFields);
+  j["dtype"] = dtype_name(s.dtype);
+  j["grad_dtype"] = dtype_name(s.grad_dtype);
+  return j;
 }
 
 json item_to_json(const StepItemResult& r) {
-  const StepItem& i = r.item;
-  return {{"kernel", i.kernel},
-          {"phase", i.phase},
-          {"what", i.what},
-          {"problem", i.problem},
-          {"count", i.count},
-          {"flop", i.flop},
-          {"min_bytes", i.min_bytes},
-          {"allreduce_bytes", i.bytes},
-          {"measured_problem", r.measured_problem},
-          {"scale", r.scale},
-          {"time_s", r.time_s}};
+  json j = json::object();
+  write_fields<StepItem>(j, r.item, kItemFields);
+  write_fields<StepItemResult>(j, r, kItemResultFields);
+  return j;
 }
 
 json step_to_json(const StepTime& t) {
   json shares = json::object();
   for (const auto& [name, fraction] : t.shares) shares[name] = fraction;
-  return {{"compute_s", t.compute_s},       {"backward_compute_s", t.backward_compute_s},
-          {"tp_comm_s", t.tp_comm_s},       {"dp_comm_s", t.dp_comm_s},
-          {"dp_exposed_s", t.dp_exposed_s}, {"step_s", t.step_s},
-          {"share_fraction", shares}};
+  json j = json::object();
+  write_fields<StepTime>(j, t, kStepFields);
+  j["share_fraction"] = shares;
+  return j;
 }
 
 Expected<ModelConfig> model_from_json(const Reader& r) {
   ModelConfig m;
-  TB_ASSIGN_OR_RETURN(m.name, r.str("name"));
-  TB_ASSIGN_OR_RETURN(m.layers, r.integer_in("layers", 1, kMaxModelDim));
-  TB_ASSIGN_OR_RETURN(m.hidden, r.integer_in("hidden", 1, kMaxModelDim));
-  TB_ASSIGN_OR_RETURN(m.heads, r.integer_in("heads", 1, kMaxModelDim));
-  TB_ASSIGN_OR_RETURN(m.kv_heads, r.integer_in("kv_heads", 1, kMaxModelDim));
-  TB_ASSIGN_OR_RETURN(m.ffn, r.integer_in("ffn", 1, kMaxModelDim));
+  TB_RETURN_IF_ERROR(read_fields<ModelConfig>(r, m, kModelFields));
   TB_ASSIGN_OR_RETURN(const std::string mlp, r.str("mlp"));
   if (mlp != "gated" && mlp != "plain") {
     return bad_input("field '" + r.path() + ".mlp' is '" + echo_value(mlp) + "': expected gated or plain");
   }
   m.mlp = mlp == "gated" ? MlpKind::kGated : MlpKind::kPlain;
-  TB_ASSIGN_OR_RETURN(m.vocab, r.integer_in("vocab", 1, kMaxModelDim));
-  TB_ASSIGN_OR_RETURN(m.seq_len, r.integer_in("seq_len", 1, kMaxModelDim));
-  TB_ASSIGN_OR_RETURN(m.tie_embeddings, r.boolean("tie_embeddings"));
   return m;
 }
 
@@ -84,40 +116,22 @@ Expected<DType> dtype_field(const Reader& r, const std::string& key) {
 
 Expected<RunSettings> settings_from_json(const Reader& r) {
   RunSettings s;
-  TB_ASSIGN_OR_RETURN(s.micro_batch, r.integer_in("micro_batch", 1, kMaxModelDim));
-  TB_ASSIGN_OR_RETURN(s.tp, r.integer_in("tp", 1, kMaxParallel));
-  TB_ASSIGN_OR_RETURN(s.dp, r.integer_in("dp", 1, kMaxParallel));
+  TB_RETURN_IF_ERROR(read_fields<RunSettings>(r, s, kSettingsFields));
   TB_ASSIGN_OR_RETURN(s.dtype, dtype_field(r, "dtype"));
   TB_ASSIGN_OR_RETURN(s.grad_dtype, dtype_field(r, "grad_dtype"));
-  TB_ASSIGN_OR_RETURN(s.seq_len, r.integer_in("seq_len", 1, kMaxModelDim));
   return s;
 }
 
 Expected<StepItemResult> item_from_json(const Reader& r) {
   StepItemResult out;
-  StepItem& i = out.item;
-  TB_ASSIGN_OR_RETURN(i.kernel, r.str("kernel"));
-  TB_ASSIGN_OR_RETURN(i.phase, r.str("phase"));
-  TB_ASSIGN_OR_RETURN(i.what, r.str("what"));
-  TB_ASSIGN_OR_RETURN(i.problem, r.str("problem"));
-  TB_ASSIGN_OR_RETURN(i.count, r.integer_in("count", 1, kNoLimit));
-  TB_ASSIGN_OR_RETURN(i.flop, r.non_negative("flop"));
-  TB_ASSIGN_OR_RETURN(i.min_bytes, r.non_negative("min_bytes"));
-  TB_ASSIGN_OR_RETURN(i.bytes, r.integer_in("allreduce_bytes", 0, kNoLimit));
-  TB_ASSIGN_OR_RETURN(out.measured_problem, r.str("measured_problem"));
-  TB_ASSIGN_OR_RETURN(out.scale, r.non_negative("scale"));
-  TB_ASSIGN_OR_RETURN(out.time_s, r.non_negative("time_s"));
+  TB_RETURN_IF_ERROR(read_fields<StepItem>(r, out.item, kItemFields));
+  TB_RETURN_IF_ERROR(read_fields<StepItemResult>(r, out, kItemResultFields));
   return out;
 }
 
 Expected<StepTime> step_from_json(const Reader& r) {
   StepTime t;
-  TB_ASSIGN_OR_RETURN(t.compute_s, r.non_negative("compute_s"));
-  TB_ASSIGN_OR_RETURN(t.backward_compute_s, r.non_negative("backward_compute_s"));
-  TB_ASSIGN_OR_RETURN(t.tp_comm_s, r.non_negative("tp_comm_s"));
-  TB_ASSIGN_OR_RETURN(t.dp_comm_s, r.non_negative("dp_comm_s"));
-  TB_ASSIGN_OR_RETURN(t.dp_exposed_s, r.non_negative("dp_exposed_s"));
-  TB_ASSIGN_OR_RETURN(t.step_s, r.non_negative("step_s"));
+  TB_RETURN_IF_ERROR(read_fields<StepTime>(r, t, kStepFields));
   TB_ASSIGN_OR_RETURN(const Reader shares, r.object("share_fraction"));
   for (const auto& [name, value] : shares.raw().items()) {
     if (!value.is_number()) return bad_input("field '" + shares.path() + "." + name + "' is not a number");
@@ -131,18 +145,17 @@ Expected<StepTime> step_from_json(const Reader& r) {
 json model_run_to_json(const ModelRunRecord& m) {
   json items = json::array();
   for (const StepItemResult& item : m.items) items.push_back(item_to_json(item));
-  return {{"model", model_to_json(m.model)},
-          {"run", settings_to_json(m.run)},
-          {"tokens_per_step", m.tokens},
-          {"flop_per_token", m.flop_per_token},
-          {"device_flop_per_step", m.device_flop},
-          {"overlap_dp_with_backward", m.step_options.overlap_dp_with_backward},
-          {"items", items},
-          {"step_time", m.step ? step_to_json(*m.step) : json(nullptr)},
-          {"comparison",
-           {{"train_tokens", m.train_tokens},
-            {"pricing", m.pricing},
-            {"rows", cost_rows_to_json(m.comparison, m.train_tokens)}}}};
+  json j = json::object();
+  write_fields<ModelRunRecord>(j, m, kModelRunFields);
+  j["model"] = model_to_json(m.model);
+  j["run"] = settings_to_json(m.run);
+  j["overlap_dp_with_backward"] = m.step_options.overlap_dp_with_backward;
+  j["items"] = items;
+  j["step_time"] = m.step ? step_to_json(*m.step) : json(nullptr);
+  j["comparison"] = {{"train_tokens", m.train_tokens},
+                     {"pricing", m.pricing},
+                     {"rows", cost_rows_to_json(m.comparison, m.train_tokens)}};
+  return j;
 }
 
 Expected<ModelRunRecord> model_run_from_json(const Reader& r) {
@@ -151,9 +164,7 @@ Expected<ModelRunRecord> model_run_from_json(const Reader& r) {
   TB_ASSIGN_OR_RETURN(m.model, model_from_json(model));
   TB_ASSIGN_OR_RETURN(const Reader run, r.object("run"));
   TB_ASSIGN_OR_RETURN(m.run, settings_from_json(run));
-  TB_ASSIGN_OR_RETURN(m.tokens, r.integer_in("tokens_per_step", 1, kNoLimit));
-  TB_ASSIGN_OR_RETURN(m.flop_per_token, r.non_negative("flop_per_token"));
-  TB_ASSIGN_OR_RETURN(m.device_flop, r.non_negative("device_flop_per_step"));
+  TB_RETURN_IF_ERROR(read_fields<ModelRunRecord>(r, m, kModelRunFields));
   TB_ASSIGN_OR_RETURN(m.step_options.overlap_dp_with_backward, r.boolean("overlap_dp_with_backward"));
   TB_ASSIGN_OR_RETURN(const json* items, r.array("items"));
   for (std::size_t i = 0; i < items->size(); ++i) {

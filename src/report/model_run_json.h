@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
-#include "report/json_reader.h"
-#include "runner/result.h"
+#include "common/json_reader.h"
+#include "record/run_record.h"
 
 namespace tb {
 

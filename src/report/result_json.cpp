@@ -1,82 +1,145 @@
 #include "report/result_json.h"
 
+#include <cctype>
 #include <cmath>
 #include <limits>
 
 #include "common/atomic_file.h"
 #include "common/echo.h"
-#include "report/json_reader.h"
+#include "common/json_fields.h"
+#include "common/json_reader.h"
 #include "report/model_run_json.h"
 
 namespace tb {
 namespace {
 
 using nlohmann::json;
+using json_io::Check;
+using json_io::Field;
 using json_io::number;
+using json_io::read_fields;
 using json_io::Reader;
+using json_io::write_fields;
+
+constexpr std::int64_t kNoLimit = std::numeric_limits<std::int64_t>::max();
+
+// Each struct's scalar fields, named once for the writer and the reader (docs/results.md has their units).
+const Field<DeviceInfo> kDeviceFields[] = {
+    {"name", &DeviceInfo::name},
+    {"kind", &DeviceInfo::kind},
+    {"compute_units", &DeviceInfo::compute_units},
+    {"memory_bytes", &DeviceInfo::memory_bytes},
+    {"shares_host_memory", &DeviceInfo::shares_host_memory},
+    {"memory_bandwidth_bytes_per_s", &DeviceInfo::memory_bandwidth_bytes_per_s, Check::kNonNegative},
+    {"peak_source", &DeviceInfo::peak_source},
+};
+const Field<Verification> kVerificationFields[] = {
+    {"passed", &Verification::passed},
+    {"metric", &Verification::metric},
+    {"max_error", &Verification::max_error, Check::kNonFinite},
+    {"tolerance", &Verification::tolerance, Check::kNonNegative},
+    {"checked_elements", &Verification::checked},
+    {"total_elements", &Verification::total},
+    {"nonfinite_elements", &Verification::nonfinite},
+    // Optional: files written before exact metrics lack it.
+    {"wrong_elements", &Verification::wrong, Check::kRange, 0, kNoLimit, /*optional=*/true},
+    {"detail", &Verification::detail},
+};
+const Field<CollectiveResult> kCollectiveFields[] = {
+    {"ranks", &CollectiveResult::ranks, Check::kRange, 1, std::numeric_limits<int>::max()},
+    {"transport", &CollectiveResult::transport},
+    {"algo", &CollectiveResult::algo},
+    {"op", &CollectiveResult::op},
+    {"in_place", &CollectiveResult::in_place},
+    {"count_elements", &CollectiveResult::count, Check::kRange, 0, kNoLimit},
+    {"bus_factor", &CollectiveResult::bus_factor, Check::kNonNegative},
+    {"algbw_bytes_per_s", &CollectiveResult::algbw_bytes_per_s, Check::kNonNegative},
+    {"busbw_bytes_per_s", &CollectiveResult::busbw_bytes_per_s, Check::kNonNegative},
+    {"wrong_elements", &CollectiveResult::wrong_elements, Check::kRange, 0, kNoLimit},
+};
+const Field<SampleSummary> kSummaryFields[] = {
+    {"count", &SampleSummary::count},
+    {"median", &SampleSummary::median, Check::kNonNegative},
+    {"mean", &SampleSummary::mean, Check::kNonNegative},
+    {"stddev", &SampleSummary::stddev, Check::kNonNegative},
+    {"min", &SampleSummary::min, Check::kNonNegative},
+    {"max", &SampleSummary::max, Check::kNonNegative},
+    {"p10", &SampleSummary::p10, Check::kNonNegative},
+    {"p90", &SampleSummary::p90, Check::kNonNegative},
+    {"cv", &SampleSummary::cv, Check::kNonNegative},
+};
+// status, verification, time_s, samples_s, peak_dtype, warnings and collective are written and read beside these.
+const Field<ProblemResult> kResultFields[] = {
+    {"problem", &ProblemResult::problem},
+    {"kernel", &ProblemResult::kernel},
+    {"dtype", &ProblemResult::dtype},
+    {"reason", &ProblemResult::reason},
+    {"implementation", &ProblemResult::implementation},
+    {"provenance", &ProblemResult::provenance},
+    {"flop", &ProblemResult::flop, Check::kNonNegative},
+    {"min_bytes", &ProblemResult::min_bytes, Check::kNonNegative},
+    {"iterations_per_sample", &ProblemResult::iterations_per_sample},
+    {"flop_per_s", &ProblemResult::flop_per_s, Check::kNonNegative},
+    {"bytes_per_s", &ProblemResult::bytes_per_s, Check::kNonNegative},
+    {"fraction_of_peak", &ProblemResult::fraction_of_peak},
+    {"reproducer", &ProblemResult::reproducer},
+};
+// The context's Google Benchmark fields ("context"), and ours ("context.trainbench", "...options").
+const Field<RunContext> kContextFields[] = {
+    {"date", &RunContext::date},
+    {"host_name", &RunContext::host_name},
+    {"executable", &RunContext::executable},
+    {"num_cpus", &RunContext::num_cpus},
+    {"mhz_per_cpu", &RunContext::mhz_per_cpu, Check::kNonNegative},
+    {"cpu_scaling_enabled", &RunContext::cpu_scaling_enabled},
+    {"library_build_type", &RunContext::library_build_type},
+    // Optional: files written before MPI runs lack it (RunContext's default stays).
+    {"processes", &RunContext::processes, Check::kAny, 0, 0, /*optional=*/true},
+};
+const Field<RunContext> kTrainbenchFields[] = {
+    {"version", &RunContext::trainbench_version},
+    {"git_commit", &RunContext::git_commit},
+    {"build_type", &RunContext::build_type},
+    {"compiler", &RunContext::compiler},
+    {"command_line", &RunContext::command_line},
+    {"timestamp_utc", &RunContext::timestamp_utc},
+    {"cpu_model", &RunContext::cpu_model},
+    {"backend", &RunContext::backend},
+};
+const Field<RunContext> kOptionFields[] = {
+    {"repetitions", &RunContext::repetitions},
+    {"min_time_s", &RunContext::min_time_s, Check::kNonNegative},
+    {"warmup_time_s", &RunContext::warmup_time_s, Check::kNonNegative},
+};
+
+template <class T, std::size_t N>
+json fields_to_json(const T& value, const Field<T> (&fields)[N]) {
+  json j = json::object();
+  write_fields<T>(j, value, fields);
+  return j;
+}
 
 json device_to_json(const DeviceInfo& d) {
   json peaks = json::object();
   for (const auto& [dtype, flops] : d.peak_flop_per_s) peaks[std::string(dtype_name(dtype))] = flops;
   json props = json::object();
   for (const auto& [k, v] : d.properties) props[k] = v;
-  return {{"name", d.name},
-          {"kind", d.kind},
-          {"compute_units", d.compute_units},
-          {"memory_bytes", d.memory_bytes},
-          {"shares_host_memory", d.shares_host_memory},
-          {"memory_bandwidth_bytes_per_s", d.memory_bandwidth_bytes_per_s},
-          {"peak_flop_per_s", peaks},
-          {"peak_source", d.peak_source},
-          {"properties", props}};
-}
-
-json verification_to_json(const Verification& v) {
-  return {{"passed", v.passed},       {"metric", v.metric},       {"max_error", number(v.max_error)},
-          {"tolerance", v.tolerance}, {"checked_elements", v.checked}, {"total_elements", v.total},
-          {"nonfinite_elements", v.nonfinite}, {"wrong_elements", v.wrong}, {"detail", v.detail}};
-}
-
-json collective_to_json(const CollectiveResult& c) {
-  return {{"ranks", c.ranks},
-          {"transport", c.transport},
-          {"algo", c.algo},
-          {"op", c.op},
-          {"in_place", c.in_place},
-          {"count_elements", c.count},
-          {"bus_factor", c.bus_factor},
-          {"algbw_bytes_per_s", c.algbw_bytes_per_s},
-          {"busbw_bytes_per_s", c.busbw_bytes_per_s},
-          {"wrong_elements", c.wrong_elements}};
-}
-
-json summary_to_json(const SampleSummary& s) {
-  return {{"count", s.count}, {"median", s.median}, {"mean", s.mean}, {"stddev", s.stddev}, {"min", s.min},
-          {"max", s.max},     {"p10", s.p10},       {"p90", s.p90},   {"cv", s.cv}};
+  json j = fields_to_json(d, kDeviceFields);
+  j["peak_flop_per_s"] = peaks;
+  j["properties"] = props;
+  return j;
 }
 
 json result_to_json(const ProblemResult& r) {
-  json j = {{"problem", r.problem},
-            {"kernel", r.kernel},
-            {"dtype", r.dtype},
-            {"status", status_name(r.status)},
-            {"reason", r.reason},
-            {"implementation", r.implementation},
-            {"provenance", r.provenance},
-            {"flop", r.flop},
-            {"min_bytes", r.min_bytes},
-            {"verification", verification_to_json(r.verification)},
-            {"time_s", summary_to_json(r.time_s)},
-            {"samples_s", r.samples_s},
-            {"iterations_per_sample", r.iterations_per_sample},
-            {"flop_per_s", r.flop_per_s},
-            {"bytes_per_s", r.bytes_per_s},
-            {"fraction_of_peak", r.fraction_of_peak},
-            {"peak_dtype", r.peak_dtype},
-            {"warnings", r.warnings},
-            {"reproducer", r.reproducer}};
+  json j = fields_to_json(r, kResultFields);
+  j["status"] = status_name(r.status);
+  j["verification"] = fields_to_json(r.verification, kVerificationFields);
+  j["time_s"] = fields_to_json(r.time_s, kSummaryFields);
+  j["samples_s"] = r.samples_s;
+  j["peak_dtype"] = r.peak_dtype;
+  j["warnings"] = r.warnings;
   // Only collectives have one; readers of files without it get none.
-  if (r.collective) j["collective"] = collective_to_json(*r.collective);
+  if (r.collective) j["collective"] = fields_to_json(*r.collective, kCollectiveFields);
   return j;
 }
 
@@ -125,87 +188,31 @@ Expected<std::vector<std::string>> string_list(const Reader& r, const std::strin
   return out;
 }
 
+// The object at `key` of `r`, read through `fields` into `out`.
+template <class T, std::size_t N>
+Status read_object(const Reader& r, const std::string& key, const Field<T> (&fields)[N], T& out) {
+  TB_ASSIGN_OR_RETURN(const Reader object, r.object(key));
+  return read_fields<T>(object, out, fields);
+}
+
 Expected<DeviceInfo> device_from_json(const Reader& r) {
   DeviceInfo d;
-  TB_ASSIGN_OR_RETURN(d.name, r.str("name"));
-  TB_ASSIGN_OR_RETURN(d.kind, r.str("kind"));
-  TB_ASSIGN_OR_RETURN(const std::int64_t units, r.integer("compute_units"));
-  d.compute_units = static_cast<int>(units);
-  TB_ASSIGN_OR_RETURN(d.memory_bytes, r.integer("memory_bytes"));
-  TB_ASSIGN_OR_RETURN(d.shares_host_memory, r.boolean("shares_host_memory"));
-  TB_ASSIGN_OR_RETURN(d.memory_bandwidth_bytes_per_s, r.non_negative("memory_bandwidth_bytes_per_s"));
+  TB_RETURN_IF_ERROR(read_fields<DeviceInfo>(r, d, kDeviceFields));
+  // Peaks and properties are free-form maps: their shape here, their entries by from_json.
   TB_ASSIGN_OR_RETURN(const Reader peaks, r.object("peak_flop_per_s"));
   (void)peaks;
-  TB_ASSIGN_OR_RETURN(d.peak_source, r.str("peak_source"));
   TB_ASSIGN_OR_RETURN(const Reader props, r.object("properties"));
   (void)props;
   return d;
 }
 
-Expected<SampleSummary> summary_from_json(const Reader& r) {
-  SampleSummary s;
-  TB_ASSIGN_OR_RETURN(const std::int64_t count, r.integer("count"));
-  s.count = static_cast<int>(count);
-  TB_ASSIGN_OR_RETURN(s.median, r.non_negative("median"));
-  TB_ASSIGN_OR_RETURN(s.mean, r.non_negative("mean"));
-  TB_ASSIGN_OR_RETURN(s.stddev, r.non_negative("stddev"));
-  TB_ASSIGN_OR_RETURN(s.min, r.non_negative("min"));
-  TB_ASSIGN_OR_RETURN(s.max, r.non_negative("max"));
-  TB_ASSIGN_OR_RETURN(s.p10, r.non_negative("p10"));
-  TB_ASSIGN_OR_RETURN(s.p90, r.non_negative("p90"));
-  TB_ASSIGN_OR_RETURN(s.cv, r.non_negative("cv"));
-  return s;
-}
-
-Expected<Verification> verification_from_json(const Reader& r) {
-  Verification v;
-  TB_ASSIGN_OR_RETURN(v.passed, r.boolean("passed"));
-  TB_ASSIGN_OR_RETURN(v.metric, r.str("metric"));
-  TB_ASSIGN_OR_RETURN(v.max_error, r.num_or_nonfinite("max_error"));
-  TB_ASSIGN_OR_RETURN(v.tolerance, r.non_negative("tolerance"));
-  TB_ASSIGN_OR_RETURN(v.checked, r.integer("checked_elements"));
-  TB_ASSIGN_OR_RETURN(v.total, r.integer("total_elements"));
-  TB_ASSIGN_OR_RETURN(v.nonfinite, r.integer("nonfinite_elements"));
-  if (r.has("wrong_elements")) {  // optional: files written before exact metrics lack it
-    TB_ASSIGN_OR_RETURN(v.wrong, r.integer_in("wrong_elements", 0, std::numeric_limits<std::int64_t>::max()));
-  }
-  TB_ASSIGN_OR_RETURN(v.detail, r.str("detail"));
-  return v;
-}
-
-Expected<CollectiveResult> collective_from_json(const Reader& r) {
-  constexpr std::int64_t kNoLimit = std::numeric_limits<std::int64_t>::max();
-  CollectiveResult c;
-  TB_ASSIGN_OR_RETURN(const std::int64_t ranks, r.integer_in("ranks", 1, std::numeric_limits<int>::max()));
-  c.ranks = static_cast<int>(ranks);
-  TB_ASSIGN_OR_RETURN(c.transport, r.str("transport"));
-  TB_ASSIGN_OR_RETURN(c.algo, r.str("algo"));
-  TB_ASSIGN_OR_RETURN(c.op, r.str("op"));
-  TB_ASSIGN_OR_RETURN(c.in_place, r.boolean("in_place"));
-  TB_ASSIGN_OR_RETURN(c.count, r.integer_in("count_elements", 0, kNoLimit));
-  TB_ASSIGN_OR_RETURN(c.bus_factor, r.non_negative("bus_factor"));
-  TB_ASSIGN_OR_RETURN(c.algbw_bytes_per_s, r.non_negative("algbw_bytes_per_s"));
-  TB_ASSIGN_OR_RETURN(c.busbw_bytes_per_s, r.non_negative("busbw_bytes_per_s"));
-  TB_ASSIGN_OR_RETURN(c.wrong_elements, r.integer_in("wrong_elements", 0, kNoLimit));
-  return c;
-}
-
 Expected<ProblemResult> result_from_json(const Reader& r) {
   ProblemResult p;
-  TB_ASSIGN_OR_RETURN(p.problem, r.str("problem"));
-  TB_ASSIGN_OR_RETURN(p.kernel, r.str("kernel"));
-  TB_ASSIGN_OR_RETURN(p.dtype, r.str("dtype"));
+  TB_RETURN_IF_ERROR(read_fields<ProblemResult>(r, p, kResultFields));
   TB_ASSIGN_OR_RETURN(const std::string status, r.str("status"));
   TB_ASSIGN_OR_RETURN(p.status, parse_status(status));
-  TB_ASSIGN_OR_RETURN(p.reason, r.str("reason"));
-  TB_ASSIGN_OR_RETURN(p.implementation, r.str("implementation"));
-  TB_ASSIGN_OR_RETURN(p.provenance, r.str("provenance"));
-  TB_ASSIGN_OR_RETURN(p.flop, r.non_negative("flop"));
-  TB_ASSIGN_OR_RETURN(p.min_bytes, r.non_negative("min_bytes"));
-  TB_ASSIGN_OR_RETURN(const Reader ver, r.object("verification"));
-  TB_ASSIGN_OR_RETURN(p.verification, verification_from_json(ver));
-  TB_ASSIGN_OR_RETURN(const Reader time, r.object("time_s"));
-  TB_ASSIGN_OR_RETURN(p.time_s, summary_from_json(time));
+  TB_RETURN_IF_ERROR(read_object(r, "verification", kVerificationFields, p.verification));
+  TB_RETURN_IF_ERROR(read_object(r, "time_s", kSummaryFields, p.time_s));
   TB_ASSIGN_OR_RETURN(const json* samples, r.array("samples_s"));
   for (const json& s : *samples) {
     if (!s.is_number() || !(s.get<double>() >= 0)) {
@@ -213,10 +220,6 @@ Expected<ProblemResult> result_from_json(const Reader& r) {
     }
     p.samples_s.push_back(s.get<double>());
   }
-  TB_ASSIGN_OR_RETURN(p.iterations_per_sample, r.integer("iterations_per_sample"));
-  TB_ASSIGN_OR_RETURN(p.flop_per_s, r.non_negative("flop_per_s"));
-  TB_ASSIGN_OR_RETURN(p.bytes_per_s, r.non_negative("bytes_per_s"));
-  TB_ASSIGN_OR_RETURN(p.fraction_of_peak, r.num("fraction_of_peak"));
   if (r.has("peak_dtype")) {  // optional: files written before it compared with the dtype's own peak
     TB_ASSIGN_OR_RETURN(p.peak_dtype, r.str("peak_dtype"));
   } else if (p.status == ResultStatus::kPassed) {
@@ -224,10 +227,9 @@ Expected<ProblemResult> result_from_json(const Reader& r) {
   }
   TB_ASSIGN_OR_RETURN(p.warnings, string_list(r, "warnings"));
   if (r.has("collective")) {  // optional: only collectives have it
-    TB_ASSIGN_OR_RETURN(const Reader collective, r.object("collective"));
-    TB_ASSIGN_OR_RETURN(p.collective, collective_from_json(collective));
+    p.collective.emplace();
+    TB_RETURN_IF_ERROR(read_object(r, "collective", kCollectiveFields, *p.collective));
   }
-  TB_ASSIGN_OR_RETURN(p.reproducer, r.str("reproducer"));
   return p;
 }
 
@@ -258,33 +260,16 @@ Expected<BenchmarkEntry> entry_from_json(const Reader& r) {
 
 nlohmann::json to_json(const RunRecord& record) {
   const RunContext& c = record.context;
-  json context = {{"date", c.date},
-                  {"host_name", c.host_name},
-                  {"executable", c.executable},
-                  {"num_cpus", c.num_cpus},
-                  {"mhz_per_cpu", c.mhz_per_cpu},
-                  {"cpu_scaling_enabled", c.cpu_scaling_enabled},
-                  {"caches", json::array()},
-                  {"library_build_type", c.library_build_type},
-                  {"json_schema_version", 1},
-                  // Ours, beside GB's fields (GB's tools ignore unknown context keys).
-                  {"processes", c.processes},
-                  {"trainbench",
-                   {{"schema_version", kResultSchemaVersion},
-                    {"version", c.trainbench_version},
-                    {"git_commit", c.git_commit},
-                    {"build_type", c.build_type},
-                    {"compiler", c.compiler},
-                    {"command_line", c.command_line},
-                    {"timestamp_utc", c.timestamp_utc},
-                    {"cpu_model", c.cpu_model},
-                    {"backend", c.backend},
-                    {"device", device_to_json(c.device)},
-                    {"options",
-                     {{"repetitions", c.repetitions},
-                      {"min_time_s", c.min_time_s},
-                      {"warmup_time_s", c.warmup_time_s},
-                      {"seed", c.seed}}}}}};
+  // GB's fields, and ours beside them (GB's tools ignore unknown context keys).
+  json context = fields_to_json(c, kContextFields);
+  context["caches"] = json::array();
+  context["json_schema_version"] = 1;
+  json trainbench = fields_to_json(c, kTrainbenchFields);
+  trainbench["schema_version"] = kResultSchemaVersion;
+  trainbench["device"] = device_to_json(c.device);
+  trainbench["options"] = fields_to_json(c, kOptionFields);
+  trainbench["options"]["seed"] = c.seed;
+  context["trainbench"] = trainbench;
   json benchmarks = json::array();
   json results = json::array();
   for (const ProblemResult& r : record.results) {
@@ -308,25 +293,8 @@ Expected<RunRecord> from_json(const nlohmann::json& doc) {
     return bad_input("schema_version " + std::to_string(version) + " is not supported: this trainbench reads version " +
                      std::to_string(kResultSchemaVersion));
   }
-  TB_ASSIGN_OR_RETURN(c.date, ctx.str("date"));
-  TB_ASSIGN_OR_RETURN(c.host_name, ctx.str("host_name"));
-  TB_ASSIGN_OR_RETURN(c.executable, ctx.str("executable"));
-  TB_ASSIGN_OR_RETURN(const std::int64_t cpus, ctx.integer("num_cpus"));
-  c.num_cpus = static_cast<int>(cpus);
-  TB_ASSIGN_OR_RETURN(c.mhz_per_cpu, ctx.non_negative("mhz_per_cpu"));
-  TB_ASSIGN_OR_RETURN(c.cpu_scaling_enabled, ctx.boolean("cpu_scaling_enabled"));
-  TB_ASSIGN_OR_RETURN(c.library_build_type, ctx.str("library_build_type"));
-  if (ctx.has("processes")) {  // optional: files written before MPI runs lack it (RunContext's default stays)
-    TB_ASSIGN_OR_RETURN(c.processes, ctx.str("processes"));
-  }
-  TB_ASSIGN_OR_RETURN(c.trainbench_version, tb.str("version"));
-  TB_ASSIGN_OR_RETURN(c.git_commit, tb.str("git_commit"));
-  TB_ASSIGN_OR_RETURN(c.build_type, tb.str("build_type"));
-  TB_ASSIGN_OR_RETURN(c.compiler, tb.str("compiler"));
-  TB_ASSIGN_OR_RETURN(c.command_line, tb.str("command_line"));
-  TB_ASSIGN_OR_RETURN(c.timestamp_utc, tb.str("timestamp_utc"));
-  TB_ASSIGN_OR_RETURN(c.cpu_model, tb.str("cpu_model"));
-  TB_ASSIGN_OR_RETURN(c.backend, tb.str("backend"));
+  TB_RETURN_IF_ERROR(read_fields<RunContext>(ctx, c, kContextFields));
+  TB_RETURN_IF_ERROR(read_fields<RunContext>(tb, c, kTrainbenchFields));
   TB_ASSIGN_OR_RETURN(const Reader dev, tb.object("device"));
   TB_ASSIGN_OR_RETURN(c.device, device_from_json(dev));
   // Peaks and properties are free-form maps; read them after the shape checks above.
@@ -346,10 +314,7 @@ Expected<RunRecord> from_json(const nlohmann::json& doc) {
     c.device.properties.emplace_back(name, value.get<std::string>());
   }
   TB_ASSIGN_OR_RETURN(const Reader opts, tb.object("options"));
-  TB_ASSIGN_OR_RETURN(const std::int64_t reps, opts.integer("repetitions"));
-  c.repetitions = static_cast<int>(reps);
-  TB_ASSIGN_OR_RETURN(c.min_time_s, opts.non_negative("min_time_s"));
-  TB_ASSIGN_OR_RETURN(c.warmup_time_s, opts.non_negative("warmup_time_s"));
+  TB_RETURN_IF_ERROR(read_fields<RunContext>(opts, c, kOptionFields));
   TB_ASSIGN_OR_RETURN(const std::int64_t seed, opts.integer("seed"));
   c.seed = static_cast<std::uint64_t>(seed);
 
@@ -409,6 +374,17 @@ Expected<RunRecord> read_result_file(const std::string& path) {
   Expected<RunRecord> record = from_json(doc);
   if (!record) return bad_input("results file '" + path + "': " + record.error().message);
   return record;
+}
+
+std::string result_file_stem(const std::string& dir, const RunContext& c) {
+  std::string stamp = c.timestamp_utc;
+  std::erase(stamp, ':');
+  std::erase(stamp, '-');
+  std::string host = c.host_name.empty() ? "host" : c.host_name;
+  for (char& ch : host) {
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-') ch = '_';
+  }
+  return dir + "/" + stamp + "_" + c.backend + "_" + host;
 }
 
 }  // namespace tb

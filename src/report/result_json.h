@@ -8,7 +8,7 @@
 #include <string>
 
 #include "common/error.h"
-#include "runner/result.h"
+#include "record/run_record.h"
 
 namespace tb {
 
@@ -17,6 +17,11 @@ inline constexpr int kResultSchemaVersion = 1;
 nlohmann::json to_json(const RunRecord& record);
 // Validates and reads a result document; errors name the offending field.
 Expected<RunRecord> from_json(const nlohmann::json& doc);
+
+// Where a run's result file goes: <dir>/<UTC time>_<backend>_<host>, without
+// the .json extension (create_result_file adds it, or -2.json, -3.json ...
+// when taken); characters of the host name other than letters, digits and '-' become '_'.
+std::string result_file_stem(const std::string& dir, const RunContext& context);
 
 // Writes the record atomically (temporary file, fsync, rename).
 Status write_result_file(const std::string& path, const RunRecord& record);

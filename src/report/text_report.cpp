@@ -1,5 +1,6 @@
 #include "report/text_report.h"
 
+#include "common/format.h"
 #include "report/collective_report.h"
 
 #include <algorithm>
@@ -48,16 +49,6 @@ std::string join_row(const std::vector<std::string>& cells, int problem_width) {
   }
   while (!line.empty() && line.back() == ' ') line.pop_back();
   return line + "\n";
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 }  // namespace

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "runner/result.h"
+#include "record/run_record.h"
 
 namespace tb {
 

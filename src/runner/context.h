@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "runner/result.h"
+#include "record/run_record.h"
 #include "runner/runner.h"
 
 namespace tb {

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "common/format.h"
 #include "common/host_info.h"
 #include "common/mpi_launch.h"
 
@@ -23,13 +24,6 @@ class CollectingReporter final : public benchmark::BenchmarkReporter {
  private:
   std::vector<Run> runs_;
 };
-
-// An option's value as the user would type it: -1, not -1.000000.
-std::string format_value(double value) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%g", value);
-  return buf;
-}
 
 std::string format_bytes(double bytes) {
   char buf[64];
@@ -81,10 +75,10 @@ Status validate(const RunOptions& o) {
     return bad_input("--repetitions " + std::to_string(o.repetitions) + " is out of range: expected 1 to 1000");
   }
   if (!(o.min_time_s > 0.0) || o.min_time_s > 3600.0) {
-    return bad_input("--min-time " + format_value(o.min_time_s) + " is out of range: expected > 0 and <= 3600 seconds");
+    return bad_input("--min-time " + format_g(o.min_time_s) + " is out of range: expected > 0 and <= 3600 seconds");
   }
   if (!(o.warmup_time_s >= 0.0) || o.warmup_time_s > 3600.0) {
-    return bad_input("--warmup-time " + format_value(o.warmup_time_s) +
+    return bad_input("--warmup-time " + format_g(o.warmup_time_s) +
                      " is out of range: expected 0 to 3600 seconds");
   }
   // More threads than CPUs only time the scheduler, and each costs the probes memory.
@@ -94,7 +88,7 @@ Status validate(const RunOptions& o) {
                      std::to_string(cpus) + ", the logical CPUs this process may run on");
   }
   if (!(o.comm_timeout_s > 0.0) || o.comm_timeout_s > 86400.0) {
-    return bad_input("--comm-timeout " + format_value(o.comm_timeout_s) +
+    return bad_input("--comm-timeout " + format_g(o.comm_timeout_s) +
                      " is out of range: expected > 0 and <= 86400 seconds");
   }
   return {};
@@ -153,10 +147,10 @@ std::string Runner::reproducer(const Problem& problem) const {
   std::string launcher, comm;
   if (const std::optional<CollectiveInfo> c = problem.collective()) {
     if (c->transport == "mpi") launcher = "mpirun -np " + std::to_string(c->ranks) + " ";
-    comm = " --comm-timeout " + format_value(options_.comm_timeout_s);
+    comm = " --comm-timeout " + format_g(options_.comm_timeout_s);
   }
   return launcher + "trainbench run --backend " + std::string(backend_.name()) + backend_.reproducer_options() +
-         " --problem '" + problem.to_string() + "'" + opts + comm;
+         " --problem " + shell_single_quote(problem.to_string()) + opts + comm;
 }
 
 bool Runner::agree(const Status& local, ProblemResult& r) {
@@ -198,25 +192,9 @@ Status combine_across_ranks(ProcessGroup& group, Verification& v) {
 }  // namespace
 
 ProblemResult Runner::run(const ProblemPtr& problem) {
-  ProblemResult r;
-  r.problem = problem->to_string();
-  r.kernel = std::string(problem->kernel());
-  r.dtype = std::string(dtype_name(problem->dtype()));
-  r.flop = problem->flop();
-  r.min_bytes = problem->min_bytes();
+  // The collective is set before anything can fail: reports file a collective by it, whatever its status.
+  ProblemResult r = new_problem_result(*problem);
   r.reproducer = reproducer(*problem);
-  const std::optional<CollectiveInfo> collective = problem->collective();
-  if (collective) {  // set before anything can fail: reports file a collective by this, whatever its status
-    CollectiveResult c;
-    c.ranks = collective->ranks;
-    c.transport = collective->transport;
-    c.algo = collective->algo;
-    c.op = collective->op;
-    c.in_place = collective->in_place;
-    c.count = collective->count;
-    c.bus_factor = collective->bus_factor;
-    r.collective = c;
-  }
 
   const Support support = backend_.supports(*problem);
   if (!support.supported) {
@@ -291,7 +269,7 @@ ProblemResult Runner::run(const ProblemPtr& problem) {
     r.entries.clear();
     return r;
   }
-  derive_throughput(*problem, r);
+  derive_throughput(r);
   return r;
 }
 
@@ -313,29 +291,16 @@ ProblemResult Runner::run_external(const Problem& problem, ProblemResult r) {
   }
   r.samples_s = m->samples_s;
   r.iterations_per_sample = m->iterations_per_sample;
-  derive_throughput(problem, r);
+  derive_throughput(r);
   return r;
 }
 
-void Runner::derive_throughput(const Problem& problem, ProblemResult& r) const {
-  const std::optional<CollectiveInfo> collective = problem.collective();
-  r.time_s = summarize(r.samples_s);
+void Runner::derive_throughput(ProblemResult& r) const {
   r.status = ResultStatus::kPassed;
-  if (r.time_s.median > 0.0) {
-    r.flop_per_s = r.flop / r.time_s.median;
-    r.bytes_per_s = r.min_bytes / r.time_s.median;
-    if (r.peak_dtype.empty()) r.peak_dtype = r.dtype;
-    const Expected<DType> peak_dtype = parse_dtype(r.peak_dtype);
-    const auto peak = peak_dtype ? device_.peak_flop_per_s.find(*peak_dtype) : device_.peak_flop_per_s.end();
-    // A collective's reductions are not what limits it: no fraction of a compute peak.
-    if (!collective && peak != device_.peak_flop_per_s.end() && peak->second > 0.0) {
-      r.fraction_of_peak = r.flop_per_s / peak->second;
-    }
-    if (r.collective) {
-      r.collective->algbw_bytes_per_s = r.bytes_per_s;
-      r.collective->busbw_bytes_per_s = r.bytes_per_s * r.collective->bus_factor;
-    }
-  }
+  if (r.peak_dtype.empty()) r.peak_dtype = r.dtype;
+  const Expected<DType> peak_dtype = parse_dtype(r.peak_dtype);
+  const auto peak = peak_dtype ? device_.peak_flop_per_s.find(*peak_dtype) : device_.peak_flop_per_s.end();
+  derive_figures(r, peak != device_.peak_flop_per_s.end() ? peak->second : 0.0);
   if (r.fraction_of_peak > 1.0) {
     r.warnings.emplace_back("throughput exceeds the device peak (" + device_.peak_source +
                             "): the peak was likely measured while the machine was busy; rerun on an idle machine");

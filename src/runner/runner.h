@@ -11,7 +11,7 @@
 #include "backends/backend.h"
 #include "common/process_group.h"
 #include "kernels/problem.h"
-#include "runner/result.h"
+#include "record/run_record.h"
 
 namespace tb {
 
@@ -52,7 +52,7 @@ class Runner {
   // A problem the backend measures with a vendor tool (Backend::measure_externally).
   ProblemResult run_external(const Problem& problem, ProblemResult r);
   // Status passed, the time summary and the throughput figures from r.samples_s.
-  void derive_throughput(const Problem& problem, ProblemResult& r) const;
+  void derive_throughput(ProblemResult& r) const;
   // False (and `r` marked as an error) unless every rank's `local` is ok.
   bool agree(const Status& local, ProblemResult& r);
   Backend& backend_;

@@ -34,11 +34,9 @@ Expected<StepMeasurementPlan> plan_step_measurement(const StepDecomposition& ste
   std::vector<std::string> names;
   for (const StepItem& item : step.items) {
     double scale = 1.0;
-    ProblemPtr problem;
-    if (item.kernel == "allreduce") {
+    TB_ASSIGN_OR_RETURN(ProblemPtr problem, parse_problem(item.problem));
+    if (problem->collective()) {  // measured at no more than max_allreduce_bytes, its time scaled
       TB_ASSIGN_OR_RETURN(problem, allreduce_to_run(item, max_allreduce_bytes, scale));
-    } else {
-      TB_ASSIGN_OR_RETURN(problem, parse_problem(item.problem));
     }
     const std::string name = problem->to_string();
     const auto it = std::find(names.begin(), names.end(), name);

@@ -14,7 +14,7 @@
 #include "common/error.h"
 #include "kernels/problem.h"
 #include "model/step_decomposition.h"
-#include "runner/result.h"
+#include "record/run_record.h"
 
 namespace tb {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "catalog/instance_catalog.h"
 #include "cli_test_support.h"
-#include "cost/instance_catalog.h"
 
 namespace tbtest {
 namespace {

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "catalog/efficiency.h"
+#include "catalog/instance_catalog.h"
 #include "cli_test_support.h"
-#include "cost/efficiency.h"
-#include "cost/instance_catalog.h"
 
 namespace tbtest {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "runner/statistics.h"
+#include "analysis/statistics.h"
 
 namespace tbtest {
 

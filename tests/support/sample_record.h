@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "runner/result.h"
+#include "record/run_record.h"
 
 namespace tbtest {
 

@@ -314,7 +314,7 @@ TEST(CudaGpu, Fp8GemmMatchesReference) {
 TEST(CudaGpu, Tf32GemmVerifiesWithTheTf32Tolerance) {
   SKIP_WITHOUT_GPU();
   BackendOptions options;
-  options.cuda_allow_tf32 = true;
+  options.values["--cuda-tf32"] = "true";
   Expected<std::unique_ptr<Backend>> backend = create_backend("cuda", options);
   ASSERT_TRUE(backend.ok()) << backend.error().message;
   const ProblemPtr problem = std::make_shared<GemmProblem>(256, 256, 4096, false, false, DType::kFp32);

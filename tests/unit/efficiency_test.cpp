@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "cost/efficiency.h"
-#include "cost/instance_catalog.h"
+#include "catalog/efficiency.h"
+#include "catalog/instance_catalog.h"
 #include "support/temp_dir.h"
 
 namespace tb {

@@ -3,8 +3,8 @@
 
 #include <string>
 
-#include "runner/result.h"
-#include "runner/statistics.h"
+#include "analysis/statistics.h"
+#include "record/run_record.h"
 #include "support/sample_record.h"
 
 namespace tbtest {

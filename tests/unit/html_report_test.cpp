@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "html/html_report.h"
+#include "report/html/html_report.h"
 #include "support/chromium.h"
 #include "support/temp_dir.h"
 #include "support/text.h"

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "catalog/instance_catalog.h"
 #include "common/suggest.h"
-#include "cost/instance_catalog.h"
 #include "support/temp_dir.h"
 
 namespace tb {

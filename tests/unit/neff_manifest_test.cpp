@@ -109,7 +109,7 @@ TEST_F(NeffManifestTest, KeepsAbsoluteNeffPaths) {
 }
 
 TEST_F(NeffManifestTest, ShippedManifestIsEmptyVersion1) {
-  const std::string path = std::string(TRAINBENCH_TEST_DATA_DIR) + "/../../kernels/neuron/manifest.json";
+  const std::string path = std::string(TRAINBENCH_TEST_DATA_DIR) + "/../../src/backends/neuron/nki/manifest.json";
   const Expected<NeffManifest> m = read_neff_manifest(path);
   ASSERT_TRUE(m.ok()) << m.error().message;
   EXPECT_EQ(m->target, "trn1");
@@ -264,11 +264,11 @@ TEST_F(NeffManifestTest, ChecksTheNeffFile) {
 TEST(NeffManifestCompileCommand, NamesTheScriptTheManifestAndTheProblem) {
   const ProblemPtr gemm = parse_problem("gemm:k=4K,n=4K,m=4K,dtype=bf16").value();
   EXPECT_EQ(compile_command(*gemm),
-            "python3 kernels/neuron/compile_neffs.py --manifest kernels/neuron/manifest.json "
+            "python3 src/backends/neuron/nki/compile_neffs.py --manifest src/backends/neuron/nki/manifest.json "
             "'gemm:m=4096,n=4096,k=4096,dtype=bf16'");
   const ProblemPtr attn = parse_problem("attention:b=1,h=8,sq=1K,d=128,causal=1,dtype=bf16").value();
   EXPECT_EQ(compile_command(*attn, "/home/me/my neffs/manifest.json"),
-            "python3 kernels/neuron/compile_neffs.py --manifest '/home/me/my neffs/manifest.json' "
+            "python3 src/backends/neuron/nki/compile_neffs.py --manifest '/home/me/my neffs/manifest.json' "
             "'attention:b=1,h=8,kvh=8,sq=1024,skv=1024,d=128,causal=1,dtype=bf16,pass=fwd'");
 }
 

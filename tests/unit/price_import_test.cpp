@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "catalog/instance_catalog.h"
+#include "catalog/price_import.h"
 #include "common/atomic_file.h"
-#include "cost/instance_catalog.h"
-#include "cost/price_import.h"
 #include "support/temp_dir.h"
 #include "support/text.h"
 

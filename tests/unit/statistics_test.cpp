@@ -5,7 +5,7 @@
 #include <cmath>
 #include <vector>
 
-#include "runner/statistics.h"
+#include "analysis/statistics.h"
 
 namespace tb {
 namespace {

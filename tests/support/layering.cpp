@@ -1,0 +1,114 @@
+#include "support/layering.h"
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <regex>
+#include <sstream>
+
+namespace tbtest {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kRegistry = "src/backends/backend_registry.cpp";
+
+std::vector<std::string> split_words(const std::string& line) {
+  std::istringstream in(line);
+  std::vector<std::string> words;
+  for (std::string w; in >> w;) words.push_back(w);
+  return words;
+}
+
+// Where a file stands: its layer's level (or `top` above every layer), and
+// its backend folder when it is in one ("cpu", "cuda", "neuron").
+struct Place {
+  std::string layer;  // empty for benchmarks/ and tests/
+  int level = 0;
+  std::string backend;
+};
+
+std::optional<Place> place_of(const std::string& rel, const std::map<std::string, int>& levels, int top) {
+  const std::vector<std::string> parts = [&] {
+    std::vector<std::string> p;
+    for (const auto& part : fs::path(rel)) p.push_back(part.string());
+    return p;
+  }();
+  if (parts.size() < 2) return std::nullopt;
+  const bool in_src = parts[0] == "src";
+  if (!in_src) return Place{"", top, ""};  // benchmarks/, tests/: above every layer
+  const auto it = levels.find(parts[1]);
+  if (it == levels.end()) return std::nullopt;
+  Place place{parts[1], it->second, ""};
+  if (place.layer == "backends" && parts.size() > 3) place.backend = parts[2];
+  return place;
+}
+
+}  // namespace
+
+std::vector<std::vector<std::string>> read_layers(const fs::path& layers_txt) {
+  std::ifstream in(layers_txt);
+  std::vector<std::vector<std::string>> layers;
+  for (std::string line; std::getline(in, line);) {
+    if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+    std::vector<std::string> words = split_words(line);
+    if (!words.empty()) layers.push_back(std::move(words));
+  }
+  return layers;
+}
+
+std::string LayerViolation::to_string() const {
+  return file + ":" + std::to_string(line) + ": #include \"" + include + "\": " + why;
+}
+
+std::vector<LayerViolation> find_layer_violations(const fs::path& root,
+                                                  const std::vector<std::vector<std::string>>& layers) {
+  std::map<std::string, int> levels;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    for (const std::string& name : layers[i]) levels[name] = static_cast<int>(i);
+  }
+  const int top = static_cast<int>(layers.size());
+  std::vector<std::string> files;
+  for (const char* dir : {"src", "benchmarks", "tests"}) {
+    if (!fs::exists(root / dir)) continue;
+    for (const auto& entry : fs::recursive_directory_iterator(root / dir)) {
+      const std::string ext = entry.path().extension().string();
+      if (entry.is_regular_file() && (ext == ".h" || ext == ".cpp" || ext == ".cu" || ext == ".cuh" || ext == ".in")) {
+        files.push_back(fs::relative(entry.path(), root).generic_string());
+      }
+    }
+  }
+  std::sort(files.begin(), files.end());
+  const std::regex include_line(R"re(^\s*#\s*include\s*"([^"]+)")re");
+  std::vector<LayerViolation> violations;
+  for (const std::string& rel : files) {
+    const std::optional<Place> from = place_of(rel, levels, top);
+    if (!from) continue;
+    std::ifstream in(root / rel);
+    int number = 0;
+    for (std::string line; std::getline(in, line);) {
+      ++number;
+      std::smatch m;
+      if (!std::regex_search(line, m, include_line)) continue;
+      const std::string included = m[1];
+      const std::optional<Place> to = place_of("src/" + included, levels, top);
+      if (!to || to->layer.empty()) continue;
+      std::string why;
+      if (to->level > from->level) {
+        why = from->layer + " (level " + std::to_string(from->level) + ") includes " + to->layer + " (level " +
+              std::to_string(to->level) + "), a layer above it";
+      } else if (to->level == from->level && to->layer != from->layer) {
+        why = from->layer + " includes " + to->layer + ", a peer on the same level";
+      } else if (from->layer == "backends" && !to->backend.empty() && to->backend != from->backend &&
+                 rel != kRegistry) {
+        why = "backend folder '" + (from->backend.empty() ? std::string("backends/") : from->backend) +
+              "' includes backend '" + to->backend + "': backends share only the headers directly in src/backends/";
+      }
+      if (!why.empty()) violations.push_back({rel, number, included, why});
+    }
+  }
+  return violations;
+}
+
+}  // namespace tbtest

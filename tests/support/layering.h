@@ -1,0 +1,32 @@
+// The layering rule of docs/layers.txt, checked over a source tree: every
+// #include "..." of src/, benchmarks/ and tests/ that names a header of a
+// layer above the including file's own (or of a peer), or a backend folder
+// including another backend's, is a violation.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace tbtest {
+
+// The layer order as docs/layers.txt writes it: one entry per line, bottom
+// first, each line's peers together. '#' comments and blank lines are skipped.
+std::vector<std::vector<std::string>> read_layers(const std::filesystem::path& layers_txt);
+
+struct LayerViolation {
+  std::string file;  // relative to the tree's root, e.g. "src/common/x.h"
+  int line = 0;      // 1-based
+  std::string include;  // the quoted path as written
+  std::string why;      // "common (level 0) includes runner (level 7), a layer above it"
+
+  std::string to_string() const;  // "src/common/x.h:12: #include \"runner/runner.h\": common ..."
+};
+
+// Every violation under `root` (a checkout: src/, benchmarks/, tests/), in
+// file order. Includes that name no layer folder (a system header in quotes,
+// a file beside the includer) are not judged.
+std::vector<LayerViolation> find_layer_violations(const std::filesystem::path& root,
+                                                  const std::vector<std::vector<std::string>>& layers);
+
+}  // namespace tbtest

@@ -1,0 +1,96 @@
+// The layers of docs/layers.txt hold over the whole tree, and the check
+// itself catches what it is there to catch: a planted upward include, a peer
+// include and one backend reaching into another.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "support/layering.h"
+#include "support/temp_dir.h"
+
+namespace tbtest {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kSourceDir = TRAINBENCH_SOURCE_DIR;
+
+std::string joined(const std::vector<LayerViolation>& violations) {
+  std::string out;
+  for (const LayerViolation& v : violations) out += v.to_string() + "\n";
+  return out;
+}
+
+TEST(LayeringTest, LayersFileListsEveryFolderOfSrc) {
+  const auto layers = read_layers(kSourceDir / "docs/layers.txt");
+  ASSERT_FALSE(layers.empty());
+  EXPECT_EQ(layers.front(), std::vector<std::string>{"common"});
+  EXPECT_EQ(layers.back(), std::vector<std::string>{"cli"});
+  for (const auto& entry : fs::directory_iterator(kSourceDir / "src")) {
+    if (!entry.is_directory()) continue;
+    const std::string name = entry.path().filename().string();
+    bool listed = false;
+    for (const auto& line : layers) listed |= std::find(line.begin(), line.end(), name) != line.end();
+    EXPECT_TRUE(listed) << "src/" << name << " is in no line of docs/layers.txt";
+  }
+}
+
+TEST(LayeringTest, TheTreeIncludesOnlyDownwards) {
+  const auto violations = find_layer_violations(kSourceDir, read_layers(kSourceDir / "docs/layers.txt"));
+  EXPECT_TRUE(violations.empty()) << joined(violations);
+}
+
+class PlantedTree : public ::testing::Test {
+ protected:
+  void plant(const std::string& rel, const std::string& content) {
+    fs::create_directories((dir_.path() / rel).parent_path());
+    std::ofstream(dir_.path() / rel) << content;
+  }
+  std::vector<LayerViolation> check() {
+    return find_layer_violations(dir_.path(), {{"common"}, {"kernels"}, {"mpi", "model"}, {"backends"}, {"runner"}});
+  }
+  TempDir dir_;
+};
+
+TEST_F(PlantedTree, UpwardIncludeIsNamedWithFileAndLine) {
+  plant("src/common/error.h", "#pragma once\n#include <string>\n#include \"common/dtype.h\"\n");
+  plant("src/common/atomic_file.cpp", "#include \"common/error.h\"\n\n#include \"runner/runner.h\"  // planted\n");
+  const auto violations = check();
+  ASSERT_EQ(violations.size(), 1u) << joined(violations);
+  EXPECT_EQ(violations[0].to_string(),
+            "src/common/atomic_file.cpp:3: #include \"runner/runner.h\": common (level 0) includes runner (level 4), "
+            "a layer above it");
+}
+
+TEST_F(PlantedTree, DownwardAndSameLayerIncludesPass) {
+  plant("src/runner/runner.cpp", "#include \"runner/runner.h\"\n#include \"backends/backend.h\"\n#include \"common/error.h\"\n");
+  plant("src/backends/cpu/cpu.cpp", "#include \"backends/backend.h\"\n#include \"backends/cpu/cpu.h\"\n");
+  plant("tests/unit/x_test.cpp", "#include \"runner/runner.h\"\n#include \"backends/cpu/cpu.h\"\n#include \"backends/cuda/c.h\"\n");
+  EXPECT_TRUE(check().empty()) << joined(check());
+}
+
+TEST_F(PlantedTree, PeersDoNotIncludeEachOther) {
+  plant("src/model/step.cpp", "#include \"kernels/problem.h\"\n#include \"mpi/mpi_world.h\"\n");
+  const auto violations = check();
+  ASSERT_EQ(violations.size(), 1u) << joined(violations);
+  EXPECT_EQ(violations[0].to_string(), "src/model/step.cpp:2: #include \"mpi/mpi_world.h\": model includes mpi, a peer on the same level");
+}
+
+TEST_F(PlantedTree, BackendsDoNotIncludeEachOther) {
+  plant("src/backends/neuron/neuron_backend.cpp", "#include \"backends/host_timer.h\"\n#include \"backends/cpu/host_timer.h\"\n");
+  plant("src/backends/backend_registry.cpp", "#include \"backends/cpu/cpu_backend.h\"\n#include \"backends/neuron/n.h\"\n");
+  plant("src/backends/backend.h", "#include \"backends/cuda/cuda_backend.h\"\n");
+  const auto violations = check();
+  ASSERT_EQ(violations.size(), 2u) << joined(violations);
+  EXPECT_EQ(violations[0].file, "src/backends/backend.h");
+  EXPECT_EQ(violations[1].to_string(),
+            "src/backends/neuron/neuron_backend.cpp:2: #include \"backends/cpu/host_timer.h\": backend folder 'neuron' "
+            "includes backend 'cpu': backends share only the headers directly in src/backends/");
+}
+
+}  // namespace
+}  // namespace tbtest
