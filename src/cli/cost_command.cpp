@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "report/cost_report.h"
 #include "report/model_report.h"
 #include "report/result_json.h"
 #include "runner/model_run.h"

@@ -95,7 +95,8 @@ int report_rank_error(const ProcessGroup& group, const Error& error) {
 
 int report_stop(const RunStop& stop, ProcessGroup& group) {
   int status = 2;  // no error: the rank that failed printed why
-  if (stop.error) status = stop.on_rank ? report_rank_error(group, *stop.error) : report_error(*stop.error);
+  if (stop.error && !stop.print) status = exit_status(stop.error->code);
+  else if (stop.error) status = stop.on_rank ? report_rank_error(group, *stop.error) : report_error(*stop.error);
   if (stop.abort_group) group.abort(status);
   return status;
 }

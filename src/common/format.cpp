@@ -22,6 +22,8 @@ std::string format_significant(double value, int digits) { return printf_double(
 
 std::string format_fixed(double value, int decimals) { return printf_double("%.*f", decimals, value); }
 
+std::string format_signed(double value, int decimals) { return printf_double("%+.*f", decimals, value); }
+
 std::string format_shortest(double value) {
   std::array<char, 64> buffer{};
   const auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);

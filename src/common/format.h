@@ -20,6 +20,9 @@ std::string format_significant(double value, int digits);
 // `decimals` digits after the point, %.*f ("12.50" for 2).
 std::string format_fixed(double value, int decimals);
 
+// printf's %+.*f: the sign always ("+1.5", "-0.0"), `decimals` after the point.
+std::string format_signed(double value, int decimals);
+
 // The shortest text that reads back as the same double ("55.04", "0.1", "1e+21").
 std::string format_shortest(double value);
 

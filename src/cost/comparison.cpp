@@ -110,32 +110,4 @@ Status check_projectable(const StepDecomposition& step, const Instance& instance
   return {};
 }
 
-std::string render_check_table(const Comparison& c) {
-  if (c.check.empty()) return {};
-  const auto ms = [](double s) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3f", s * 1e3);
-    return std::string(buf);
-  };
-  const auto pct = [](double f) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%+.1f", f * 100.0);
-    return std::string(buf);
-  };
-  std::vector<std::vector<std::string>> rows = {{"phase", "what", "measured", "projected", "error", "bound", "problem"},
-                                                {"", "", "ms", "ms", "%", "", ""}};
-  const CheckItem* largest_gemm = nullptr;
-  for (const CheckItem& i : c.check) {
-    rows.push_back({i.phase, i.what, ms(i.measured_s), ms(i.projected_s), pct(i.error), i.bound, i.problem});
-    if (i.problem.rfind("gemm:", 0) == 0 && (largest_gemm == nullptr || i.flop > largest_gemm->flop)) largest_gemm = &i;
-  }
-  std::string out = render_rows(rows, {false, false, true, true, true, false, false});
-  out += "step time: projected vs measured " + pct(c.step_check_error) + "%";
-  if (largest_gemm != nullptr) {
-    out += "; largest GEMM (" + largest_gemm->problem + ", " + largest_gemm->phase + "): " + pct(largest_gemm->error) +
-           "% (target: within 25%)";
-  }
-  return out + "\n";
-}
-
 }  // namespace tb

@@ -56,9 +56,4 @@ Expected<Comparison> build_comparison(const ComparisonRequest& request);
 // anything is measured.
 Status check_projectable(const StepDecomposition& step, const Instance& instance, const EfficiencyTable& efficiency);
 
-// The check as a text table (units row; per item measured and projected ms,
-// error %, bound) with the step total and the largest-GEMM figure the issue's
-// target refers to.
-std::string render_check_table(const Comparison& comparison);
-
 }  // namespace tb

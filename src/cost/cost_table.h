@@ -2,11 +2,10 @@
 // each with its provenance (measured or projected), tokens/s, MFU, price,
 // USD per 1M tokens, USD per PFLOP-hour, and the time and cost to train a
 // token budget, with the price's source and date. Sorted by USD per 1M
-// tokens, unpriced rows last. Rendered as a text table with a units row, CSV
-// and JSON (docs/cost.md, "Cost table").
+// tokens, unpriced rows last. report/cost_report.h renders it as a text table
+// with a units row, CSV and JSON (docs/cost.md, "Cost table").
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,6 +51,8 @@ struct CostRow {
   std::optional<TrainingBudget> budget;  // when priced and a token budget is given
   double projection_error = 0;           // measured row: this machine projected vs measured step, (p - m) / m; 0 otherwise
   std::vector<std::string> notes;        // e.g. "price unverified", "does not fit in memory: ..."
+
+  bool priced() const { return price.usd_per_hour.has_value(); }
 };
 
 // Computes figures (and the budget for `train_tokens` > 0) from `step` and
@@ -61,14 +62,5 @@ Expected<CostRow> make_cost_row(std::string label, std::string provenance, std::
 
 // Ascending USD per 1M tokens; unpriced rows last (by tokens/s, descending); stable.
 void sort_cost_rows(std::vector<CostRow>& rows);
-
-// Text table: header and units row, then one row per CostRow: instance,
-// provenance, settings, tokens/s (instance), MFU %, USD/h, pricing, USD/1M
-// tokens, USD/PFLOP-h, and when `train_tokens` > 0 the days and USD to train
-// them, then price source and date. "-" for what is unknown; notes as
-// footnotes under the table; the token budget named in a title line.
-std::string render_cost_table(const std::vector<CostRow>& rows, double train_tokens);
-std::string render_cost_csv(const std::vector<CostRow>& rows, double train_tokens);  // header row with units in names
-nlohmann::json cost_rows_to_json(const std::vector<CostRow>& rows, double train_tokens);  // field names carry units
 
 }  // namespace tb

@@ -5,6 +5,7 @@
 
 #include "common/format.h"
 #include "cost/projection.h"
+#include "kernels/kernel_registry.h"
 
 namespace tb {
 namespace {
@@ -98,7 +99,8 @@ namespace {
 Expected<ItemProjection> project_item(const StepItem& item, const RunSettings& run, const ProjectionTarget& target,
                                       const EfficiencyTable& efficiency) {
   TB_ASSIGN_OR_RETURN(const EfficiencyRow row, efficiency.find(target.device_class, item.kernel));
-  if (item.kernel != "allreduce") return project_kernel(item.flop, item.min_bytes, target, row);
+  const KernelInfo* kernel = find_kernel(item.kernel);
+  if (kernel == nullptr || !kernel->collective) return project_kernel(item.flop, item.min_bytes, target, row);
   TB_ASSIGN_OR_RETURN(const std::int64_t ranks, allreduce_ranks(item, run));
   return project_allreduce(static_cast<double>(item.bytes), static_cast<int>(ranks), ring_span(item, run), target,
                            row);

@@ -6,6 +6,7 @@
 #include "common/format.h"
 #include "common/plain_table.h"
 #include "cost/cost_table.h"
+#include "report/cost_report.h"
 
 namespace tb {
 namespace {

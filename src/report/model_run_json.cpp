@@ -5,6 +5,7 @@
 
 #include "common/echo.h"
 #include "common/json_fields.h"
+#include "report/cost_report.h"
 
 namespace tb {
 namespace {

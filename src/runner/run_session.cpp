@@ -12,8 +12,8 @@
 namespace tb {
 namespace {
 
-RunOutcome stopped(RunOutcome out, std::optional<Error> error, bool on_rank = false) {
-  out.stopped = RunStop{std::move(error), on_rank, false};
+RunOutcome stopped(RunOutcome out, Error error, bool print) {
+  out.stopped = RunStop{std::move(error), print, false, false};
   return out;
 }
 
@@ -61,9 +61,9 @@ std::optional<RunStop> agree_ready(const Backend& backend, const DeviceInfo& dev
   Status ready = check_memory(backend, device, plan);
   if (ready && group.rank() == 0) ready = observer.check_ready();
   const Expected<bool> all_ready = group.all(ready.ok());
-  if (!ready) return RunStop{ready.error(), group.size() > 1, false};
-  if (!all_ready) return RunStop{all_ready.error(), true, false};
-  if (!*all_ready) return RunStop{std::nullopt, false, false};  // the rank that failed printed why
+  if (!ready) return RunStop{ready.error(), true, group.size() > 1, false};
+  if (!all_ready) return RunStop{all_ready.error(), true, true, false};
+  if (!*all_ready) return RunStop{std::nullopt, false, false, false};  // the rank that failed printed why
   return std::nullopt;
 }
 
@@ -78,7 +78,7 @@ void run_plan(Backend& backend, const DeviceInfo& device, const RunRequest& requ
     out.record.results.push_back(std::move(result));
     // Written after every problem: an interrupted sweep keeps what it completed.
     if (Status s = observer.completed(out.record); !s) {
-      out.stopped = RunStop{s.error(), false, group.size() > 1};  // the other ranks would wait forever
+      out.stopped = RunStop{s.error(), true, false, group.size() > 1};  // the other ranks would wait forever
       return;
     }
     if (group.broken()) {  // a rank died or hangs: keep what completed, report, end the job
@@ -94,7 +94,7 @@ void finish_model(const ModelSession& session, const DeviceInfo& device, RunObse
   if (finished) out.comparison = std::move(*finished);
   else out.model_error = finished.error();
   out.model_warnings = session.setup.warnings;
-  if (Status s = observer.completed(out.record); !s) out.stopped = RunStop{s.error(), false, false};
+  if (Status s = observer.completed(out.record); !s) out.stopped = RunStop{s.error(), true, false, false};
 }
 
 }  // namespace
@@ -104,7 +104,7 @@ RunOutcome run_session(const RunRequest& request, ProcessGroup& group, MpiWorld*
   // Everything the user gave is checked before anything is allocated, run or
   // written; errors every rank finds alike are printed by rank 0 alone.
   const bool leader = group.rank() == 0;
-  const auto refuse = [&](const Error& e) { return stopped(std::move(out), leader ? std::optional(e) : std::nullopt); };
+  const auto refuse = [&](const Error& e) { return stopped(std::move(out), e, /*print=*/leader); };
   if (Status s = check_request(request); !s) return refuse(s.error());
   BackendOptions backend_options = request.backend_options;
   backend_options.threads = request.options.threads;

@@ -45,7 +45,8 @@ class RunObserver {
 
 // A run that ended before its report.
 struct RunStop {
-  std::optional<Error> error;  // what this rank prints; none when another rank printed it
+  std::optional<Error> error;  // why; none when another rank failed and printed why (exit status 2)
+  bool print = true;           // false: every rank found the same error and rank 0 prints it
   bool on_rank = false;        // print it as "rank N: ...": the outcome differs between ranks
   bool abort_group = false;    // the other ranks wait for this one: the CLI must abort the group
 };

@@ -56,7 +56,7 @@ class Runner {
   // False (and `r` marked as an error) unless every rank's `local` is ok.
   bool agree(const Status& local, ProblemResult& r);
   Backend& backend_;
-  const DeviceInfo& device_;
+  DeviceInfo device_;  // a copy: callers may pass a temporary
   RunOptions options_;
   SingleProcess single_process_;  // the group of the single-process constructor
   ProcessGroup& group_;

@@ -4,8 +4,8 @@
 #include <fstream>
 #include <map>
 #include <optional>
-#include <regex>
 #include <sstream>
+#include <string_view>
 
 namespace tbtest {
 namespace fs = std::filesystem;
@@ -45,6 +45,21 @@ std::optional<Place> place_of(const std::string& rel, const std::map<std::string
   return place;
 }
 
+
+// The path of a line `#include "path"` (spaces allowed around '#' and after
+// "include"), or nullopt for any other line, including `#include <...>`.
+std::optional<std::string> quoted_include(std::string_view line) {
+  std::size_t i = line.find_first_not_of(" \t");
+  if (i == std::string_view::npos || line[i] != '#') return std::nullopt;
+  i = line.find_first_not_of(" \t", i + 1);
+  constexpr std::string_view kInclude = "include";
+  if (i == std::string_view::npos || line.substr(i, kInclude.size()) != kInclude) return std::nullopt;
+  i = line.find_first_not_of(" \t", i + kInclude.size());
+  if (i == std::string_view::npos || line[i] != '"') return std::nullopt;
+  const std::size_t end = line.find('"', i + 1);
+  if (end == std::string_view::npos) return std::nullopt;
+  return std::string(line.substr(i + 1, end - i - 1));
+}
 }  // namespace
 
 std::vector<std::vector<std::string>> read_layers(const fs::path& layers_txt) {
@@ -80,7 +95,6 @@ std::vector<LayerViolation> find_layer_violations(const fs::path& root,
     }
   }
   std::sort(files.begin(), files.end());
-  const std::regex include_line(R"re(^\s*#\s*include\s*"([^"]+)")re");
   std::vector<LayerViolation> violations;
   for (const std::string& rel : files) {
     const std::optional<Place> from = place_of(rel, levels, top);
@@ -89,9 +103,9 @@ std::vector<LayerViolation> find_layer_violations(const fs::path& root,
     int number = 0;
     for (std::string line; std::getline(in, line);) {
       ++number;
-      std::smatch m;
-      if (!std::regex_search(line, m, include_line)) continue;
-      const std::string included = m[1];
+      const std::optional<std::string> included_path = quoted_include(line);
+      if (!included_path) continue;
+      const std::string& included = *included_path;
       const std::optional<Place> to = place_of("src/" + included, levels, top);
       if (!to || to->layer.empty()) continue;
       std::string why;

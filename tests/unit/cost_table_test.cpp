@@ -3,6 +3,7 @@
 // and JSON renderings (docs/cost.md, "Cost table").
 #include "cost/cost_table.h"
 #include "cost_fixtures.h"
+#include "report/cost_report.h"
 
 #include <gtest/gtest.h>
 

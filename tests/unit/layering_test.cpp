@@ -66,6 +66,14 @@ TEST_F(PlantedTree, UpwardIncludeIsNamedWithFileAndLine) {
             "a layer above it");
 }
 
+TEST_F(PlantedTree, IncludesSpelledWithSpacesAreReadToo) {
+  plant("src/kernels/problem.cpp", "  #  include   \"runner/runner.h\"\n#include <runner/runner.h>\n#includes \"runner/x.h\"\n");
+  const auto violations = check();
+  ASSERT_EQ(violations.size(), 1u) << joined(violations);
+  EXPECT_EQ(violations[0].line, 1);
+  EXPECT_EQ(violations[0].include, "runner/runner.h");
+}
+
 TEST_F(PlantedTree, DownwardAndSameLayerIncludesPass) {
   plant("src/runner/runner.cpp", "#include \"runner/runner.h\"\n#include \"backends/backend.h\"\n#include \"common/error.h\"\n");
   plant("src/backends/cpu/cpu.cpp", "#include \"backends/backend.h\"\n#include \"backends/cpu/cpu.h\"\n");

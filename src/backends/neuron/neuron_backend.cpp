@@ -156,7 +156,7 @@ class NeuronBackend final : public Backend {
 
   Support supports(const Problem& problem) const override {
     if (!status_) return {false, status_.error().message};
-    if (problem.kernel() == "allreduce") return neuron_allreduce_support(problem);
+    if (problem.collective()) return neuron_allreduce_support(problem);  // through nccom-test
     if (manifest_.find(problem.to_string()) != nullptr) return {true, {}};
     return {false, "neuron: no NEFF for " + problem.to_string() + " in " + manifest_.path +
                        "; compile it on a Trainium host with: " + compile_command(problem, manifest_.path)};
