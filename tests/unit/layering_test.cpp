@@ -1,6 +1,6 @@
 // The layers of docs/layers.txt hold over the whole tree, and the check
 // itself catches what it is there to catch: a planted upward include, a peer
-// include and one backend reaching into another.
+// include and one backend reaching into another; CMake's links likewise.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -44,15 +44,22 @@ TEST(LayeringTest, TheTreeIncludesOnlyDownwards) {
   EXPECT_TRUE(violations.empty()) << joined(violations);
 }
 
+TEST(LayeringTest, TheCMakeTargetsLinkOnlyDownwards) {
+  const auto violations = find_link_violations(kSourceDir, read_layers(kSourceDir / "docs/layers.txt"));
+  EXPECT_TRUE(violations.empty()) << joined(violations);
+}
+
 class PlantedTree : public ::testing::Test {
  protected:
   void plant(const std::string& rel, const std::string& content) {
     fs::create_directories((dir_.path() / rel).parent_path());
     std::ofstream(dir_.path() / rel) << content;
   }
-  std::vector<LayerViolation> check() {
-    return find_layer_violations(dir_.path(), {{"common"}, {"kernels"}, {"mpi", "model"}, {"backends"}, {"runner"}});
+  static std::vector<std::vector<std::string>> layers() {
+    return {{"common"}, {"kernels"}, {"mpi", "model"}, {"backends"}, {"runner"}};
   }
+  std::vector<LayerViolation> check() { return find_layer_violations(dir_.path(), layers()); }
+  std::vector<LayerViolation> check_links() { return find_link_violations(dir_.path(), layers()); }
   TempDir dir_;
 };
 
@@ -98,6 +105,26 @@ TEST_F(PlantedTree, BackendsDoNotIncludeEachOther) {
   EXPECT_EQ(violations[1].to_string(),
             "src/backends/neuron/neuron_backend.cpp:2: #include \"backends/cpu/host_timer.h\": backend folder 'neuron' "
             "includes backend 'cpu': backends share only the headers directly in src/backends/");
+}
+
+TEST_F(PlantedTree, UpwardAndPeerLinksAreNamedWithFileAndLine) {
+  plant("src/common/CMakeLists.txt",
+        "add_library(tb_common STATIC a.cpp)\n"
+        "# target_link_libraries(tb_common tb_runner) in a comment is not a link\n"
+        "target_link_libraries(tb_common\n"
+        "  PUBLIC Threads::Threads\n"
+        "  PRIVATE tb_runner)  # planted\n");
+  plant("src/model/CMakeLists.txt", "add_library(tb_model STATIC m.cpp)\ntarget_link_libraries(tb_model PUBLIC tb_mpi tb_kernels)\n");
+  plant("src/mpi/CMakeLists.txt", "add_library(tb_mpi STATIC w.cpp)\n");
+  plant("src/kernels/CMakeLists.txt", "add_library(tb_kernels STATIC p.cpp)\ntarget_link_libraries(tb_kernels PUBLIC tb_common)\n");
+  plant("src/runner/CMakeLists.txt",
+        "add_library(tb_runner STATIC r.cpp)\ntarget_link_libraries(tb_runner PUBLIC tb_kernels tb_model m)\n");
+  const auto violations = check_links();
+  ASSERT_EQ(violations.size(), 2u) << joined(violations);
+  EXPECT_EQ(violations[0].to_string(),
+            "src/common/CMakeLists.txt:5: links tb_runner: common (level 0) links runner (level 4), a layer above it");
+  EXPECT_EQ(violations[1].to_string(),
+            "src/model/CMakeLists.txt:2: links tb_mpi: model links mpi, a peer on the same level");
 }
 
 }  // namespace
