@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/format.h"
@@ -140,29 +142,17 @@ std::vector<std::string> table_row(const CostRow& row, const std::string& mark, 
 
 // ---- CSV and JSON ----
 
-// Column names carry their units; the same names are the JSON fields.
-const std::vector<std::string>& field_names() {
-  static const std::vector<std::string> names = {
-      "instance",          "provenance",         "settings",           "devices_per_instance",
-      "step_time_s",       "tokens_per_step",    "flop_per_token",     "peak_flop_per_s",
-      "tokens_per_s_device", "tokens_per_s_instance", "mfu_fraction", "usd_per_hour",
-      "pricing",           "usd_per_million_tokens", "usd_per_pflop_hour", "train_tokens",
-      "train_hours",       "train_usd",          "price_source",       "price_date",
-      "price_status",      "projection_error_fraction", "notes",
-  };
-  return names;
+// One column of the CSV and one field of the JSON: the same name (units in
+// it) and the same value; null where unknown.
+struct CostField {
+  const char* name;
+  nlohmann::json value;
+};
+
+std::optional<double> budget_tokens(double train_tokens) {
+  if (!(train_tokens > 0.0)) return std::nullopt;
+  return train_tokens;
 }
-
-std::string join_notes(const std::vector<std::string>& notes) {
-  std::string out;
-  for (const std::string& n : notes) out += (out.empty() ? "" : "; ") + n;
-  return out;
-}
-
-// Full precision for CSV (JSON keeps the double itself).
-std::string csv_number(double value) { return format_significant(value, 10); }
-
-std::string csv_optional(const std::optional<double>& value) { return value ? csv_number(*value) : ""; }
 
 nlohmann::json json_optional(const std::optional<double>& value) {
   return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
@@ -172,9 +162,45 @@ nlohmann::json json_optional_text(const std::string& text) {
   return text.empty() ? nlohmann::json(nullptr) : nlohmann::json(text);
 }
 
-std::optional<double> budget_tokens(double train_tokens) {
-  if (!(train_tokens > 0.0)) return std::nullopt;
-  return train_tokens;
+// Every field of a row, in CSV column order; the names never depend on the row.
+std::vector<CostField> cost_fields(const CostRow& r, double train_tokens) {
+  return {
+      {"instance", r.label},
+      {"provenance", r.provenance},
+      {"settings", r.settings},
+      {"devices_per_instance", r.devices},
+      {"step_time_s", r.step_time_s},
+      {"tokens_per_step", r.step.tokens_per_step},
+      {"flop_per_token", r.step.flop_per_token},
+      {"peak_flop_per_s", json_optional(peak_flop_per_s(r))},
+      {"tokens_per_s_device", r.figures.tokens_per_s_device},
+      {"tokens_per_s_instance", r.figures.tokens_per_s_instance},
+      {"mfu_fraction", json_optional(mfu(r))},
+      {"usd_per_hour", json_optional(r.price.usd_per_hour)},
+      {"pricing", r.price.pricing},
+      {"usd_per_million_tokens", json_optional(usd_per_million_tokens(r))},
+      {"usd_per_pflop_hour", json_optional(usd_per_pflop_hour(r))},
+      {"train_tokens", json_optional(budget_tokens(train_tokens))},
+      {"train_hours", json_optional(train_hours(r, train_tokens))},
+      {"train_usd", json_optional(train_usd(r))},
+      {"price_source", json_optional_text(r.price.source)},
+      {"price_date", json_optional_text(r.price.date)},
+      {"price_status", json_optional_text(r.price.status)},
+      {"projection_error_fraction", json_optional(projection_error(r))},
+      {"notes", r.notes},
+  };
+}
+
+// A field's CSV cell: "" for null, numbers at full precision (10 significant
+// digits; JSON keeps the double itself), notes joined by "; ".
+std::string csv_cell(const nlohmann::json& value) {
+  if (value.is_null()) return {};
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_number_integer()) return std::to_string(value.get<std::int64_t>());
+  if (value.is_number()) return format_significant(value.get<double>(), 10);
+  std::string joined;
+  for (const nlohmann::json& note : value) joined += (joined.empty() ? "" : "; ") + note.get<std::string>();
+  return joined;
 }
 
 }  // namespace
@@ -208,18 +234,13 @@ std::string render_cost_table(const std::vector<CostRow>& rows, double train_tok
 }
 
 std::string render_cost_csv(const std::vector<CostRow>& rows, double train_tokens) {
-  std::string out = csv_line(field_names());
+  std::vector<std::string> cells;
+  for (const CostField& f : cost_fields(CostRow{}, train_tokens)) cells.push_back(f.name);
+  std::string out = csv_line(cells);
   for (const CostRow& r : rows) {
-    out += csv_line({
-        r.label, r.provenance, r.settings, std::to_string(r.devices), csv_number(r.step_time_s),
-        csv_number(r.step.tokens_per_step), csv_number(r.step.flop_per_token), csv_optional(peak_flop_per_s(r)),
-        csv_number(r.figures.tokens_per_s_device), csv_number(r.figures.tokens_per_s_instance),
-        csv_optional(mfu(r)), csv_optional(r.price.usd_per_hour), r.price.pricing,
-        csv_optional(usd_per_million_tokens(r)), csv_optional(usd_per_pflop_hour(r)),
-        csv_optional(budget_tokens(train_tokens)), csv_optional(train_hours(r, train_tokens)),
-        csv_optional(train_usd(r)), r.price.source, r.price.date, r.price.status,
-        csv_optional(projection_error(r)), join_notes(r.notes),
-    });
+    cells.clear();
+    for (const CostField& f : cost_fields(r, train_tokens)) cells.push_back(csv_cell(f.value));
+    out += csv_line(cells);
   }
   return out;
 }
@@ -227,35 +248,12 @@ std::string render_cost_csv(const std::vector<CostRow>& rows, double train_token
 nlohmann::json cost_rows_to_json(const std::vector<CostRow>& rows, double train_tokens) {
   nlohmann::json out = nlohmann::json::array();
   for (const CostRow& r : rows) {
-    out.push_back({
-        {"instance", r.label},
-        {"provenance", r.provenance},
-        {"settings", r.settings},
-        {"devices_per_instance", r.devices},
-        {"step_time_s", r.step_time_s},
-        {"tokens_per_step", r.step.tokens_per_step},
-        {"flop_per_token", r.step.flop_per_token},
-        {"peak_flop_per_s", json_optional(peak_flop_per_s(r))},
-        {"tokens_per_s_device", r.figures.tokens_per_s_device},
-        {"tokens_per_s_instance", r.figures.tokens_per_s_instance},
-        {"mfu_fraction", json_optional(mfu(r))},
-        {"usd_per_hour", json_optional(r.price.usd_per_hour)},
-        {"pricing", r.price.pricing},
-        {"usd_per_million_tokens", json_optional(usd_per_million_tokens(r))},
-        {"usd_per_pflop_hour", json_optional(usd_per_pflop_hour(r))},
-        {"train_tokens", json_optional(budget_tokens(train_tokens))},
-        {"train_hours", json_optional(train_hours(r, train_tokens))},
-        {"train_usd", json_optional(train_usd(r))},
-        {"price_source", json_optional_text(r.price.source)},
-        {"price_date", json_optional_text(r.price.date)},
-        {"price_status", json_optional_text(r.price.status)},
-        {"projection_error_fraction", json_optional(projection_error(r))},
-        {"notes", r.notes},
-    });
+    nlohmann::json row = nlohmann::json::object();
+    for (CostField& f : cost_fields(r, train_tokens)) row[f.name] = std::move(f.value);
+    out.push_back(std::move(row));
   }
   return out;
 }
-
 
 std::string render_check_table(const Comparison& c) {
   if (c.check.empty()) return {};
