@@ -22,6 +22,21 @@ std::string how_to_create(const std::string& path) {
   return "create one with `trainbench run --db " + path + "` or `trainbench history import --db " + path + " FILE`";
 }
 
+// A writer killed mid-transaction in rollback-journal mode (an older
+// trainbench, the sqlite3 shell) leaves a hot journal, PATH-journal, which a
+// read-only connection cannot roll back. A read-write connection rolls it
+// back on its first read, restoring the last committed state: exactly what the
+// next writer would do, so a read-only command does it first.
+Status roll_back_interrupted_write(const std::string& path) {
+  Expected<Database> writer = Database::open(path, Database::Access::kReadWrite);
+  if (writer.ok() && writer->query_int("PRAGMA user_version").ok()) return {};
+  return bad_input(path + " holds an unfinished write (" + path +
+                   "-journal, left by a writer that was killed mid-transaction), which must be rolled back before it "
+                   "can be read, and it cannot be opened for writing here (" +
+                   (writer.ok() ? writer->last_error() : writer.error().message) +
+                   "): run this command once as a user who can write " + path + " and its directory");
+}
+
 // The instance type the backend reported (neuron: instance_type; projected: instance), else "".
 std::string instance_of(const DeviceInfo& device) {
   for (const auto& [key, value] : device.properties) {
@@ -263,7 +278,12 @@ Expected<HistoryDb> HistoryDb::open(const std::string& path, Mode mode) {
   TB_ASSIGN_OR_RETURN(Database db, Database::open(path, access));
 
   // Only reads until the file is known to be ours at a version we read.
-  const Expected<history::SchemaState> state = history::read_schema_state(db);
+  Expected<history::SchemaState> state = history::read_schema_state(db);
+  if (!state.ok() && db.needs_rollback()) {
+    TB_RETURN_IF_ERROR(roll_back_interrupted_write(path));
+    TB_ASSIGN_OR_RETURN(db, Database::open(path, access));
+    state = history::read_schema_state(db);
+  }
   if (!state.ok()) {
     if (db.not_a_database()) {
       return bad_input(path + " is not a trainbench history database (SQLite: file is not a database); it was left "
@@ -290,13 +310,15 @@ Expected<HistoryDb> HistoryDb::open(const std::string& path, Mode mode) {
     return bad_input(path + " is an empty SQLite database, not a trainbench history yet; " + how_to_create(path));
   }
   if (mode == Mode::kReadWrite) {
-    TB_RETURN_IF_ERROR(history::migrate(db, kHistorySchemaVersion));
     // Write-ahead log: a commit appends to PATH-wal and is atomic; NORMAL
     // syncs only at checkpoints (a power loss may drop the latest runs, never
     // half a run; a killed process loses nothing committed). Readers do not
-    // block the writer. The destructor returns the file to a rollback
-    // journal, so that it is one file at rest.
+    // block the writer, and a writer killed at any point (schema creation
+    // included, hence WAL before migrating) leaves no hot rollback journal
+    // that read-only opens would have to refuse. The destructor returns the
+    // file to a rollback journal, so that it is one file at rest.
     TB_RETURN_IF_ERROR(db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL"));
+    TB_RETURN_IF_ERROR(history::migrate(db, kHistorySchemaVersion));
   }
 
   TB_ASSIGN_OR_RETURN(const std::int64_t version, db.query_int("PRAGMA user_version"));

@@ -148,6 +148,8 @@ bool Database::not_a_database() const { return (sqlite3_extended_errcode(db_) & 
 
 bool Database::corrupt() const { return (sqlite3_extended_errcode(db_) & 0xff) == SQLITE_CORRUPT; }
 
+bool Database::needs_rollback() const { return sqlite3_extended_errcode(db_) == SQLITE_READONLY_ROLLBACK; }
+
 std::string Database::last_error() const { return sqlite_message(db_); }
 
 // ---- Transaction ----

@@ -95,6 +95,10 @@ class Database {
   bool not_a_database() const;
   // True when the last failure was SQLITE_CORRUPT ("database disk image is malformed").
   bool corrupt() const;
+  // True when the last failure was SQLITE_READONLY_ROLLBACK: a read-only
+  // connection found a hot journal (PATH-journal of a writer killed
+  // mid-transaction), which only a writer can roll back.
+  bool needs_rollback() const;
   // "SQLite: <message>" for the last failure.
   std::string last_error() const;
   // kIo: "PATH: <doing>: SQLite: <message>".

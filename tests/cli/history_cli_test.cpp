@@ -238,6 +238,11 @@ TEST_F(History, AnImportKilledMidwayLeavesOnlyWholeRuns) {
   ASSERT_TRUE(fs::exists(db())) << killed.describe();
   ASSERT_EQ(killed.term_signal, SIGKILL) << "the import ended before the kill: make the series longer\n"
                                          << killed.describe();
+  // The first thing a user does next is read it, read-only.
+  const ProcessResult listed = trainbench({"history", "list", "--db", db().string()});
+  EXPECT_TRUE(exited_with(listed, 0) || (listed.exit_code == 2 && listed.err.find("empty SQLite database") !=
+                                                                      std::string::npos))
+      << listed.describe();
   {
     RawDb raw(db());
     EXPECT_EQ(raw.column("PRAGMA integrity_check"), std::vector<std::string>{"ok"});

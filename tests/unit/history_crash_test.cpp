@@ -2,6 +2,8 @@
 // was committed, whole, and nothing of the run being written.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -90,6 +92,14 @@ TEST_P(HistoryCrash, AKilledWriterLeavesWholeRunsAndNothingOfTheRunBeingWritten)
     EXPECT_GT(wal_at_kill, 4'000'000u);  // the killed run's spilled pages were in the log
   }
 
+  {
+    // What `history list` does next: a read-only open sees the committed runs only.
+    tb::Expected<tb::HistoryDb> reader = tb::HistoryDb::open(path, tb::HistoryDb::Mode::kReadOnly);
+    ASSERT_TRUE(reader.ok()) << reader.error().message;
+    const tb::Expected<std::vector<tb::HistoryRun>> runs = reader->runs();
+    ASSERT_TRUE(runs.ok()) << runs.error().message;
+    EXPECT_EQ(runs->size(), static_cast<std::size_t>(c.completed_runs));
+  }
   tb::Expected<tb::HistoryDb> db = tb::HistoryDb::open(path, tb::HistoryDb::Mode::kReadWrite);
   ASSERT_TRUE(db.ok()) << db.error().message;
   const tb::Expected<std::string> integrity = db->integrity_check();
@@ -121,5 +131,73 @@ INSTANTIATE_TEST_SUITE_P(HistoryKillPoints, HistoryCrash,
                          testing::Values(CrashCase{0, 0, false}, CrashCase{1, 10, false},
                                          CrashCase{2, kHugeProblems / 2, false},
                                          CrashCase{3, kHugeProblems - 1, true}));
+
+// A history with `runs` runs, then a writer in rollback-journal mode (as an
+// older trainbench or the sqlite3 shell) killed mid-transaction after it has
+// spilled changed pages into the file: PATH-journal is left hot.
+void leave_a_hot_journal(const std::string& path, int runs) {
+  {
+    tb::Expected<tb::HistoryDb> db = tb::HistoryDb::open(path, tb::HistoryDb::Mode::kReadWrite);
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    for (int run = 0; run < runs; ++run) ASSERT_TRUE(db->record(tbtest::sample_run(time_of(run), 50), "run").ok());
+  }
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    sqlite3* db = nullptr;
+    if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) _exit(2);
+    const char* sql =
+        "PRAGMA journal_mode = DELETE; PRAGMA cache_size = 1; BEGIN IMMEDIATE; DELETE FROM samples; "
+        "UPDATE runs SET host = host || 'x';";
+    if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) _exit(3);
+    kill(getpid(), SIGKILL);  // no ROLLBACK, no close
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+      << "the child exited with " << (WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  ASSERT_TRUE(std::filesystem::exists(path + "-journal"));
+  // The premise: SQLite itself refuses to read it read-only.
+  sqlite3* raw = nullptr;
+  sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_extended_result_codes(raw, 1);
+  EXPECT_EQ(sqlite3_exec(raw, "SELECT count(*) FROM runs", nullptr, nullptr, nullptr), SQLITE_READONLY_ROLLBACK);
+  sqlite3_close(raw);
+}
+
+TEST(HistoryHotJournal, AReadOnlyOpenRollsBackAWriterKilledMidTransaction) {
+  tbtest::TempDir dir;
+  const std::string path = dir.file("history.db");
+  ASSERT_NO_FATAL_FAILURE(leave_a_hot_journal(path, 2));
+  tb::Expected<tb::HistoryDb> reader = tb::HistoryDb::open(path, tb::HistoryDb::Mode::kReadOnly);
+  ASSERT_TRUE(reader.ok()) << reader.error().message;
+  EXPECT_FALSE(std::filesystem::exists(path + "-journal"));
+  EXPECT_EQ(*reader->integrity_check(), "ok");
+  const tb::Expected<std::vector<tb::HistoryRun>> runs = reader->runs();
+  ASSERT_TRUE(runs.ok()) << runs.error().message;
+  ASSERT_EQ(runs->size(), 2u);
+  const tb::Expected<std::vector<tb::HistoryMeasurement>> ms = reader->measurements_since();
+  ASSERT_TRUE(ms.ok());
+  EXPECT_EQ(ms->size(), 2u * 51u);
+  for (const tb::HistoryMeasurement& m : *ms) {
+    EXPECT_EQ(m.samples_s.size(), m.status == "passed" ? 4u : 0u) << m.problem;
+  }
+  for (const tb::HistoryRun& run : *runs) EXPECT_EQ(run.host, "nightly-1");  // the killed UPDATE is undone
+}
+
+TEST(HistoryHotJournal, WithoutWriteAccessTheReadOnlyOpenSaysWhatToDo) {
+  if (geteuid() == 0) GTEST_SKIP() << "root can write a read-only file";
+  tbtest::TempDir dir;
+  const std::string path = dir.file("history.db");
+  ASSERT_NO_FATAL_FAILURE(leave_a_hot_journal(path, 1));
+  ASSERT_EQ(chmod(path.c_str(), 0444), 0);
+  const tb::Expected<tb::HistoryDb> reader = tb::HistoryDb::open(path, tb::HistoryDb::Mode::kReadOnly);
+  chmod(path.c_str(), 0644);
+  ASSERT_FALSE(reader.ok());
+  EXPECT_EQ(reader.error().code, tb::ErrorCode::kBadInput);
+  EXPECT_NE(reader.error().message.find(path + "-journal"), std::string::npos) << reader.error().message;
+  EXPECT_NE(reader.error().message.find("as a user who can write"), std::string::npos) << reader.error().message;
+  EXPECT_TRUE(std::filesystem::exists(path + "-journal"));
+}
 
 }  // namespace
