@@ -19,11 +19,29 @@
 namespace tb {
 namespace {
 
-bool is_known_kernel(std::string_view kernel) { return find_kernel(kernel) != nullptr; }
+// What a row describes: a compute kernel of the registry or "elementwise"
+// (roofline fields), a collective of the registry or "network" (link fields).
+// "elementwise" is the memory-bound operations of a training step (norms,
+// activations, RoPE, residual adds, cross-entropy, embedding, optimizer);
+// "network" is the link between instances (EFA), as opposed to the intra-node
+// link the collective rows describe.
+enum class OpKind { kUnknown, kCompute, kMemoryBound, kLink };
 
-bool is_collective(std::string_view kernel) {
-  const KernelInfo* k = find_kernel(kernel);
-  return k != nullptr && k->collective;
+OpKind op_kind(std::string_view op) {
+  if (op == kElementwiseOp) return OpKind::kMemoryBound;
+  if (op == kNetworkOp) return OpKind::kLink;
+  const KernelInfo* k = find_kernel(op);
+  if (k == nullptr) return OpKind::kUnknown;
+  return k->collective ? OpKind::kLink : OpKind::kCompute;
+}
+
+bool is_known_op(std::string_view op) { return op_kind(op) != OpKind::kUnknown; }
+
+// "gemm, attention, allreduce, elementwise or network".
+std::string op_names() {
+  std::string out;
+  for (const KernelInfo& k : kernels()) out += k.name + ", ";
+  return out + kElementwiseOp + " or " + kNetworkOp;
 }
 
 // One numeric field of a row: its CSV column, its override name, which
@@ -32,7 +50,7 @@ bool is_collective(std::string_view kernel) {
 struct Field {
   const char* column;    // CSV column, e.g. "launch_overhead_us"
   const char* name;      // override field, e.g. "launch_us"
-  bool for_collectives;  // true: collective (allreduce) rows only; false: compute (gemm, attention) rows only
+  unsigned kinds;        // the OpKinds it applies to (bit 1 << kind)
   bool lower_open;       // range (lo, hi] when true, [lo, hi] otherwise
   double lo, hi;         // range, in the file's unit
   double to_row;         // row value = file value x to_row
@@ -41,15 +59,18 @@ struct Field {
 
 constexpr double kMaxMicroseconds = 1e6;  // 1 s: no launch or latency is longer
 
+constexpr unsigned bit(OpKind kind) { return 1u << static_cast<unsigned>(kind); }
+constexpr unsigned kRoofline = bit(OpKind::kCompute) | bit(OpKind::kMemoryBound);
+
 constexpr std::array<Field, 5> kFields = {{
-    {"compute_efficiency", "compute", false, true, 0.0, 1.0, 1.0, &EfficiencyRow::compute},
-    {"memory_efficiency", "memory", false, true, 0.0, 1.0, 1.0, &EfficiencyRow::memory},
-    {"launch_overhead_us", "launch_us", false, false, 0.0, kMaxMicroseconds, 1e-6, &EfficiencyRow::launch_overhead_s},
-    {"alpha_us", "alpha_us", true, false, 0.0, kMaxMicroseconds, 1e-6, &EfficiencyRow::alpha_s},
-    {"link_efficiency", "link", true, true, 0.0, 1.0, 1.0, &EfficiencyRow::link},
+    {"compute_efficiency", "compute", bit(OpKind::kCompute), true, 0.0, 1.0, 1.0, &EfficiencyRow::compute},
+    {"memory_efficiency", "memory", kRoofline, true, 0.0, 1.0, 1.0, &EfficiencyRow::memory},
+    {"launch_overhead_us", "launch_us", kRoofline, false, 0.0, kMaxMicroseconds, 1e-6, &EfficiencyRow::launch_overhead_s},
+    {"alpha_us", "alpha_us", bit(OpKind::kLink), false, 0.0, kMaxMicroseconds, 1e-6, &EfficiencyRow::alpha_s},
+    {"link_efficiency", "link", bit(OpKind::kLink), true, 0.0, 1.0, 1.0, &EfficiencyRow::link},
 }};
 
-bool applies(const Field& f, std::string_view kernel) { return f.for_collectives == is_collective(kernel); }
+bool applies(const Field& f, std::string_view op) { return (f.kinds & bit(op_kind(op))) != 0; }
 
 std::string range_text(const Field& f) {
   return std::string(f.lower_open ? "> " : ">= ") + format_g(f.lo) + " and <= " + format_g(f.hi);
@@ -94,6 +115,20 @@ constexpr std::array<const char*, 8> kColumns = {
     "device_class", "kernel", "compute_efficiency", "memory_efficiency", "launch_overhead_us",
     "alpha_us",     "link_efficiency", "source",
 };
+// Optional: the published runs (data/published-runs.csv ids, ';'-separated) a fitted factor was fitted on.
+constexpr std::array<const char*, 9> kKnownColumns = {
+    "device_class", "kernel",          "compute_efficiency", "memory_efficiency", "launch_overhead_us",
+    "alpha_us",     "link_efficiency", "source",             "fitted_on",
+};
+
+std::vector<std::string> split_ids(const std::string& text) {
+  std::vector<std::string> ids;
+  std::stringstream in(text);
+  for (std::string id; std::getline(in, id, ';');) {
+    if (!trim(id).empty()) ids.push_back(trim(id));
+  }
+  return ids;
+}
 
 Expected<EfficiencyRow> read_row(const std::vector<std::string>& fields,
                                  const std::map<std::string, std::size_t>& column_of, const std::string& where) {
@@ -106,11 +141,11 @@ Expected<EfficiencyRow> read_row(const std::vector<std::string>& fields,
     return bad_input(where + ": empty device_class: expected default, cpu, or an accelerator as data/instances.csv "
                              "spells it (H100-SXM)");
   }
-  if (!is_known_kernel(row.kernel)) {
-    return bad_input(where + ": kernel '" + echo_value(row.kernel) +
-                     "' is not known: expected " + kernel_names(any_kernel, "or"));
+  if (!is_known_op(row.kernel)) {
+    return bad_input(where + ": kernel '" + echo_value(row.kernel) + "' is not known: expected " + op_names());
   }
   for (const Field& f : kFields) TB_RETURN_IF_ERROR(read_cell(row, f, cell(f.column), where));
+  if (column_of.count("fitted_on")) row.fitted_on = split_ids(cell("fitted_on"));
   if (row.source.empty()) {
     return bad_input(where + ": empty source for " + row.device_class + " " + row.kernel +
                      ": expected where the figures come from, or \"assumption: <why>\"");
@@ -119,6 +154,8 @@ Expected<EfficiencyRow> read_row(const std::vector<std::string>& fields,
 }
 
 // A "default" row for every kernel; `where` names the file's last record.
+// (The op classes elementwise and network need no default row here: only
+// `trainbench project` and `validate` use them, and find() names the missing row.)
 Status check_defaults(const EfficiencyTable& table, const std::string& where) {
   for (const KernelInfo& k : kernels()) {
     const std::string& kernel = k.name;
@@ -126,7 +163,7 @@ Status check_defaults(const EfficiencyTable& table, const std::string& where) {
       return r.device_class == "default" && r.kernel == kernel;
     });
     if (!found) {
-      return bad_input(where + ": end of file without a default row for kernel " + std::string(kernel) +
+      return bad_input(where + ": end of file without a default row for kernel " + kernel +
                        ": expected a row 'default," + kernel + ",...', used for device classes without their own");
     }
   }
@@ -151,9 +188,10 @@ Expected<EfficiencyTable> read_efficiency_table(const std::string& path) {
   TB_ASSIGN_OR_RETURN(const std::vector<CsvRecord> records, csv_records(text, path));
   if (records.empty()) return bad_input(path + ": no header line: expected the columns of docs/cost.md");
   TB_ASSIGN_OR_RETURN(const auto column_of,
-                      csv_header_columns(records.front(), kColumns, kColumns,
+                      csv_header_columns(records.front(), kKnownColumns, kColumns,
                                          "device_class, kernel, compute_efficiency, memory_efficiency, "
-                                         "launch_overhead_us, alpha_us, link_efficiency, source (docs/cost.md)"));
+                                         "launch_overhead_us, alpha_us, link_efficiency, source[, fitted_on] "
+                                         "(docs/cost.md)"));
   EfficiencyTable table;
   table.path = path;
   std::map<std::pair<std::string, std::string>, int> line_of_row;
@@ -186,9 +224,8 @@ Status apply_efficiency_override(EfficiencyTable& table, std::string_view text_v
   const std::string kernel = trim(text.substr(0, dot));
   const std::string name = trim(text.substr(dot + 1, eq - dot - 1));
   const std::string value_text = trim(text.substr(eq + 1));
-  if (!is_known_kernel(kernel)) {
-    return bad_input(where + ": kernel '" + echo_value(kernel) +
-                     "' is not known: expected " + kernel_names(any_kernel, "or"));
+  if (!is_known_op(kernel)) {
+    return bad_input(where + ": kernel '" + echo_value(kernel) + "' is not known: expected " + op_names());
   }
   const auto f = std::find_if(kFields.begin(), kFields.end(),
                               [&](const Field& c) { return applies(c, kernel) && name == c.name; });
@@ -204,6 +241,7 @@ Status apply_efficiency_override(EfficiencyTable& table, std::string_view text_v
     if (row.kernel != kernel) continue;
     row.*(f->member) = probe.*(f->member);
     row.source = "command line: " + text;
+    row.fitted_on.clear();
   }
   return {};
 }

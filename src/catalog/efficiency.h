@@ -18,15 +18,23 @@ namespace tb {
 // the instance catalog spells it ("H100-SXM", "Trainium2"), "cpu" for CPUs
 // (this machine and CPU-only instances), or "default" (used when a class has
 // no row for the kernel).
+// Op classes beyond the kernel registry's names: the memory-bound operations
+// of a training step (roofline fields memory and launch) and the link between
+// instances (link fields alpha and link; the collective rows describe the
+// intra-node link).
+inline constexpr const char* kElementwiseOp = "elementwise";
+inline constexpr const char* kNetworkOp = "network";
+
 struct EfficiencyRow {
   std::string device_class;
-  std::string kernel;              // "gemm", "attention", "allreduce"
+  std::string kernel;              // a kernel ("gemm", "attention", "allreduce") or op class ("elementwise", "network")
   double compute = 1.0;            // fraction of peak FLOP/s, (0, 1]; gemm, attention
   double memory = 1.0;             // fraction of memory bandwidth, (0, 1]; gemm, attention
   double launch_overhead_s = 0.0;  // per kernel execution (s); gemm, attention
   double alpha_s = 0.0;            // allreduce: latency per all-reduce (s)
   double link = 1.0;               // allreduce: fraction of link bandwidth a ring reaches, (0, 1]
   std::string source;              // where the figures come from, or "assumption: <why>"; "command line" after an override
+  std::vector<std::string> fitted_on;  // published-run ids a fitted factor was fitted on (empty: not fitted)
   int line = 0;                    // line in the file (0 when set in code)
 };
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "runner/project_session.h"
 #include "runner/run_request.h"
 
 namespace tb::cli {
@@ -85,6 +86,22 @@ struct ReportArgs {
   double max_p = 0.01;
 };
 int report_command(const ReportArgs& args);
+
+// trainbench project: a training job projected on instance types
+// (docs/cost.md, "Projecting a training job"); bad input exits 2.
+struct ProjectArgs {
+  ProjectRequest request;
+  std::string format = "table";  // table | csv | json
+};
+int project_command(const ProjectArgs& args);
+
+// trainbench validate: every published run projected, errors per row, per
+// device class and leave-one-out (docs/cost.md, "Published runs and the stated error").
+struct ValidateArgs {
+  ValidateRequest request;
+  std::string format = "table";  // table | json
+};
+int validate_command(const ValidateArgs& args);
 
 // Prints "trainbench: error: <message>" to stderr and returns the exit status
 // for the error. The message is printed through escape_control

@@ -206,6 +206,54 @@ CLI::App* add_cost_command(CLI::App& app, tb::cli::CostArgs& cost) {
   return cost_cmd;
 }
 
+constexpr const char* kProjectExamples = R"(
+Examples:
+  trainbench project --model llama3-70b --instance p5.48xlarge,trn1.32xlarge --devices 128 --tp 4 --pp 4 \
+    --vpp 5 --zero 1 --seq 8192 --micro-batch 1 --global-batch 128
+  trainbench project --model llama3-8b --instance all --devices 64 --zero 3 --global-batch 512 --format json)";
+
+CLI::App* add_project_command(CLI::App& app, tb::cli::ProjectArgs& a) {
+  tb::ProjectRequest& r = a.request;
+  CLI::App* cmd = app.add_subcommand(
+      "project", "Project a model's training on instance types: step time, tokens/s, MFU, USD per 1M tokens, memory");
+  cmd->add_option("-m,--model", r.model, "data/models name (trainbench list models)")->required();
+  cmd->add_option("--devices", r.devices, "Accelerators: chips for Trainium, GPUs for NVIDIA (tp x cp x pp x dp)")
+      ->required();
+  cmd->add_option("--tp", r.tp, "Tensor-parallel degree, inside one instance")->capture_default_str();
+  cmd->add_option("--cp", r.cp, "Context-parallel degree (each sequence split over cp devices)")->capture_default_str();
+  cmd->add_option("--pp", r.pp, "Pipeline stages")->capture_default_str();
+  cmd->add_option("--dp", r.dp, "Data-parallel degree (default: devices / (tp x cp x pp))");
+  cmd->add_option("--vpp", r.vpp, "Virtual pipeline stages per device (interleaved 1F1B)")->capture_default_str();
+  cmd->add_option("--zero", r.zero, "ZeRO stage 0-3 (3 with --tp 1 --pp 1 is FSDP)")->capture_default_str();
+  cmd->add_option("--recompute", r.recompute, "none | selective | full")->capture_default_str();
+  cmd->add_option("--seq", r.seq, "Sequence length (default: the model file's)");
+  cmd->add_option("--micro-batch", r.micro_batch, "Sequences per replica per micro-batch")->capture_default_str();
+  cmd->add_option("--global-batch", r.global_batch, "Sequences per optimizer step (default: dp x micro-batch)");
+  cmd->add_option("--dtype", r.dtype, "bf16 | fp16")->capture_default_str();
+  tb::ModelRequest& m = r.comparison;
+  cmd->add_option("--instance", m.instances, "Catalog instances (repeatable, comma-separated; 'all')");
+  cmd->add_option("--pricing", m.pricing, "on-demand | spot | capacity-block")->capture_default_str();
+  cmd->add_option("--price", m.prices, "INSTANCE=USD per hour (repeatable)");
+  cmd->add_option("--efficiency", m.efficiency, "Override an efficiency for every device class: KERNEL.FIELD=VALUE");
+  cmd->add_option("--catalog", m.catalog, "Instance catalog CSV (default: the shipped data/instances.csv)");
+  cmd->add_option("--published-runs", r.published_runs, "Published runs CSV (default: data/published-runs.csv)");
+  cmd->add_option("-f,--format", a.format, "table | csv | json")
+      ->check(CLI::IsMember({"table", "json", "csv"}))
+      ->capture_default_str();
+  cmd->footer(kProjectExamples);
+  return cmd;
+}
+
+CLI::App* add_validate_command(CLI::App& app, tb::cli::ValidateArgs& a) {
+  CLI::App* cmd = app.add_subcommand(
+      "validate", "Project every published training run (data/published-runs.csv) and report the errors");
+  cmd->add_option("--efficiency", a.request.efficiency, "Override an efficiency for every device class: KERNEL.FIELD=VALUE");
+  cmd->add_option("--catalog", a.request.catalog, "Instance catalog CSV (default: the shipped data/instances.csv)");
+  cmd->add_option("--published-runs", a.request.published_runs, "Published runs CSV (default: data/published-runs.csv)");
+  cmd->add_option("-f,--format", a.format, "table | json")->check(CLI::IsMember({"table", "json"}))->capture_default_str();
+  return cmd;
+}
+
 // Nightly tracking (docs/nightly.md).
 constexpr const char* kDbHelp = "History database (default: results/history.db)";
 
@@ -291,8 +339,8 @@ bool unknown_subcommand(CLI::App& app, int argc, char** argv) {
     return false;
   } catch (const CLI::OptionNotFound&) {
     std::fprintf(stderr,
-                 "trainbench: error: unknown subcommand '%s': expected one of run, cost, list, show, pricing, history, "
-                 "compare, regressions, report (trainbench --help)\n",
+                 "trainbench: error: unknown subcommand '%s': expected one of run, cost, project, validate, list, show, "
+                 "pricing, history, compare, regressions, report (trainbench --help)\n",
                  tb::echo_value(argv[1]).c_str());
     return true;
   }
@@ -318,6 +366,8 @@ int main(int argc, char** argv) {
   tb::cli::CompareArgs compare;
   tb::cli::RegressionsArgs regressions;
   tb::cli::ReportArgs report;
+  tb::cli::ProjectArgs project;
+  tb::cli::ValidateArgs validate;
   CLI::App* run_cmd = add_run_command(app, run);
   CLI::App* list_cmd = add_list_command(app, list);
   add_show_command(app, show);
@@ -327,6 +377,8 @@ int main(int argc, char** argv) {
   CLI::App* compare_cmd = add_compare_command(app, compare);
   CLI::App* regressions_cmd = add_regressions_command(app, regressions);
   CLI::App* report_cmd = add_report_command(app, report);
+  CLI::App* project_cmd = add_project_command(app, project);
+  CLI::App* validate_cmd = add_validate_command(app, validate);
   if (unknown_subcommand(app, argc, argv)) return 2;
   try {
     app.parse(argc, argv);
@@ -351,6 +403,8 @@ int main(int argc, char** argv) {
   }
   if (*pricing_cmd) return tb::cli::pricing_import_command(pricing_import);
   if (*cost_cmd) return tb::cli::cost_command(cost);
+  if (*project_cmd) return tb::cli::project_command(project);
+  if (*validate_cmd) return tb::cli::validate_command(validate);
   if (*history_cmd) {
     if (*history.import_cmd) return tb::cli::history_import_command(history.import_args);
     return tb::cli::history_list_command(history.list_db, history.since, history.format);

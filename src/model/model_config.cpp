@@ -96,12 +96,17 @@ Status validate(const ModelConfig& m, const RunSettings& run) {
   if (run.seq_len < 0 || run.seq_len > kMaxModelDim)
     return bad_input(where + ": seq_len=" + std::to_string(run.seq_len) + " is out of range: expected 1 to " +
                      std::to_string(kMaxModelDim) + " (or 0 for the model's own)");
-  const std::pair<const char*, std::int64_t> sharded[] = {{"heads", m.heads}, {"kv_heads", m.kv_heads}, {"ffn", m.ffn}};
+  const std::pair<const char*, std::int64_t> sharded[] = {{"heads", m.heads}, {"ffn", m.ffn}};
   for (const auto& [key, value] : sharded) {
     if (value % run.tp != 0)
       return bad_input(where + ": tp=" + std::to_string(run.tp) + " does not divide " + key + "=" +
                        std::to_string(value) + ": tensor parallelism shards heads, kv_heads and ffn evenly");
   }
+  // More devices than KV heads: each KV head is replicated on tp / kv_heads devices (Megatron, NxD).
+  if (m.kv_heads % run.tp != 0 && run.tp % m.kv_heads != 0)
+    return bad_input(where + ": tp=" + std::to_string(run.tp) + " does not divide kv_heads=" +
+                     std::to_string(m.kv_heads) + " and is not a multiple of it: tensor parallelism shards the KV "
+                     "heads evenly, or replicates each on tp / kv_heads devices");
   const std::int64_t seq = run.seq_len > 0 ? run.seq_len : m.seq_len;
   if (run.micro_batch * seq > 2147483647)
     return bad_input(where + ": micro_batch * seq_len = " + std::to_string(run.micro_batch * seq) +

@@ -103,7 +103,7 @@ Expected<StepDecomposition> decompose(const ModelConfig& model, const RunSetting
   const std::int64_t d = model.hidden;
   const std::int64_t hd = model.head_dim();
   const std::int64_t h_local = model.heads / run.tp;
-  const std::int64_t kvh_local = model.kv_heads / run.tp;
+  const std::int64_t kvh_local = std::max<std::int64_t>(1, model.kv_heads / run.tp);  // replicated when tp > kv_heads
   const std::int64_t ffn_local = model.ffn / run.tp;
   const std::int64_t vocab_local = local_vocab(model, run);
   const DType dt = run.dtype;

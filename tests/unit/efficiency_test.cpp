@@ -65,8 +65,16 @@ TEST(EfficiencyTest, ShippedTableHasDefaultsAndEveryCatalogAccelerator) {
   // Units: the file's microseconds are seconds in the row.
   const Expected<EfficiencyRow> h100 = t->find("H100-SXM", "gemm");
   ASSERT_TRUE(h100.ok());
-  EXPECT_DOUBLE_EQ(h100->compute, 0.8);
+  EXPECT_DOUBLE_EQ(h100->compute, 0.682);  // fitted (trainbench validate); its rows named in fitted_on
+  EXPECT_EQ(h100->fitted_on.size(), 8u);
   EXPECT_DOUBLE_EQ(h100->launch_overhead_s, 5e-6);
+  // The op classes of `trainbench project`: memory-bound operations and the network.
+  const Expected<EfficiencyRow> elementwise = t->find("H100-SXM", "elementwise");
+  ASSERT_TRUE(elementwise.ok()) << elementwise.error().message;
+  EXPECT_EQ(elementwise->device_class, "default");
+  const Expected<EfficiencyRow> network = t->find("Trainium", "network");
+  ASSERT_TRUE(network.ok()) << network.error().message;
+  EXPECT_DOUBLE_EQ(network->alpha_s, 60e-6);
   const Expected<EfficiencyRow> trn = t->find("Trainium", "allreduce");
   ASSERT_TRUE(trn.ok());
   EXPECT_DOUBLE_EQ(trn->alpha_s, 58e-6);
@@ -153,7 +161,10 @@ TEST(EfficiencyTest, CellsMustMatchTheKernel) {
   expect_bad(head + "H100-SXM,allreduce,0.8,,,20,0.5,s\n", 5, {"compute_efficiency '0.8' does not apply"});
   expect_bad(head + "H100-SXM,gemm,0.8,,5,,,s\n", 5, {"empty memory_efficiency", "expected a number > 0 and <= 1"});
   expect_bad(head + "H100-SXM,allreduce,,,,20,,s\n", 5, {"empty link_efficiency"});
-  expect_bad(head + "H100-SXM,conv,0.8,0.8,5,,,s\n", 5, {"kernel 'conv' is not known", "gemm, attention or allreduce"});
+  expect_bad(head + "H100-SXM,conv,0.8,0.8,5,,,s\n", 5, {"kernel 'conv' is not known", "gemm, attention, allreduce, elementwise or network"});
+  // An elementwise row sets memory and launch only; a network row alpha and link only.
+  expect_bad(head + "H100-SXM,elementwise,0.8,0.8,5,,,s\n", 5, {"compute_efficiency '0.8' does not apply to kernel elementwise"});
+  expect_bad(head + "H100-SXM,network,,0.8,,20,0.5,s\n", 5, {"memory_efficiency '0.8' does not apply to kernel network"});
   expect_bad(head + ",gemm,0.8,0.8,5,,,s\n", 5, {"empty device_class"});
   expect_bad(head + "H100-SXM,gemm,0.8,0.8,5,,\n", 5, {"7 fields: expected 8"});
 }

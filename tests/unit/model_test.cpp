@@ -19,7 +19,9 @@ namespace {
 using tbtest::expect_contains_all;
 using tbtest::TempDir;
 
-const std::vector<std::string> kShipped = {"gpt3-175b", "llama3-70b", "llama3-8b", "llama3.2-1b"};
+const std::vector<std::string> kShipped = {"gpt3-175b", "llama2-13b", "llama2-70b",    "llama2-7b",     "llama3-70b",
+                                           "llama3-8b", "llama3.1-405b", "llama3.2-1b", "mpt-70b", "mpt-7b",
+                                           "nemotron4-15b", "nemotron4-340b"};
 
 ModelConfig load_or_fail(const std::string& name) {
   Expected<ModelConfig> m = load_model(name);
@@ -208,11 +210,23 @@ TEST(ModelConfigTest, TpMustDivideHeadsKvHeadsAndFfn) {
 
   ModelConfig m70 = load_or_fail("llama3-70b");
   RunSettings run = m70.defaults;
-  run.tp = 16;  // divides heads=64 but not kv_heads=8
-  const Status s = validate(m70, run);
+  run.tp = 16;  // divides heads=64; a multiple of kv_heads=8: each KV head on 2 devices
+  ASSERT_TRUE(validate(m70, run).ok());
+  const Expected<StepDecomposition> replicated = decompose(m70, run);
+  ASSERT_TRUE(replicated.ok());
+  EXPECT_NE(replicated->items.front().problem.find("n=" + std::to_string((4 + 2) * 128)), std::string::npos)
+      << replicated->items.front().problem;  // QKV of 4 query heads and 1 KV head (K and V)
+
+  ModelConfig odd = m70;
+  odd.heads = 12;
+  odd.kv_heads = 4;
+  odd.hidden = 12 * 128;
+  odd.ffn = 6 * 1000;
+  run.tp = 6;  // divides heads=12, neither divides kv_heads=4 nor is a multiple of it
+  const Status s = validate(odd, run);
   ASSERT_FALSE(s.ok());
-  expect_contains_all(s.error().message, {"llama3-70b", "tp=16 does not divide kv_heads=8"});
-  const Expected<StepDecomposition> d = decompose(m70, run);
+  expect_contains_all(s.error().message, {"tp=6 does not divide kv_heads=4 and is not a multiple of it"});
+  const Expected<StepDecomposition> d = decompose(odd, run);
   ASSERT_FALSE(d.ok());
   run.tp = 8;
   run.dp = 0;
@@ -226,7 +240,7 @@ TEST(ModelConfigTest, UnknownModelNameSuggestsNearest) {
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.error().code, ErrorCode::kBadInput);
   expect_contains_all(m.error().message,
-                      {"unknown model 'llama3-8'", "did you mean 'llama3-8b'?", "known models: gpt3-175b, llama3-70b"});
+                      {"unknown model 'llama3-8'", "did you mean 'llama3-8b'?", "known models: gpt3-175b, llama2-13b"});
   const Expected<ModelConfig> far = load_model("mixtral-8x22b");
   ASSERT_FALSE(far.ok());
   EXPECT_FALSE(tbtest::contains(far.error().message, "did you mean")) << far.error().message;

@@ -1,0 +1,68 @@
+#include "cost/job_projection.h"
+
+#include <algorithm>
+
+namespace tb {
+namespace {
+
+constexpr double kSecondsPerHour = 3600.0;
+constexpr double kMillion = 1e6;
+
+Expected<JobRow> project_on(const JobRequest& req, const Instance& instance) {
+  TB_ASSIGN_OR_RETURN(const ProjectionTarget target, projection_target(instance, req.plan.dtype));
+  JobRow row;
+  row.instance = instance.name;
+  TB_ASSIGN_OR_RETURN(row.projection, project_training(req.model, req.plan, target, *req.efficiency));
+  row.devices_per_instance = target.devices_per_instance;
+  row.instances = (req.plan.devices + target.devices_per_instance - 1) / target.devices_per_instance;
+  row.tokens_per_s_per_instance =
+      row.projection.tokens_per_s_per_device * static_cast<double>(req.plan.devices) / static_cast<double>(row.instances);
+  const auto given = req.price_overrides.find(instance.name);
+  row.price = given != req.price_overrides.end() ? given->second : choose_price(instance, req.pricing);
+  if (row.priced() && row.usable()) {
+    row.usd_per_million_tokens =
+        usd_per_million_tokens(*row.price.usd_per_hour, row.instances,
+                               row.projection.tokens_per_s_per_device * static_cast<double>(req.plan.devices));
+  }
+  if (req.validation != nullptr) {
+    row.stated_error = stated_error(*req.validation, target.device_class);
+  } else {
+    row.stated_error.device_class = target.device_class;
+    row.stated_error.reason = "unvalidated: no published runs were read";
+  }
+  return row;
+}
+
+// Fitting before not fitting; priced by USD per 1M tokens; unpriced by tokens/s, descending.
+bool before(const JobRow& a, const JobRow& b) {
+  if (a.usable() != b.usable()) return a.usable();
+  const bool pa = a.priced() && a.usable(), pb = b.priced() && b.usable();
+  if (pa != pb) return pa;
+  if (pa) return a.usd_per_million_tokens < b.usd_per_million_tokens;
+  return a.projection.tokens_per_s_per_device > b.projection.tokens_per_s_per_device;
+}
+
+}  // namespace
+
+double usd_per_million_tokens(double usd_per_hour, std::int64_t instances, double tokens_per_s) {
+  return usd_per_hour * static_cast<double>(instances) / kSecondsPerHour / tokens_per_s * kMillion;
+}
+
+Expected<JobProjection> project_job(const JobRequest& req) {
+  if (req.efficiency == nullptr) return bad_input("project_job: no efficiency table");
+  JobProjection out;
+  for (const Instance& instance : req.instances) {
+    Expected<JobRow> row = project_on(req, instance);
+    if (row) {
+      out.rows.push_back(std::move(*row));
+    } else if (req.skip_unprojectable) {
+      out.skipped.push_back(instance.name + ": " + row.error().message);
+    } else {
+      return Error{row.error().code, "cannot project onto " + instance.name + ": " + row.error().message};
+    }
+  }
+  std::stable_sort(out.rows.begin(), out.rows.end(), before);
+  return out;
+}
+
+}  // namespace tb
