@@ -259,6 +259,11 @@ Expected<ValidationReport> validate_published_runs(const CalibrationInputs& in) 
   return report;
 }
 
+std::string StatedError::cell() const {
+  if (mean_abs_error) return "+/-" + format_fixed(*mean_abs_error * 100.0, 0) + "% (" + std::to_string(runs) + ")";
+  return device_class.empty() ? "-" : "unvalidated";
+}
+
 std::string StatedError::text() const {
   if (!mean_abs_error) return reason;
   return "+/-" + format_fixed(*mean_abs_error * 100.0, 0) + "% (leave-one-out mean absolute error over " +

@@ -20,6 +20,7 @@
 #include "catalog/instance_catalog.h"
 #include "catalog/published_runs.h"
 #include "common/error.h"
+#include "cost/stated_error.h"
 #include "cost/training_projection.h"
 
 namespace tb {
@@ -91,14 +92,6 @@ Expected<TrainingPlan> plan_of(const PublishedRun& run, const ModelConfig& model
 Expected<ValidationReport> validate_published_runs(const CalibrationInputs& inputs);
 
 // What a projected figure of `device_class` carries.
-struct StatedError {
-  std::string device_class;
-  std::optional<double> mean_abs_error;  // fraction; none when no published run judges the class
-  int runs = 0;
-  std::string reason;                    // when none: "unvalidated: no published run for Trainium2"
-  // "+-12% (leave-one-out, 9 published runs, H100-SXM)" or the reason.
-  std::string text() const;
-};
 StatedError stated_error(const ValidationReport& report, const std::string& device_class);
 
 }  // namespace tb

@@ -4,7 +4,9 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/format.h"
 #include "common/plain_table.h"
+#include "cost/training_projection.h"
 
 namespace tb {
 namespace {
@@ -42,21 +44,56 @@ Expected<std::vector<double>> project_seconds(const StepDecomposition& step, con
   return seconds;
 }
 
-// The step as the whole instance runs it (instance_run_settings).
-Expected<StepDecomposition> instance_step(const StepDecomposition& step, const ProjectionTarget& target) {
-  return decompose(step.model, instance_run_settings(step.run, target.devices_per_instance));
+// The plan of the step as the whole instance runs it (instance_run_settings):
+// one micro-batch per step (the measured step's), no pipeline, no ZeRO, no
+// recomputation, so that measured and projected rows compose the same step.
+TrainingPlan instance_plan(const StepDecomposition& step, const ProjectionTarget& target) {
+  const RunSettings run = instance_run_settings(step.run, target.devices_per_instance);
+  TrainingPlan plan;
+  plan.tp = run.tp;
+  plan.dp = run.dp;
+  plan.devices = run.tp * run.dp;
+  plan.micro_batch = run.micro_batch;
+  plan.global_batch = run.dp * run.micro_batch;
+  plan.seq_len = run.seq_len;
+  plan.dtype = run.dtype;
+  plan.grad_dtype = run.grad_dtype;
+  return plan;
+}
+
+Expected<TrainingProjection> instance_projection(const StepDecomposition& step, const ProjectionTarget& target,
+                                                 const EfficiencyTable& efficiency) {
+  return project_training(step.model, instance_plan(step, target), target, efficiency);
+}
+
+std::string memory_note(const TrainingProjection& p, const std::string& label) {
+  constexpr double kGiB = 1073741824.0;
+  return "needs " + format_fixed(p.memory.total_bytes() / kGiB, 1) + " GiB per device (weights, gradients, Adam " +
+         "state, activations and logits; trainbench project shows the parts); " + label + " has " +
+         format_fixed(p.memory_capacity_bytes / kGiB, 1) + " GiB: raise tp, or shard with ZeRO (trainbench project --zero)";
 }
 
 Expected<CostRow> projected_row(const ComparisonRequest& req, const Instance& instance, const ProjectionTarget& target) {
-  TB_ASSIGN_OR_RETURN(const StepDecomposition step, instance_step(req.step, target));
-  const RunSettings& run = step.run;
-  TB_ASSIGN_OR_RETURN(const std::vector<double> seconds, project_seconds(step, target, *req.efficiency, nullptr));
-  TB_ASSIGN_OR_RETURN(const StepTime time, compose_step(step, seconds, req.step_options));
+  TB_ASSIGN_OR_RETURN(const TrainingProjection p, instance_projection(req.step, target, *req.efficiency));
+  StepFigures figures;
+  figures.step_time_s = p.time.step_s;
+  figures.tokens_per_step = static_cast<double>(req.step.tokens) / static_cast<double>(p.plan.tp);
+  figures.flop_per_token = p.flop_per_token;
+  figures.peak_flop_per_s = target.peak_flop_per_s;
+  figures.devices_per_instance = target.devices_per_instance;
   const auto given = req.price_overrides.find(instance.name);
   const PriceChoice price = given != req.price_overrides.end() ? given->second : choose_price(instance, req.pricing);
-  TB_ASSIGN_OR_RETURN(CostRow row, make_cost_row(instance.name, "projected", settings_text(run),
-                                                 step_figures(step, time, target), price, req.train_tokens));
-  if (std::optional<std::string> fit = memory_fit_warning(step, target)) row.notes.push_back(*fit);
+  TB_ASSIGN_OR_RETURN(CostRow row,
+                      make_cost_row(instance.name, "projected",
+                                    settings_text(instance_run_settings(req.step.run, target.devices_per_instance)),
+                                    figures, price, req.train_tokens));
+  if (!p.fits_in_memory) row.notes.push_back(memory_note(p, target.label));
+  if (req.validation != nullptr) {
+    row.stated_error = stated_error(*req.validation, target.device_class);
+  } else {
+    row.stated_error.device_class = target.device_class;
+    row.stated_error.reason = "unvalidated: no published runs were read";
+  }
   return row;
 }
 
@@ -104,9 +141,8 @@ Expected<Comparison> build_comparison(const ComparisonRequest& req) {
 
 Status check_projectable(const StepDecomposition& step, const Instance& instance, const EfficiencyTable& efficiency) {
   TB_ASSIGN_OR_RETURN(const ProjectionTarget target, projection_target(instance, step.run.dtype));
-  TB_ASSIGN_OR_RETURN(const StepDecomposition on_instance, instance_step(step, target));
-  TB_ASSIGN_OR_RETURN(const std::vector<double> seconds, project_seconds(on_instance, target, efficiency, nullptr));
-  (void)seconds;
+  TB_ASSIGN_OR_RETURN(const TrainingProjection projection, instance_projection(step, target, efficiency));
+  (void)projection;
   return {};
 }
 

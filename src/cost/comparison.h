@@ -12,6 +12,7 @@
 
 #include "catalog/efficiency.h"
 #include "common/error.h"
+#include "cost/calibration.h"
 #include "cost/cost_table.h"
 #include "cost/step_projection.h"
 #include "model/step_time.h"
@@ -27,6 +28,7 @@ struct ComparisonRequest {
   std::map<std::string, PriceChoice> price_overrides;  // per instance name (--price NAME=USD)
   bool skip_unprojectable = false;        // true: an instance that cannot be projected becomes a footnote, not an error
   const EfficiencyTable* efficiency = nullptr;
+  const ValidationReport* validation = nullptr;  // the stated error of projected rows; null: "unvalidated"
   PricingModel pricing = PricingModel::kOnDemand;
   double train_tokens = 0.0;              // token budget (tokens); 0 = none
   StepTimeOptions step_options;

@@ -14,6 +14,7 @@
 #include "catalog/instance_catalog.h"
 #include "common/error.h"
 #include "cost/cost.h"
+#include "cost/stated_error.h"
 
 namespace tb {
 
@@ -50,6 +51,7 @@ struct CostRow {
   PriceChoice price;
   std::optional<TrainingBudget> budget;  // when priced and a token budget is given
   double projection_error = 0;           // measured row: this machine projected vs measured step, (p - m) / m; 0 otherwise
+  StatedError stated_error;              // projected rows: their device class's (empty device_class: measured)
   std::vector<std::string> notes;        // e.g. "price unverified", "does not fit in memory: ..."
 
   bool priced() const { return price.usd_per_hour.has_value(); }

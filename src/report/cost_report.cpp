@@ -126,6 +126,7 @@ std::vector<std::string> table_row(const CostRow& row, const std::string& mark, 
       dash_if_empty(row.settings),
       significant(row.figures.tokens_per_s_instance, 4),
       mfu(row) ? format_fixed(*mfu(row) * 100.0, 1) : "-",
+      row.stated_error.cell(),
       table_number(row.price.usd_per_hour, 1.0, 4),
       dash_if_empty(row.price.pricing),
       table_number(usd_per_million_tokens(row), 1.0, 4),
@@ -187,6 +188,10 @@ std::vector<CostField> cost_fields(const CostRow& r, double train_tokens) {
       {"price_date", json_optional_text(r.price.date)},
       {"price_status", json_optional_text(r.price.status)},
       {"projection_error_fraction", json_optional(projection_error(r))},
+      {"stated_error_fraction", json_optional(r.stated_error.mean_abs_error)},
+      {"stated_error_runs", r.stated_error.mean_abs_error ? nlohmann::json(r.stated_error.runs) : nlohmann::json(nullptr)},
+      {"stated_error", r.stated_error.device_class.empty() ? nlohmann::json(nullptr)
+                                                           : nlohmann::json(r.stated_error.text())},
       {"notes", r.notes},
   };
 }
@@ -208,10 +213,11 @@ std::string csv_cell(const nlohmann::json& value) {
 std::string render_cost_table(const std::vector<CostRow>& rows, double train_tokens) {
   const bool budget = train_tokens > 0.0;
   std::vector<std::vector<std::string>> cells = {
-      {"instance", "provenance", "settings", "tokens/s", "MFU", "price", "pricing", "USD/1M tok", "USD/PFLOP-h"},
-      {"", "", "", "tokens/s", "%", "USD/h", "", "USD", "USD"},
+      {"instance", "provenance", "settings", "tokens/s", "MFU", "stated error", "price", "pricing", "USD/1M tok",
+       "USD/PFLOP-h"},
+      {"", "", "", "tokens/s", "%", "+/-% (runs)", "USD/h", "", "USD", "USD"},
   };
-  std::vector<bool> numeric = {false, false, false, true, true, true, false, true, true};
+  std::vector<bool> numeric = {false, false, false, true, true, false, true, false, true, true};
   if (budget) {
     cells[0].insert(cells[0].end(), {"train days", "train USD"});
     cells[1].insert(cells[1].end(), {"days", "USD"});

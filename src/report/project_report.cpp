@@ -26,11 +26,6 @@ std::string percent(double fraction, int decimals = 1) { return format_fixed(fra
 
 std::string gib(double bytes) { return format_fixed(bytes / kGiB, 1); }
 
-std::string stated_cell(const StatedError& e) {
-  if (!e.mean_abs_error) return "unvalidated";
-  return "+/-" + percent(*e.mean_abs_error, 0) + "% (" + std::to_string(e.runs) + ")";
-}
-
 // A flat object's values as CSV cells (objects and nulls as empty cells).
 std::string cell(const ojson& v) {
   if (v.is_null()) return "";
@@ -131,7 +126,7 @@ std::string render_job_table(const JobProjection& job) {
                     shown(ok, format_significant(r.tokens_per_s_per_instance, 4)), shown(ok, percent(p.mfu)),
                     shown(ok, percent(p.mfu_6n_12lds)), shown(r.priced(), format_fixed(r.price.usd_per_hour.value_or(0), 2)),
                     shown(ok && r.priced(), format_significant(r.usd_per_million_tokens, 4)), gib(p.memory.total_bytes()),
-                    shown(p.memory_capacity_bytes > 0, gib(p.memory_capacity_bytes)), stated_cell(r.stated_error)});
+                    shown(p.memory_capacity_bytes > 0, gib(p.memory_capacity_bytes)), r.stated_error.cell()});
     if (!ok) {
       notes += "  " + r.instance + ": does not fit: needs " + gib(p.memory.total_bytes()) + " GiB per device (weights " +
                gib(p.memory.weights_bytes) + ", gradients " + gib(p.memory.gradients_bytes) + ", optimizer " +

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "catalog/published_runs.h"
 #include "common/echo.h"
 #include "common/format.h"
 #include "kernels/problem_string.h"
@@ -92,6 +93,17 @@ Status check_instances(const StepDecomposition& step, const ComparisonSetup& set
 
 }  // namespace
 
+Expected<ValidationReport> validate_published(const ComparisonSetup& setup, const std::string& published_runs) {
+  TB_ASSIGN_OR_RETURN(const std::vector<PublishedRun> runs,
+                      read_published_runs(published_runs.empty() ? default_published_runs_path() : published_runs));
+  CalibrationInputs inputs;
+  inputs.runs = &runs;
+  inputs.catalog = &setup.catalog;
+  inputs.efficiency = &setup.efficiency;
+  inputs.models_dir = default_models_dir();
+  return validate_published_runs(inputs);
+}
+
 Expected<ComparisonSetup> prepare_comparison(const ModelRequest& args, DType dtype) {
   ComparisonSetup setup;
   TB_ASSIGN_OR_RETURN(setup.catalog,
@@ -120,6 +132,7 @@ Expected<ComparisonSetup> prepare_comparison(const ModelRequest& args, DType dty
   InstanceCatalog compared;
   compared.instances = setup.instances;
   setup.warnings = stale_prices(compared, today_utc(), args.max_price_age_days);
+  TB_ASSIGN_OR_RETURN(setup.validation, validate_published(setup, args.published_runs));
   return setup;
 }
 
@@ -178,6 +191,7 @@ Expected<Comparison> compare_with_instances(const StepDecomposition& step, const
   req.price_overrides = setup.price_overrides;
   req.skip_unprojectable = setup.all_instances;
   req.efficiency = &setup.efficiency;
+  req.validation = &setup.validation;
   req.pricing = setup.pricing;
   req.train_tokens = setup.train_tokens;
   req.step_options = setup.step_options;

@@ -33,8 +33,11 @@ struct ComparisonSetup {
   double train_tokens = 0.0;
   StepTimeOptions step_options;
   std::vector<std::string> warnings;  // stale prices of the compared instances
+  ValidationReport validation;        // data/published-runs.csv projected: the stated error of projected rows
 };
-// Named instances must be projectable for `dtype` (peaks known).
+// Named instances must be projectable for `dtype` (peaks known). The
+// published runs (args.published_runs or data/published-runs.csv) are
+// projected for the stated errors.
 Expected<ComparisonSetup> prepare_comparison(const ModelRequest& args, DType dtype);
 
 struct ModelSession {

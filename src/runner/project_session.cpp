@@ -1,6 +1,5 @@
 #include "runner/project_session.h"
 
-#include "catalog/published_runs.h"
 #include "common/dtype.h"
 
 namespace tb {
@@ -37,25 +36,15 @@ Expected<TrainingPlan> plan_from(const ProjectRequest& r, const ModelConfig& mod
   return resolve_plan(model, plan);
 }
 
-Expected<ValidationReport> validate_with(const ComparisonSetup& setup, const std::string& published_runs) {
-  TB_ASSIGN_OR_RETURN(const std::vector<PublishedRun> runs,
-                      read_published_runs(published_runs.empty() ? default_published_runs_path() : published_runs));
-  CalibrationInputs inputs;
-  inputs.runs = &runs;
-  inputs.catalog = &setup.catalog;
-  inputs.efficiency = &setup.efficiency;
-  inputs.models_dir = default_models_dir();
-  return validate_published_runs(inputs);
-}
-
 }  // namespace
 
 Expected<ProjectSession> run_project(const ProjectRequest& request) {
   ProjectSession s;
   TB_ASSIGN_OR_RETURN(s.model, load_model(request.model));
   TB_ASSIGN_OR_RETURN(s.plan, plan_from(request, s.model));
-  TB_ASSIGN_OR_RETURN(s.setup, prepare_comparison(request.comparison, s.plan.dtype));
-  TB_ASSIGN_OR_RETURN(s.validation, validate_with(s.setup, request.published_runs));
+  ModelRequest comparison = request.comparison;
+  comparison.published_runs = request.published_runs;
+  TB_ASSIGN_OR_RETURN(s.setup, prepare_comparison(comparison, s.plan.dtype));
   JobRequest job;
   job.model = s.model;
   job.plan = s.plan;
@@ -64,7 +53,7 @@ Expected<ProjectSession> run_project(const ProjectRequest& request) {
   job.pricing = s.setup.pricing;
   job.price_overrides = s.setup.price_overrides;
   job.efficiency = &s.setup.efficiency;
-  job.validation = &s.validation;
+  job.validation = &s.setup.validation;
   TB_ASSIGN_OR_RETURN(s.job, project_job(job));
   return s;
 }
@@ -74,8 +63,9 @@ Expected<ValidationReport> run_validate(const ValidateRequest& request) {
   options.efficiency = request.efficiency;
   options.catalog = request.catalog;
   options.instances = {"none"};
-  TB_ASSIGN_OR_RETURN(const ComparisonSetup setup, prepare_comparison(options, DType::kBf16));
-  return validate_with(setup, request.published_runs);
+  options.published_runs = request.published_runs;
+  TB_ASSIGN_OR_RETURN(ComparisonSetup setup, prepare_comparison(options, DType::kBf16));
+  return std::move(setup.validation);
 }
 
 }  // namespace tb

@@ -33,8 +33,7 @@ struct ProjectRequest {
 struct ProjectSession {
   ModelConfig model;
   TrainingPlan plan;                  // resolved
-  ComparisonSetup setup;
-  ValidationReport validation;        // of the published runs, for the stated errors
+  ComparisonSetup setup;              // with the validation of the published runs (the stated errors)
   JobProjection job;
 };
 

@@ -29,6 +29,7 @@ struct ModelRequest {
   std::string train_tokens = "1T";     // token budget of the time/cost columns
   std::vector<std::string> efficiency;  // "KERNEL.FIELD=VALUE" overrides
   std::string catalog;                  // empty = data/instances.csv
+  std::string published_runs;           // empty = data/published-runs.csv (the stated errors)
   int max_price_age_days = 90;          // warn about compared instances whose price is older (days)
 };
 

@@ -274,11 +274,13 @@ TEST(CostTableTest, TableHasTitleHeaderUnitsRowAndProvenanceInEveryRow) {
     EXPECT_NE(lines[1].find(column), std::string::npos) << column;
   }
   EXPECT_EQ(words_of(lines[2]),
-            (std::vector<std::string>{"tokens/s", "%", "USD/h", "USD", "USD", "days", "USD", "YYYY-MM-DD"}));
+            (std::vector<std::string>{"tokens/s", "%", "+/-%", "(runs)", "USD/h", "USD", "USD", "days", "USD",
+                                      "YYYY-MM-DD"}));
   // p4d: 6553.6 tokens/s, MFU 12.65 %, 21.96 USD/h, 0.9307 USD/1M, 69.54 USD/PFLOP-h,
   // 42385.5 h = 1766 days, 930686 USD.
   const std::vector<std::string> priced = words_of(lines[3]);
-  const std::vector<std::string> expected_priced = {"p4d.24xlarge", "projected", "tp=1", "dp=8", "6554", "12.7",
+  // Stated error "-": these rows were built without a device class.
+  const std::vector<std::string> expected_priced = {"p4d.24xlarge", "projected", "tp=1", "dp=8", "6554", "12.7", "-",
                                                     "21.96", "--price", "0.9307", "69.54", "1766", "930686",
                                                     "command", "line", "(--price)"};
   ASSERT_GE(priced.size(), expected_priced.size() + 1) << lines[3];
@@ -287,7 +289,7 @@ TEST(CostTableTest, TableHasTitleHeaderUnitsRowAndProvenanceInEveryRow) {
   // Unpriced: time known (1766 days), USD unknown.
   EXPECT_EQ(words_of(lines[4]),
             (std::vector<std::string>{"this", "machine", "(AMD", "EPYC)", "[1]", "measured", "tp=1", "dp=8", "6554",
-                                      "12.7", "-", "on-demand", "-", "-", "1766", "-", "-", "-"}));
+                                      "12.7", "-", "-", "on-demand", "-", "-", "1766", "-", "-", "-"}));
   EXPECT_EQ(lines[5], std::string("[1] ") + kNoPrice);
   for (const std::string& row : {lines[3], lines[4]}) {
     EXPECT_TRUE(row.find("projected") != std::string::npos || row.find("measured") != std::string::npos) << row;
@@ -300,7 +302,8 @@ TEST(CostTableTest, TableWithoutBudgetHasNoTitleNorTrainColumns) {
   ASSERT_EQ(lines.size(), 5u) << table;
   EXPECT_EQ(lines[0].rfind("instance", 0), 0u) << lines[0];
   EXPECT_EQ(lines[0].find("train"), std::string::npos);
-  EXPECT_EQ(words_of(lines[1]), (std::vector<std::string>{"tokens/s", "%", "USD/h", "USD", "USD", "YYYY-MM-DD"}));
+  EXPECT_EQ(words_of(lines[1]),
+            (std::vector<std::string>{"tokens/s", "%", "+/-%", "(runs)", "USD/h", "USD", "USD", "YYYY-MM-DD"}));
 }
 
 TEST(CostTableTest, IdenticalNotesShareAFootnoteAndLongSourcesAreCut) {
@@ -332,7 +335,8 @@ const std::vector<std::string> kFields = {
     "instance", "provenance", "settings", "devices_per_instance", "step_time_s", "tokens_per_step",
     "flop_per_token", "peak_flop_per_s", "tokens_per_s_device", "tokens_per_s_instance", "mfu_fraction",
     "usd_per_hour", "pricing", "usd_per_million_tokens", "usd_per_pflop_hour", "train_tokens", "train_hours",
-    "train_usd", "price_source", "price_date", "price_status", "projection_error_fraction", "notes"};
+    "train_usd", "price_source", "price_date", "price_status", "projection_error_fraction", "stated_error_fraction", "stated_error_runs",
+    "stated_error", "notes"};
 
 TEST(CostTableTest, CsvHeaderCarriesUnitsAndFieldsAreQuoted) {
   const CostRow spot = row_or_die("p5.48xlarge", "projected", choose_price(catalog_instance(), PricingModel::kSpot),
@@ -348,11 +352,30 @@ TEST(CostTableTest, CsvHeaderCarriesUnitsAndFieldsAreQuoted) {
   EXPECT_EQ(lines[1],
             "p5.48xlarge,projected,tp=1 dp=8,8,5,4096,4.818e+10,3.12e+14,819.2,6553.6,0.1265033846,30.5,spot,"
             "1.292758518,96.59465886,1e+12,42385.52517,1292758.518,\"AWS price page, \"\"EC2 On-Demand\"\"\","
-            "2026-11-01,verified,,");
+            "2026-11-01,verified,,,,,");
   EXPECT_EQ(lines[2],
             "c7a.48xlarge,measured,tp=1 dp=8,8,5,4096,4.818e+10,3.12e+14,819.2,6553.6,0.1265033846,,on-demand,"
-            ",,1e+12,42385.52517,,,,missing,," + std::string(kNoPrice) +
+            ",,1e+12,42385.52517,,,,missing,,,,," + std::string(kNoPrice) +
                 "; does not fit in memory: 90 GiB > 80 GiB");
+}
+
+TEST(CostTableTest, ProjectedRowsCarryTheStatedErrorOfTheirDeviceClass) {
+  CostRow row = row_or_die("p5.48xlarge", "projected", given(55.04), 0.0);
+  row.stated_error.device_class = "H100-SXM";
+  row.stated_error.mean_abs_error = 0.108;
+  row.stated_error.runs = 11;
+  CostRow unvalidated = row_or_die("trn2.48xlarge", "projected", given(40.0), 0.0);
+  unvalidated.stated_error.device_class = "Trainium2";
+  unvalidated.stated_error.reason = "unvalidated: no published run for Trainium2";
+  const std::string table = render_cost_table({row, unvalidated}, 0.0);
+  EXPECT_NE(table.find("+/-11% (11)"), std::string::npos) << table;
+  EXPECT_NE(table.find("unvalidated"), std::string::npos) << table;
+  const nlohmann::json j = cost_rows_to_json({row, unvalidated}, 0.0);
+  EXPECT_DOUBLE_EQ(j[0]["stated_error_fraction"].get<double>(), 0.108);
+  EXPECT_EQ(j[0]["stated_error_runs"], 11);
+  EXPECT_NE(j[0]["stated_error"].get<std::string>().find("leave-one-out"), std::string::npos);
+  EXPECT_TRUE(j[1]["stated_error_fraction"].is_null());
+  EXPECT_EQ(j[1]["stated_error"], "unvalidated: no published run for Trainium2");
 }
 
 // ---- JSON ----

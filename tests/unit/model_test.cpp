@@ -19,7 +19,7 @@ namespace {
 using tbtest::expect_contains_all;
 using tbtest::TempDir;
 
-const std::vector<std::string> kShipped = {"gpt3-175b", "llama2-13b", "llama2-70b",    "llama2-7b",     "llama3-70b",
+const std::vector<std::string> kShipped = {"composition-check", "gpt3-175b", "llama2-13b", "llama2-70b",    "llama2-7b",     "llama3-70b",
                                            "llama3-8b", "llama3.1-405b", "llama3.2-1b", "mpt-70b", "mpt-7b",
                                            "nemotron4-15b", "nemotron4-340b"};
 
@@ -240,7 +240,7 @@ TEST(ModelConfigTest, UnknownModelNameSuggestsNearest) {
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.error().code, ErrorCode::kBadInput);
   expect_contains_all(m.error().message,
-                      {"unknown model 'llama3-8'", "did you mean 'llama3-8b'?", "known models: gpt3-175b, llama2-13b"});
+                      {"unknown model 'llama3-8'", "did you mean 'llama3-8b'?", "known models: composition-check, gpt3-175b, llama2-13b"});
   const Expected<ModelConfig> far = load_model("mixtral-8x22b");
   ASSERT_FALSE(far.ok());
   EXPECT_FALSE(tbtest::contains(far.error().message, "did you mean")) << far.error().message;
