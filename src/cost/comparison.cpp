@@ -7,6 +7,7 @@
 #include "common/format.h"
 #include "common/plain_table.h"
 #include "cost/training_projection.h"
+#include "model/training_memory.h"
 
 namespace tb {
 namespace {
@@ -26,11 +27,27 @@ StepFigures step_figures(const StepDecomposition& step, const StepTime& time, co
   return f;
 }
 
+// The measured step: its measured kernels composed (compose_step), plus what
+// no kernel of the decomposition measures, the memory-bound operations and the
+// optimizer update, projected at this machine's memory bandwidth as project
+// does (a note says how much of the step that is).
 Expected<CostRow> measured_row(const ComparisonRequest& req) {
-  TB_ASSIGN_OR_RETURN(const StepTime time, compose_step(req.step, req.measured_seconds, req.step_options));
+  StepTime time;
+  TB_ASSIGN_OR_RETURN(time, compose_step(req.step, req.measured_seconds, req.step_options));
+  TB_ASSIGN_OR_RETURN(const TrainingPlan plan, resolve_plan(req.step.model, single_micro_batch_plan(req.step.run)));
+  TB_ASSIGN_OR_RETURN(const MemoryBoundTime memory_bound,
+                      project_memory_bound(req.step.model, plan, stage_parameters(req.step.model, plan),
+                                           req.this_machine, *req.efficiency));
+  const double added = memory_bound.forward_s + memory_bound.backward_s + memory_bound.optimizer_s;
+  time.step_s += added;
   const PriceChoice price = req.this_machine_price.value_or(PriceChoice{});
-  return make_cost_row(req.this_machine.label, "measured", settings_text(req.step.run),
-                       step_figures(req.step, time, req.this_machine), price, req.train_tokens);
+  TB_ASSIGN_OR_RETURN(CostRow row, make_cost_row(req.this_machine.label, "measured", settings_text(req.step.run),
+                                                 step_figures(req.step, time, req.this_machine), price,
+                                                 req.train_tokens));
+  row.notes.push_back("the step includes " + format_fixed(added * 1e3, 1) + " ms (" +
+                      format_fixed(added / time.step_s * 100.0, 0) + "%) of memory-bound operations and the optimizer "
+                      "update projected at this machine's memory bandwidth, not measured");
+  return row;
 }
 
 Expected<std::vector<double>> project_seconds(const StepDecomposition& step, const ProjectionTarget& target,
@@ -44,26 +61,12 @@ Expected<std::vector<double>> project_seconds(const StepDecomposition& step, con
   return seconds;
 }
 
-// The plan of the step as the whole instance runs it (instance_run_settings):
-// one micro-batch per step (the measured step's), no pipeline, no ZeRO, no
-// recomputation, so that measured and projected rows compose the same step.
-TrainingPlan instance_plan(const StepDecomposition& step, const ProjectionTarget& target) {
-  const RunSettings run = instance_run_settings(step.run, target.devices_per_instance);
-  TrainingPlan plan;
-  plan.tp = run.tp;
-  plan.dp = run.dp;
-  plan.devices = run.tp * run.dp;
-  plan.micro_batch = run.micro_batch;
-  plan.global_batch = run.dp * run.micro_batch;
-  plan.seq_len = run.seq_len;
-  plan.dtype = run.dtype;
-  plan.grad_dtype = run.grad_dtype;
-  return plan;
-}
-
 Expected<TrainingProjection> instance_projection(const StepDecomposition& step, const ProjectionTarget& target,
                                                  const EfficiencyTable& efficiency) {
-  return project_training(step.model, instance_plan(step, target), target, efficiency);
+  // The step as the whole instance runs it (instance_run_settings), composed as project composes it.
+  return project_training(step.model,
+                          single_micro_batch_plan(instance_run_settings(step.run, target.devices_per_instance)), target,
+                          efficiency);
 }
 
 std::string memory_note(const TrainingProjection& p, const std::string& label) {

@@ -75,25 +75,6 @@ Status add_kernel_items(const StepDecomposition& stage, const StepDecomposition&
   return {};
 }
 
-// The memory-bound operations: per micro-batch into forward/backward (and the
-// recomputed forward under full recompute), the optimizer once per step.
-Status add_memory_bound(const ModelConfig& model, const TrainingPlan& plan, const TrainingMemory& memory,
-                        const ProjectionTarget& target, const EfficiencyTable& efficiency, TrainingTime& t) {
-  TB_ASSIGN_OR_RETURN(const EfficiencyRow row, efficiency.find(target.device_class, kElementwiseOp));
-  for (const MemoryBoundOp& op : memory_bound_ops(model, plan, memory.stage_parameters)) {
-    TB_ASSIGN_OR_RETURN(const ItemProjection p, project_kernel(0.0, op.bytes, target, row));
-    const double s = static_cast<double>(op.count) * p.seconds;
-    if (op.phase == "step") {
-      t.optimizer_s += s;
-      continue;
-    }
-    t.elementwise_s += s;
-    (op.phase == "fwd" ? t.forward_s : t.backward_s) += s;
-    if (op.phase == "fwd" && plan.recompute == Recompute::kFull) t.recompute_s += s;
-  }
-  return {};
-}
-
 // The data-parallel communication of one step and the part of it exposed.
 Status add_data_parallel(const TrainingPlan& plan, const TrainingMemory& memory, const Placement& placement,
                          const ProjectionTarget& target, const LinkRows& links, TrainingTime& t) {
@@ -124,6 +105,39 @@ Status add_data_parallel(const TrainingPlan& plan, const TrainingMemory& memory,
 }
 
 }  // namespace
+
+TrainingPlan single_micro_batch_plan(const RunSettings& run) {
+  TrainingPlan plan;
+  plan.tp = run.tp;
+  plan.dp = run.dp;
+  plan.devices = run.tp * run.dp;
+  plan.micro_batch = run.micro_batch;
+  plan.global_batch = run.dp * run.micro_batch;
+  plan.seq_len = run.seq_len;
+  plan.dtype = run.dtype;
+  plan.grad_dtype = run.grad_dtype;
+  return plan;
+}
+
+Expected<MemoryBoundTime> project_memory_bound(const ModelConfig& model, const TrainingPlan& plan,
+                                               double stage_parameters, const ProjectionTarget& target,
+                                               const EfficiencyTable& efficiency) {
+  TB_ASSIGN_OR_RETURN(const EfficiencyRow row, efficiency.find(target.device_class, kElementwiseOp));
+  MemoryBoundTime t;
+  for (const MemoryBoundOp& op : memory_bound_ops(model, plan, stage_parameters)) {
+    TB_ASSIGN_OR_RETURN(const ItemProjection p, project_kernel(0.0, op.bytes, target, row));
+    const double s = static_cast<double>(op.count) * p.seconds;
+    if (op.phase == "step") {
+      t.optimizer_s += s;
+    } else if (op.phase == "fwd") {
+      t.forward_s += s;
+      if (plan.recompute == Recompute::kFull) t.recompute_s += s;
+    } else {
+      t.backward_s += s;
+    }
+  }
+  return t;
+}
 
 double flop_per_token_6n_12lds(const ModelConfig& model, std::int64_t seq_len) {
   return 6.0 * static_cast<double>(model.parameters().matmul) +
@@ -166,7 +180,13 @@ Expected<TrainingProjection> project_training(const ModelConfig& model, const Tr
     const double per_micro_batch = static_cast<double>(stage_model.layers) * (gather + scatter);
     t.cp_comm_s = std::max(0.0, per_micro_batch - t.attention_s);
   }
-  TB_RETURN_IF_ERROR(add_memory_bound(model, plan, out.memory, target, efficiency, t));
+  TB_ASSIGN_OR_RETURN(const MemoryBoundTime mb,
+                      project_memory_bound(model, plan, out.memory.stage_parameters, target, efficiency));
+  t.elementwise_s = mb.forward_s + mb.backward_s;
+  t.forward_s += mb.forward_s;
+  t.backward_s += mb.backward_s;
+  t.recompute_s += mb.recompute_s;
+  t.optimizer_s = mb.optimizer_s;
   if (plan.pp > 1) {
     // The activation (forward) and its gradient (backward) cross each of the
     // vpp stage boundaries of a device, sequence-parallel-sharded over tp.

@@ -72,6 +72,22 @@ struct TrainingProjection {
   double peak_flop_per_s = 0;          // per device, for the plan's dtype
 };
 
+// The plan of a step as `run --model` measures it: the run's tp and dp, one
+// micro-batch per step, no pipeline, ZeRO or recomputation.
+TrainingPlan single_micro_batch_plan(const RunSettings& run);
+
+// The memory-bound operations (model/memory_bound_ops.h) of one micro-batch
+// and the optimizer update of one step, projected on `target` with its
+// "elementwise" efficiency row (s). `plan` resolved.
+struct MemoryBoundTime {
+  double forward_s = 0, backward_s = 0;  // per micro-batch
+  double recompute_s = 0;                // per micro-batch: the forward part again under full recomputation
+  double optimizer_s = 0;                // per step
+};
+Expected<MemoryBoundTime> project_memory_bound(const ModelConfig& model, const TrainingPlan& plan,
+                                               double stage_parameters, const ProjectionTarget& target,
+                                               const EfficiencyTable& efficiency);
+
 // The 6N + 12 L d S FLOP per token (N: ParameterCount::matmul; S: sequence length).
 double flop_per_token_6n_12lds(const ModelConfig& model, std::int64_t seq_len);
 
