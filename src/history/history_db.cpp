@@ -117,7 +117,8 @@ Status HistoryDb::Impl::prepare_inserts() {
   TB_ASSIGN_OR_RETURN(Statement cost,
                       prepare("INSERT INTO costs (run_id, position, label, provenance, settings, pricing, "
                               "tokens_per_s_instance, mfu, usd_per_hour, usd_per_million_tokens, price_source, "
-                              "price_date) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"));
+                              "price_date, stated_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+                              "?13)"));
   inserts = Inserts{std::move(find_run), std::move(run), std::move(peak), std::move(measurement), std::move(sample),
                     std::move(cost)};
   return {};
@@ -174,7 +175,8 @@ Expected<RecordOutcome> HistoryDb::Impl::record_in_transaction(const RunRecord& 
                                       row.price.pricing, row.figures.tokens_per_s_instance, row.figures.mfu,
                                       row.price.usd_per_hour.value_or(0.0),
                                       priced ? row.figures.usd_per_million_tokens : 0.0, row.price.source,
-                                      row.price.date));
+                                      row.price.date,
+                                      row.stated_error.device_class.empty() ? std::string() : row.stated_error.text()));
       TB_RETURN_IF_ERROR(in.cost.run());
     }
   }
@@ -372,10 +374,11 @@ Expected<std::vector<HistoryMeasurement>> HistoryDb::measurements_since(const st
 Expected<std::vector<HistoryCost>> HistoryDb::costs(std::int64_t run_id) const {
   std::vector<HistoryCost> costs;
   if (impl_->version < 2) return costs;  // version 1 had no costs table (read-only open of an old history)
+  const std::string stated = impl_->version >= 3 ? "stated_error" : "''";  // version 3 added the column
   TB_ASSIGN_OR_RETURN(Statement select,
                       impl_->db.prepare("SELECT label, provenance, settings, pricing, tokens_per_s_instance, mfu, "
-                                        "usd_per_hour, usd_per_million_tokens, price_source, price_date FROM costs "
-                                        "WHERE run_id = ?1 ORDER BY position"));
+                                        "usd_per_hour, usd_per_million_tokens, price_source, price_date, " +
+                                        stated + " FROM costs WHERE run_id = ?1 ORDER BY position"));
   TB_RETURN_IF_ERROR(select.bind(run_id));
   while (true) {
     TB_ASSIGN_OR_RETURN(const bool row, select.step());
@@ -392,6 +395,7 @@ Expected<std::vector<HistoryCost>> HistoryDb::costs(std::int64_t run_id) const {
     c.usd_per_million_tokens = select.column_double(7);
     c.price_source = select.column_text(8);
     c.price_date = select.column_text(9);
+    c.stated_error = select.column_text(10);
     costs.push_back(std::move(c));
   }
   return costs;

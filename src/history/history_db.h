@@ -21,7 +21,7 @@
 namespace tb {
 
 // The schema version this build writes and the newest it reads.
-inline constexpr int kHistorySchemaVersion = 2;
+inline constexpr int kHistorySchemaVersion = 3;
 
 struct HistoryRun {
   std::int64_t id = 0;
@@ -67,6 +67,7 @@ struct HistoryCost {
   double usd_per_hour = 0.0;            // (USD/h); 0 unpriced
   double usd_per_million_tokens = 0.0;  // (USD per 1e6 tokens); 0 unpriced
   std::string price_source, price_date;
+  std::string stated_error;  // projected rows: "+/-11% (leave-one-out ...)" or "unvalidated: ..."; "" measured or before version 3
 };
 
 struct RecordOutcome {

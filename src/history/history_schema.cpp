@@ -83,6 +83,10 @@ CREATE TABLE costs (
 CREATE INDEX runs_series ON runs (backend, device, timestamp_utc);
 CREATE INDEX measurements_problem ON measurements (problem, run_id);
 )sql",
+    // Version 3: the stated error of each projected cost row (docs/cost.md), '' for measured rows.
+    R"sql(
+ALTER TABLE costs ADD COLUMN stated_error TEXT NOT NULL DEFAULT '';
+)sql",
 };
 static_assert(std::size(kMigrations) == kHistorySchemaVersion, "one migration per schema version");
 

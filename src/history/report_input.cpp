@@ -90,8 +90,9 @@ Status add_latest_costs(const std::vector<HistoryRun>& runs, HistoryDb& db, Html
         unpriced += (unpriced.empty() ? "" : ", ") + c.label;
         continue;
       }
-      input.costs.push_back({c.label, c.provenance, c.usd_per_million_tokens,
-                             c.pricing + ", " + c.settings + ", price " + c.price_date + " (" + c.price_source + ")"});
+      std::string note = c.pricing + ", " + c.settings + ", price " + c.price_date + " (" + c.price_source + ")";
+      if (!c.stated_error.empty()) note += "; stated error " + c.stated_error;
+      input.costs.push_back({c.label, c.provenance, c.usd_per_million_tokens, note});
     }
     if (!unpriced.empty()) input.cost_title += " (no price, not drawn: " + unpriced + ")";
     break;

@@ -399,7 +399,9 @@ TEST_F(Report, AModelRunGivesTheCostChartAndTheRoofline) {
   ASSERT_TRUE(exited_with(trainbench({"report", "--db", db().string(), "-o", html.string(), "--since", "all"}), 0));
   const std::string page = read_text(html);
   for (const char* needle : {"trn1.32xlarge", "p5.48xlarge", "this machine", "--model llama3.2-1b",
-                             "class=\"cost measured\"", "class=\"cost projected\""}) {
+                             "class=\"cost measured\"", "class=\"cost projected\"",
+                             // every projected bar with its stated error (p5: H100-SXM's published runs; trn2 is unpriced, not drawn)
+                             "stated error +/-", "published runs on H100-SXM"}) {
     EXPECT_NE(page.find(needle), std::string::npos) << needle;
   }
   // A line per measured peak: fp32 on any x86-64 CPU with AVX2, bf16 only where it has AVX512-BF16.

@@ -40,6 +40,11 @@ tb::CostRow cost_row(const std::string& label, const std::string& provenance, st
   row.price.pricing = "on-demand";
   row.price.source = usd_per_hour ? "aws price list" : "";
   row.price.date = usd_per_hour ? "2026-11-01" : "";
+  if (provenance == "projected") {
+    row.stated_error.device_class = "Trainium";
+    row.stated_error.mean_abs_error = 0.089;
+    row.stated_error.runs = 5;
+  }
   return row;
 }
 
@@ -124,6 +129,8 @@ TEST(HistoryDb, RecordsARunAndReadsBackEveryField) {
   EXPECT_EQ(projected.usd_per_million_tokens, 0.75);
   EXPECT_EQ(projected.price_source, "aws price list");
   EXPECT_EQ(projected.price_date, "2026-11-01");
+  EXPECT_EQ(measured.stated_error, "");
+  EXPECT_EQ(projected.stated_error, "+/-9% (leave-one-out mean absolute error over 5 published runs on Trainium)");
 
   const tb::Expected<std::string> integrity = db.integrity_check();
   ASSERT_TRUE(integrity.ok()) << integrity.error().message;
@@ -258,7 +265,7 @@ TEST(HistoryDb, ANewerSchemaVersionIsRefusedAndLeftUnchanged) {
     const tb::Expected<HistoryDb> db = HistoryDb::open(path, mode);
     ASSERT_FALSE(db.ok());
     EXPECT_EQ(db.error().code, tb::ErrorCode::kBadInput);
-    EXPECT_EQ(db.error().message, path + " has history schema version 7, newer than this trainbench reads (2); use a "
+    EXPECT_EQ(db.error().message, path + " has history schema version 7, newer than this trainbench reads (3); use a "
                                          "newer trainbench or another --db");
   }
   EXPECT_EQ(bytes_of(path), before);
@@ -377,7 +384,7 @@ INSERT INTO samples VALUES (1, 0, 3e-3), (1, 1, 1e-3), (1, 2, 2e-3);
     EXPECT_TRUE(reader.costs(1)->empty());
   }
   HistoryDb db = open_or_die(path);
-  EXPECT_EQ(db.schema_version(), 2);
+  EXPECT_EQ(db.schema_version(), 3);
   const tb::Expected<std::vector<tb::HistoryRun>> runs = db.runs();
   ASSERT_TRUE(runs.ok());
   ASSERT_EQ(runs->size(), 1u);
@@ -398,9 +405,9 @@ TEST(HistoryDb, MigrateRefusesAVersionThatDoesNotExist) {
   tb::Expected<tb::sqlite::Database> raw =
       tb::sqlite::Database::open(dir.file("h.db"), tb::sqlite::Database::Access::kReadWriteCreate);
   ASSERT_TRUE(raw.ok());
-  const tb::Status status = tb::history::migrate(*raw, 3);
+  const tb::Status status = tb::history::migrate(*raw, 4);
   ASSERT_FALSE(status.ok());
-  EXPECT_EQ(status.error().message, "history schema version 3 does not exist (expected 1 to 2)");
+  EXPECT_EQ(status.error().message, "history schema version 4 does not exist (expected 1 to 3)");
 }
 
 }  // namespace
