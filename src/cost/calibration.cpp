@@ -270,10 +270,14 @@ std::string StatedError::text() const {
          std::to_string(runs) + " published run" + (runs == 1 ? "" : "s") + " on " + device_class + ")";
 }
 
-StatedError stated_error(const ValidationReport& report, const std::string& device_class) {
+StatedError stated_error(const ValidationReport* report, const std::string& device_class) {
   StatedError s;
   s.device_class = device_class;
-  for (const ClassError& c : report.classes) {
+  if (report == nullptr) {
+    s.reason = "unvalidated: no published runs were read";
+    return s;
+  }
+  for (const ClassError& c : report->classes) {
     if (c.device_class == device_class && c.runs > 0) {
       s.mean_abs_error = c.loo_mean_abs_error;
       s.runs = c.runs;

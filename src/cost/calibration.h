@@ -92,6 +92,7 @@ Expected<TrainingPlan> plan_of(const PublishedRun& run, const ModelConfig& model
 Expected<ValidationReport> validate_published_runs(const CalibrationInputs& inputs);
 
 // What a projected figure of `device_class` carries.
-StatedError stated_error(const ValidationReport& report, const std::string& device_class);
+// With no report (no published runs read), "unvalidated: no published runs were read".
+StatedError stated_error(const ValidationReport* report, const std::string& device_class);
 
 }  // namespace tb

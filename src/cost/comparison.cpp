@@ -84,19 +84,13 @@ Expected<CostRow> projected_row(const ComparisonRequest& req, const Instance& in
   figures.flop_per_token = p.flop_per_token;
   figures.peak_flop_per_s = target.peak_flop_per_s;
   figures.devices_per_instance = target.devices_per_instance;
-  const auto given = req.price_overrides.find(instance.name);
-  const PriceChoice price = given != req.price_overrides.end() ? given->second : choose_price(instance, req.pricing);
+  const PriceChoice price = price_for(instance, req.pricing, req.price_overrides);
   TB_ASSIGN_OR_RETURN(CostRow row,
                       make_cost_row(instance.name, "projected",
                                     settings_text(instance_run_settings(req.step.run, target.devices_per_instance)),
                                     figures, price, req.train_tokens));
   if (!p.fits_in_memory) row.notes.push_back(memory_note(p, target.label));
-  if (req.validation != nullptr) {
-    row.stated_error = stated_error(*req.validation, target.device_class);
-  } else {
-    row.stated_error.device_class = target.device_class;
-    row.stated_error.reason = "unvalidated: no published runs were read";
-  }
+  row.stated_error = stated_error(req.validation, target.device_class);
   return row;
 }
 

@@ -76,6 +76,11 @@ PriceChoice choose_price(const Instance& instance, PricingModel model) {
   return c;
 }
 
+PriceChoice price_for(const Instance& instance, PricingModel model, const std::map<std::string, PriceChoice>& overrides) {
+  const auto given = overrides.find(instance.name);
+  return given != overrides.end() ? given->second : choose_price(instance, model);
+}
+
 Expected<PriceChoice> given_price(double usd_per_hour) {
   if (!(std::isfinite(usd_per_hour) && usd_per_hour > 0.0)) {
     return bad_input("--price " + std::to_string(usd_per_hour) + " is not a price: expected USD per instance-hour > 0");

@@ -6,6 +6,7 @@
 // with a units row, CSV and JSON (docs/cost.md, "Cost table").
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,6 +33,8 @@ struct PriceChoice {
   std::string status;                  // the catalog's price_status ("verified", "unverified", "missing"), "given" for --price
 };
 PriceChoice choose_price(const Instance& instance, PricingModel model);
+// The price given for the instance on the command line (`overrides`, by name), else choose_price.
+PriceChoice price_for(const Instance& instance, PricingModel model, const std::map<std::string, PriceChoice>& overrides);
 // A price given on the command line (USD/h, finite and > 0; kBadInput naming the value otherwise).
 Expected<PriceChoice> given_price(double usd_per_hour);
 

@@ -17,19 +17,13 @@ Expected<JobRow> project_on(const JobRequest& req, const Instance& instance) {
   row.instances = (req.plan.devices + target.devices_per_instance - 1) / target.devices_per_instance;
   row.tokens_per_s_per_instance =
       row.projection.tokens_per_s_per_device * static_cast<double>(req.plan.devices) / static_cast<double>(row.instances);
-  const auto given = req.price_overrides.find(instance.name);
-  row.price = given != req.price_overrides.end() ? given->second : choose_price(instance, req.pricing);
+  row.price = price_for(instance, req.pricing, req.price_overrides);
   if (row.priced() && row.usable()) {
     row.usd_per_million_tokens =
         usd_per_million_tokens(*row.price.usd_per_hour, row.instances,
                                row.projection.tokens_per_s_per_device * static_cast<double>(req.plan.devices));
   }
-  if (req.validation != nullptr) {
-    row.stated_error = stated_error(*req.validation, target.device_class);
-  } else {
-    row.stated_error.device_class = target.device_class;
-    row.stated_error.reason = "unvalidated: no published runs were read";
-  }
+  row.stated_error = stated_error(req.validation, target.device_class);
   return row;
 }
 

@@ -101,7 +101,7 @@ TEST(Calibration, ValidationRowsAreNeverFitted) {
   EXPECT_EQ(report.classes[0].runs, 3);
   const CheckedRun& v = report.runs[2];
   EXPECT_EQ(v.loo_error, v.error);  // judged with the table's factors, not refitted
-  const StatedError stated = stated_error(report, "H100-SXM");
+  const StatedError stated = stated_error(&report, "H100-SXM");
   ASSERT_TRUE(stated.mean_abs_error.has_value());
   EXPECT_EQ(stated.runs, 3);
   EXPECT_NEAR(*stated.mean_abs_error, (std::fabs(report.runs[0].loo_error) + std::fabs(report.runs[1].loo_error) +
@@ -110,9 +110,12 @@ TEST(Calibration, ValidationRowsAreNeverFitted) {
 }
 
 TEST(Calibration, AClassWithoutPublishedRunsIsUnvalidated) {
-  const StatedError s = stated_error(ValidationReport{}, "Trainium2");
+  const ValidationReport none;
+  const StatedError s = stated_error(&none, "Trainium2");
   EXPECT_FALSE(s.mean_abs_error.has_value());
   EXPECT_EQ(s.text(), "unvalidated: no published run for Trainium2");
+  EXPECT_EQ(s.cell(), "unvalidated");
+  EXPECT_EQ(stated_error(nullptr, "H100-SXM").text(), "unvalidated: no published runs were read");
 }
 
 TEST(Calibration, Fp8RowsAreSkippedWithTheReason) {
