@@ -165,11 +165,22 @@ std::vector<CostRatio> cost_ratios(const std::vector<CheckedRun>& runs, const In
       if (!first_of(x, a) || !first_of(y, b)) continue;
       const std::optional<double> pa = usd_per_million(x.run, x.run.tokens_per_s_per_device, catalog);
       const std::optional<double> pb = usd_per_million(y.run, y.run.tokens_per_s_per_device, catalog);
-      const std::optional<double> qa = usd_per_million(x.run, x.loo_projected, catalog);
-      const std::optional<double> qb = usd_per_million(y.run, y.loo_projected, catalog);
-      if (!pa || !pb || !qa || !qb) continue;
-      CostRatio c{x.run.model, x.run.id, y.run.id, x.run.instance, y.run.instance, *pa / *pb, *qa / *qb, 0};
+      const std::optional<double> qa = usd_per_million(x.run, x.projected, catalog);
+      const std::optional<double> qb = usd_per_million(y.run, y.projected, catalog);
+      const std::optional<double> la = usd_per_million(x.run, x.loo_projected, catalog);
+      const std::optional<double> lb = usd_per_million(y.run, y.loo_projected, catalog);
+      if (!pa || !pb || !qa || !qb || !la || !lb) continue;
+      CostRatio c;
+      c.model = x.run.model;
+      c.run_a = x.run.id;
+      c.run_b = y.run.id;
+      c.instance_a = x.run.instance;
+      c.instance_b = y.run.instance;
+      c.published_ratio = *pa / *pb;
+      c.projected_ratio = *qa / *qb;
       c.error = c.projected_ratio / c.published_ratio - 1.0;
+      c.loo_ratio = *la / *lb;
+      c.loo_error = c.loo_ratio / c.published_ratio - 1.0;
       out.push_back(c);
     }
   }

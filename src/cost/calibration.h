@@ -59,8 +59,10 @@ struct CostRatio {
   std::string run_a, run_b;             // ids; a's instance over b's
   std::string instance_a, instance_b;
   double published_ratio = 0;           // USD per 1M tokens of a / of b, from the published tokens/s
-  double projected_ratio = 0;           // the same from the leave-one-out projections
+  double projected_ratio = 0;           // the same from the projections with the table's factors (as `project` gives)
   double error = 0;                     // projected / published - 1 (fraction)
+  double loo_ratio = 0;                 // the same from the leave-one-out projections
+  double loo_error = 0;                 // loo / published - 1 (fraction)
 };
 
 struct ValidationReport {

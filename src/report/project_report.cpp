@@ -189,7 +189,9 @@ ojson validation_to_json(const ValidationReport& report) {
                            {"instance_b", c.instance_b},
                            {"published_usd_per_million_tokens_ratio", c.published_ratio},
                            {"projected_usd_per_million_tokens_ratio", c.projected_ratio},
-                           {"error", c.error}});
+                           {"error", c.error},
+                           {"loo_usd_per_million_tokens_ratio", c.loo_ratio},
+                           {"loo_error", c.loo_error}});
   }
   return ojson{{"runs", runs},
                {"device_classes", classes},
@@ -232,15 +234,17 @@ std::string render_validation_table(const ValidationReport& report) {
          "fitted without it; validation rows are never fitted.\n";
   if (!report.cost_ratios.empty()) {
     std::vector<std::vector<std::string>> ratios = {
-        {"model", "USD/1M tokens of", "over", "published", "projected (leave-one-out)", "error"},
-        {"", "", "", "ratio", "ratio", "%"}};
+        {"model", "USD/1M tokens of", "over", "published", "projected", "error", "leave-one-out", "LOO error"},
+        {"", "", "", "ratio", "ratio", "%", "ratio", "%"}};
     for (const CostRatio& c : report.cost_ratios) {
       ratios.push_back({c.model, c.instance_a + " (" + c.run_a + ")", c.instance_b + " (" + c.run_b + ")",
                         format_fixed(c.published_ratio, 3), format_fixed(c.projected_ratio, 3),
-                        format_signed(c.error * 100.0, 1)});
+                        format_signed(c.error * 100.0, 1), format_fixed(c.loo_ratio, 3),
+                        format_signed(c.loo_error * 100.0, 1)});
     }
-    out += "\n" + render_rows(ratios, {false, false, false, true, true, true});
-    out += "USD per 1M tokens at the catalog's on-demand prices, whole instances.\n";
+    out += "\n" + render_rows(ratios, {false, false, false, true, true, true, true, true});
+    out += "USD per 1M tokens at the catalog's on-demand prices, whole instances; projected: the run's layout with "
+           "the table's factors, as trainbench project gives it.\n";
   }
   return out;
 }

@@ -109,6 +109,31 @@ TEST(Calibration, ValidationRowsAreNeverFitted) {
   expect_contains_all(stated.text(), {"leave-one-out", "3 published runs", "H100-SXM"});
 }
 
+TEST(Calibration, CostRatiosOfOneModelOnTwoDeviceClassesByHand) {
+  const Fixture f;
+  std::vector<PublishedRun> runs = {run("p5", 8, 1, 1, 8, 64, true), run("p5b", 8, 2, 1, 4, 64, true)};
+  PublishedRun trn = run("trn", 16, 4, 1, 4, 64, true);
+  trn.hardware = "Trainium";
+  trn.instance = "trn1.32xlarge";
+  runs.push_back(trn);
+  runs[0].tokens_per_s_per_device = 1000;  // 8 GPUs, one p5: 8000 tokens/s
+  runs[1].tokens_per_s_per_device = 900;
+  runs[2].tokens_per_s_per_device = 500;   // 16 chips, one trn1: 8000 tokens/s
+  const ValidationReport report = validate(runs, f);
+  ASSERT_EQ(report.cost_ratios.size(), 1u);  // the first row of each class: trn over p5
+  const CostRatio& c = report.cost_ratios[0];
+  EXPECT_EQ(c.run_a, "trn");
+  EXPECT_EQ(c.run_b, "p5");
+  const double p5 = *f.catalog.find("p5.48xlarge")->on_demand_usd_per_hour;
+  const double trn1 = *f.catalog.find("trn1.32xlarge")->on_demand_usd_per_hour;
+  EXPECT_NEAR(c.published_ratio, trn1 / p5, 1e-12);  // same tokens/s per instance
+  const double projected = (trn1 / (report.runs[2].projected * 16)) / (p5 / (report.runs[0].projected * 8));
+  EXPECT_NEAR(c.projected_ratio, projected, 1e-9);
+  EXPECT_NEAR(c.error, projected / (trn1 / p5) - 1.0, 1e-9);
+  const double loo = (trn1 / (report.runs[2].loo_projected * 16)) / (p5 / (report.runs[0].loo_projected * 8));
+  EXPECT_NEAR(c.loo_ratio, loo, 1e-9);
+}
+
 TEST(Calibration, AClassWithoutPublishedRunsIsUnvalidated) {
   const ValidationReport none;
   const StatedError s = stated_error(&none, "Trainium2");
