@@ -16,9 +16,12 @@ Expected<TrainingPlan> plan_from(const ProjectRequest& r, const ModelConfig& mod
   plan.seq_len = r.seq;
   plan.micro_batch = r.micro_batch;
   if (r.devices < 1) return bad_input("--devices " + std::to_string(r.devices) + ": expected the number of accelerators, 1 or more");
-  const std::int64_t group = r.tp * r.cp * r.pp;
-  if (r.dp == 0) {
-    if (group < 1 || r.devices % group != 0) {
+  const auto out_of_range = [](std::int64_t degree) { return degree < 1 || degree > kMaxParallel; };
+  if (r.dp == 0 && (out_of_range(r.tp) || out_of_range(r.cp) || out_of_range(r.pp))) {
+    plan.dp = 1;  // resolve_plan names the degree out of range
+  } else if (r.dp == 0) {
+    const std::int64_t group = r.tp * r.cp * r.pp;  // at most 256^3: no overflow
+    if (r.devices % group != 0) {
       return bad_input("--devices " + std::to_string(r.devices) + " is not a multiple of tp x cp x pp = " +
                        std::to_string(group) + ": expected --dp to make tp x cp x pp x dp = devices");
     }

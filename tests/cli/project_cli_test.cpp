@@ -84,6 +84,10 @@ TEST_F(Project, BadInputNamesTheValue) {
                    {"--global-batch 100", "dp x micro-batch = 8 x 1 = 8"});
   expect_bad_input(trainbench({"project", "--model", "llama3-8b", "--devices", "64", "--pp", "64"}),
                    {"--pp 64", "32"});
+  expect_bad_input(trainbench({"project", "--model", "llama3-8b", "--devices", "8", "--tp", "0"}),
+                   {"--tp 0 is out of range", "1 to 256"});
+  expect_bad_input(trainbench({"project", "--model", "llama3-8b", "--devices", "12", "--tp", "8"}),
+                   {"--devices 12 is not a multiple of tp x cp x pp = 8"});
   expect_bad_input(trainbench({"project", "--model", "llama9", "--devices", "8"}), {"llama9"});
   expect_bad_input(trainbench({"project", "--model", "llama3-8b", "--devices", "8", "--instance", "p9.huge"}),
                    {"p9.huge"});
