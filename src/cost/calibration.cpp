@@ -6,6 +6,7 @@
 #include <set>
 
 #include "common/format.h"
+#include "cost/cost.h"
 #include "model/model_config.h"
 
 namespace tb {
@@ -140,10 +141,9 @@ std::optional<double> usd_per_million(const PublishedRun& run, double tokens_per
                                       const InstanceCatalog& catalog) {
   Expected<Instance> instance = catalog.find(run.instance);
   if (!instance || !instance->on_demand_usd_per_hour) return std::nullopt;
-  const std::int64_t per_instance = std::max(1, instance->accelerator_count);
-  const double instances = static_cast<double>((run.devices + per_instance - 1) / per_instance);
-  return *instance->on_demand_usd_per_hour * instances / 3600.0 /
-         (tokens_per_s_per_device * static_cast<double>(run.devices)) * 1e6;
+  const double instances = static_cast<double>(whole_instances(run.devices, std::max(1, instance->accelerator_count)));
+  return usd_per_million_tokens(*instance->on_demand_usd_per_hour * instances,
+                                tokens_per_s_per_device * static_cast<double>(run.devices));
 }
 
 std::vector<CostRatio> cost_ratios(const std::vector<CheckedRun>& runs, const InstanceCatalog& catalog) {

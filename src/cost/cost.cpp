@@ -19,6 +19,15 @@ Status price_or_unpriced(double usd_per_hour) {
 
 }  // namespace
 
+double usd_per_million_tokens(double usd_per_hour, double tokens_per_s) {
+  // USD per 1M tokens = (USD per hour / 3600) / (tokens per second) x 1e6.
+  return usd_per_hour / 3600.0 / tokens_per_s * 1e6;
+}
+
+std::int64_t whole_instances(std::int64_t devices, std::int64_t per_instance) {
+  return (devices + per_instance - 1) / per_instance;
+}
+
 Expected<CostFigures> cost_figures(const StepFigures& s) {
   TB_RETURN_IF_ERROR(positive("step time (s)", s.step_time_s));
   TB_RETURN_IF_ERROR(positive("tokens per step", s.tokens_per_step));
@@ -34,8 +43,7 @@ Expected<CostFigures> cost_figures(const StepFigures& s) {
   const double model_flop_per_s_device = c.tokens_per_s_device * s.flop_per_token;
   if (s.peak_flop_per_s > 0.0) c.mfu = model_flop_per_s_device / s.peak_flop_per_s;
   if (s.usd_per_hour == 0.0) return c;  // unpriced: the USD figures stay 0
-  // USD per 1M tokens = (USD per hour / 3600) / (tokens per second) x 1e6.
-  c.usd_per_million_tokens = s.usd_per_hour / 3600.0 / c.tokens_per_s_instance * 1e6;
+  c.usd_per_million_tokens = usd_per_million_tokens(s.usd_per_hour, c.tokens_per_s_instance);
   // USD per PFLOP-hour delivered = price per hour / achieved PFLOP/s of the instance.
   c.usd_per_pflop_hour = s.usd_per_hour / (model_flop_per_s_device * s.devices_per_instance / 1e15);
   return c;

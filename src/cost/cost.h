@@ -4,6 +4,8 @@
 // docs/cost.md.
 #pragma once
 
+#include <cstdint>
+
 #include "common/error.h"
 
 namespace tb {
@@ -24,6 +26,12 @@ struct CostFigures {
   double usd_per_million_tokens = 0.0;  // USD per 1e6 tokens; 0 when unpriced
   double usd_per_pflop_hour = 0.0;     // USD per 1e15 FLOP/s sustained for one hour of model FLOP; 0 when unpriced
 };
+
+// USD per 1e6 tokens when `usd_per_hour` buys `tokens_per_s` (> 0) tokens per second.
+double usd_per_million_tokens(double usd_per_hour, double tokens_per_s);
+
+// Whole instances of `per_instance` devices needed for `devices` devices.
+std::int64_t whole_instances(std::int64_t devices, std::int64_t per_instance);
 
 // Bad input (kBadInput naming the field) unless every figure is finite and
 // positive (peak may be 0: unknown; price may be 0: unpriced, which computes

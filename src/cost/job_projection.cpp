@@ -5,22 +5,19 @@
 namespace tb {
 namespace {
 
-constexpr double kSecondsPerHour = 3600.0;
-constexpr double kMillion = 1e6;
-
 Expected<JobRow> project_on(const JobRequest& req, const Instance& instance) {
   TB_ASSIGN_OR_RETURN(const ProjectionTarget target, projection_target(instance, req.plan.dtype));
   JobRow row;
   row.instance = instance.name;
   TB_ASSIGN_OR_RETURN(row.projection, project_training(req.model, req.plan, target, *req.efficiency));
   row.devices_per_instance = target.devices_per_instance;
-  row.instances = (req.plan.devices + target.devices_per_instance - 1) / target.devices_per_instance;
+  row.instances = row.projection.instances;
   row.tokens_per_s_per_instance =
       row.projection.tokens_per_s_per_device * static_cast<double>(req.plan.devices) / static_cast<double>(row.instances);
   row.price = price_for(instance, req.pricing, req.price_overrides);
   if (row.priced() && row.usable()) {
     row.usd_per_million_tokens =
-        usd_per_million_tokens(*row.price.usd_per_hour, row.instances,
+        usd_per_million_tokens(*row.price.usd_per_hour * static_cast<double>(row.instances),
                                row.projection.tokens_per_s_per_device * static_cast<double>(req.plan.devices));
   }
   row.stated_error = stated_error(req.validation, target.device_class);
@@ -37,10 +34,6 @@ bool before(const JobRow& a, const JobRow& b) {
 }
 
 }  // namespace
-
-double usd_per_million_tokens(double usd_per_hour, std::int64_t instances, double tokens_per_s) {
-  return usd_per_hour * static_cast<double>(instances) / kSecondsPerHour / tokens_per_s * kMillion;
-}
 
 Expected<JobProjection> project_job(const JobRequest& req) {
   if (req.efficiency == nullptr) return bad_input("project_job: no efficiency table");

@@ -47,10 +47,6 @@ struct JobProjection {
   std::vector<std::string> skipped;   // "INSTANCE: why"
 };
 
-// USD per 1e6 tokens of `instances` instances at `usd_per_hour` each producing
-// `tokens_per_s` tokens/s together.
-double usd_per_million_tokens(double usd_per_hour, std::int64_t instances, double tokens_per_s);
-
 Expected<JobProjection> project_job(const JobRequest& request);
 
 }  // namespace tb

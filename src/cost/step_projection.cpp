@@ -1,9 +1,7 @@
 #include "cost/step_projection.h"
 
 #include <algorithm>
-#include <cstdio>
 
-#include "common/format.h"
 #include "cost/projection.h"
 #include "kernels/kernel_registry.h"
 
@@ -14,7 +12,6 @@ constexpr double kTera = 1e12;               // TFLOP/s -> FLOP/s
 constexpr double kGiga = 1e9;                // GB/s -> B/s
 constexpr double kGigabitBytes = 1e9 / 8.0;  // Gbit/s -> B/s
 constexpr double kGiB = 1073741824.0;        // GiB -> B
-constexpr double kTrainingStateBytesPerParameter = 16.0;  // bf16 weight + bf16 grad + fp32 master + 2 fp32 moments
 
 // The catalog column holding an instance's peak for `dtype`.
 struct PeakColumn {
@@ -157,18 +154,6 @@ Expected<std::vector<ItemProjection>> project_step(const StepDecomposition& step
     out.push_back(std::move(*p));
   }
   return out;
-}
-
-double training_state_bytes(const StepDecomposition& step) {
-  return kTrainingStateBytesPerParameter * static_cast<double>(local_parameters(step.model, step.run));
-}
-
-std::optional<std::string> memory_fit_warning(const StepDecomposition& step, const ProjectionTarget& target) {
-  const double needed = training_state_bytes(step);
-  if (target.memory_bytes <= 0 || needed <= target.memory_bytes) return std::nullopt;
-  return "needs " + format_fixed(needed / kGiB, 1) + " GiB per device for weights, gradients and optimizer state (16 B per " +
-         "parameter of its shard, activations not counted); " + target.label + " has " +
-         format_fixed(target.memory_bytes / kGiB, 1) + " GiB: raise tp, or shard the optimizer state (ZeRO, not modelled here)";
 }
 
 }  // namespace tb

@@ -78,15 +78,5 @@ Expected<ItemProjection> project_allreduce(double bytes, int ranks, std::int64_t
 Expected<std::vector<ItemProjection>> project_step(const StepDecomposition& step, const ProjectionTarget& target,
                                                    const EfficiencyTable& efficiency);
 
-// Memory one device needs for the weights, gradients and Adam state of its
-// shard with mixed precision: 16 bytes per local parameter (bf16 weights and
-// gradients, fp32 master weights and two moments; no ZeRO sharding,
-// activations not counted), B.
-double training_state_bytes(const StepDecomposition& step);
-
-// A warning when training_state_bytes exceeds target.memory_bytes ("needs
-// 19.9 GiB per device for weights, gradients and optimizer state; p4d.24xlarge
-// has 37.3 GiB"), none when it fits or the capacity is unknown.
-std::optional<std::string> memory_fit_warning(const StepDecomposition& step, const ProjectionTarget& target);
 
 }  // namespace tb

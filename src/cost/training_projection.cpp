@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "cost/collective_model.h"
+#include "cost/cost.h"
 #include "kernels/kernel_registry.h"
 #include "model/memory_bound_ops.h"
 #include "model/step_decomposition.h"
@@ -153,7 +154,7 @@ Expected<TrainingProjection> project_training(const ModelConfig& model, const Tr
   out.plan = plan;
   out.target = target.label;
   out.device_class = target.device_class;
-  out.instances = (plan.devices + target.devices_per_instance - 1) / target.devices_per_instance;
+  out.instances = whole_instances(plan.devices, target.devices_per_instance);
   out.memory = training_memory(model, plan);
 
   ModelConfig stage_model = model;

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "cost/step_projection.h"
+#include "cost/training_projection.h"
+#include "model/training_memory.h"
 
 namespace tb {
 namespace {
@@ -225,35 +227,44 @@ TEST(StepProjectionTest, LocalParametersMatchTheGradientAllReduce) {
   EXPECT_LT(local_parameters(*m, run), m->parameters().total / 7);
 }
 
-TEST(StepProjectionTest, MemoryFitWarnsFor70bOnOneH100AndNotFor1b) {
+TEST(StepProjectionTest, MemoryFitFailsFor70bOnOneH100AndNotFor1b) {
+  // The memory a projected row checks (model/training_memory.h through
+  // project_training): 16 B per parameter of the shard plus activations.
   const Expected<InstanceCatalog> c = read_instance_catalog(default_instance_catalog_path());
   ASSERT_TRUE(c.ok()) << c.error().message;
   const Expected<ProjectionTarget> t = projection_target(*c->find("p5.48xlarge"), DType::kBf16);
   ASSERT_TRUE(t.ok());
+  const Expected<EfficiencyTable> eff = read_efficiency_table(default_efficiency_table_path());
+  ASSERT_TRUE(eff.ok()) << eff.error().message;
 
   const Expected<ModelConfig> big = load_model("llama3-70b");
   ASSERT_TRUE(big.ok()) << big.error().message;
   RunSettings run = big->defaults;
   run.tp = 1;
-  const Expected<StepDecomposition> s70 = decompose(*big, run);
-  ASSERT_TRUE(s70.ok()) << s70.error().message;
-  EXPECT_DOUBLE_EQ(training_state_bytes(*s70), 16.0 * static_cast<double>(big->parameters().total));
-  const std::optional<std::string> w = memory_fit_warning(*s70, *t);
-  ASSERT_TRUE(w.has_value());
-  EXPECT_TRUE(contains(*w, "needs 1051.3 GiB per device")) << *w;  // 70,553,706,496 parameters x 16 B
-  EXPECT_TRUE(contains(*w, "p5.48xlarge has 74.5 GiB")) << *w;
-  EXPECT_TRUE(contains(*w, "weights, gradients and optimizer state")) << *w;
+  run.seq_len = big->seq_len;
+  const TrainingPlan plan70 = *resolve_plan(*big, single_micro_batch_plan(run));
+  const TrainingMemory m70 = training_memory(*big, plan70);
+  EXPECT_DOUBLE_EQ(m70.weights_bytes + m70.gradients_bytes + m70.optimizer_bytes,
+                   16.0 * static_cast<double>(big->parameters().total));
+  // 70,553,706,496 parameters x 16 B = 1051.3 GiB, against 74.5 GiB.
+  EXPECT_NEAR((m70.weights_bytes + m70.gradients_bytes + m70.optimizer_bytes) / 1073741824.0, 1051.3, 0.05);
+  const Expected<TrainingProjection> p70 = project_training(*big, plan70, *t, *eff);
+  ASSERT_TRUE(p70.ok()) << p70.error().message;
+  EXPECT_FALSE(p70->fits_in_memory);
+  EXPECT_NEAR(p70->memory_capacity_bytes / 1073741824.0, 74.5, 0.05);
 
   const Expected<ModelConfig> small = load_model("llama3.2-1b");
   ASSERT_TRUE(small.ok()) << small.error().message;
-  const Expected<StepDecomposition> s1 = decompose(*small);
-  ASSERT_TRUE(s1.ok()) << s1.error().message;
-  EXPECT_LT(training_state_bytes(*s1), 20e9);
-  EXPECT_GT(training_state_bytes(*s1), 19e9);
-  EXPECT_FALSE(memory_fit_warning(*s1, *t).has_value());
+  RunSettings small_run = small->defaults;
+  small_run.seq_len = 1024;
+  const TrainingPlan plan1 = *resolve_plan(*small, single_micro_batch_plan(small_run));
+  const TrainingMemory m1 = training_memory(*small, plan1);
+  EXPECT_LT(m1.weights_bytes + m1.gradients_bytes + m1.optimizer_bytes, 20e9);
+  EXPECT_GT(m1.weights_bytes + m1.gradients_bytes + m1.optimizer_bytes, 19e9);
+  EXPECT_TRUE(project_training(*small, plan1, *t, *eff)->fits_in_memory);
   ProjectionTarget unknown = *t;
   unknown.memory_bytes = 0;
-  EXPECT_FALSE(memory_fit_warning(*s70, unknown).has_value());
+  EXPECT_TRUE(project_training(*big, plan70, unknown, *eff)->fits_in_memory);  // capacity unknown: no verdict
 }
 
 TEST(StepProjectionTest, ShippedTableProjectsLlama1bOnP5) {
