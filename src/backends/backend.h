@@ -86,8 +86,10 @@ struct BackendOptions {
 // A measurement a backend takes with a vendor tool that times and checks on
 // its own instead of through a Workload (Neuron's all-reduce: nccom-test).
 struct ExternalMeasurement {
-  std::vector<double> samples_s;      // per-execution times, one per tool run (s): each the tool's median
+  std::vector<double> samples_s;      // per-execution times, one per tool run (s): each the statistic below
   std::int64_t iterations_per_sample = 0;  // the tool's timed iterations behind each sample
+  std::string sample_statistic;       // what each sample is (ProblemResult::sample_statistic)
+  std::map<std::string, std::vector<double>> tool_statistics_s;  // every statistic the tool printed, per run (s)
   std::string implementation;         // the tool and its arguments
   Verification verification;          // what the tool checked; passed = every element checked and right
   std::vector<std::string> warnings;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -70,6 +71,13 @@ struct ProblemResult {
   SampleSummary time_s;           // per-execution device time over repetitions (s)
   std::vector<double> samples_s;  // every repetition's per-execution time (s)
   std::int64_t iterations_per_sample = 0;
+  // What one sample is: "mean of each repetition's iterations (Google
+  // Benchmark real time)", or the statistic an external tool printed ("median
+  // of 20 iterations (nccom-test time:p50(us); ...)"); empty for projections.
+  std::string sample_statistic;
+  // Every time statistic an external tool printed, one value per sample (s),
+  // by the tool's name for it ({"avg": [...], "p50": [...]}); empty otherwise.
+  std::map<std::string, std::vector<double>> tool_statistics_s;
   double flop_per_s = 0.0;        // flop / median time (FLOP/s)
   double bytes_per_s = 0.0;       // min_bytes / median time (B/s)
   double fraction_of_peak = -1.0;  // flop_per_s / device peak for peak_dtype; -1 when the peak is unknown

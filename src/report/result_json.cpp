@@ -79,6 +79,8 @@ const Field<ProblemResult> kResultFields[] = {
     {"flop", &ProblemResult::flop, Check::kNonNegative},
     {"min_bytes", &ProblemResult::min_bytes, Check::kNonNegative},
     {"iterations_per_sample", &ProblemResult::iterations_per_sample},
+    // Optional: files written before it had none.
+    {"sample_statistic", &ProblemResult::sample_statistic, Check::kAny, 0, 0, /*optional=*/true},
     {"flop_per_s", &ProblemResult::flop_per_s, Check::kNonNegative},
     {"bytes_per_s", &ProblemResult::bytes_per_s, Check::kNonNegative},
     {"fraction_of_peak", &ProblemResult::fraction_of_peak},
@@ -136,6 +138,7 @@ json result_to_json(const ProblemResult& r) {
   j["verification"] = fields_to_json(r.verification, kVerificationFields);
   j["time_s"] = fields_to_json(r.time_s, kSummaryFields);
   j["samples_s"] = r.samples_s;
+  if (!r.tool_statistics_s.empty()) j["tool_statistics_s"] = r.tool_statistics_s;
   j["peak_dtype"] = r.peak_dtype;
   j["warnings"] = r.warnings;
   // Only collectives have one; readers of files without it get none.
@@ -219,6 +222,17 @@ Expected<ProblemResult> result_from_json(const Reader& r) {
       return bad_input("field '" + r.path() + ".samples_s' must hold numbers >= 0 (seconds)");
     }
     p.samples_s.push_back(s.get<double>());
+  }
+  if (r.has("tool_statistics_s")) {  // optional: results of external tools only
+    TB_ASSIGN_OR_RETURN(const Reader stats, r.object("tool_statistics_s"));
+    for (auto it = stats.raw().begin(); it != stats.raw().end(); ++it) {
+      const std::string where = "field '" + r.path() + ".tool_statistics_s." + it.key() + "'";
+      if (!it.value().is_array()) return bad_input(where + " must be a list of numbers >= 0 (seconds)");
+      for (const json& v : it.value()) {
+        if (!v.is_number() || !(v.get<double>() >= 0)) return bad_input(where + " must hold numbers >= 0 (seconds)");
+        p.tool_statistics_s[it.key()].push_back(v.get<double>());
+      }
+    }
   }
   if (r.has("peak_dtype")) {  // optional: files written before it compared with the dtype's own peak
     TB_ASSIGN_OR_RETURN(p.peak_dtype, r.str("peak_dtype"));

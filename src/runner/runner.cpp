@@ -269,6 +269,7 @@ ProblemResult Runner::run(const ProblemPtr& problem) {
     r.entries.clear();
     return r;
   }
+  r.sample_statistic = "mean of each repetition's iterations (Google Benchmark real time)";
   derive_throughput(r);
   return r;
 }
@@ -291,6 +292,8 @@ ProblemResult Runner::run_external(const Problem& problem, ProblemResult r) {
   }
   r.samples_s = m->samples_s;
   r.iterations_per_sample = m->iterations_per_sample;
+  r.sample_statistic = m->sample_statistic;
+  r.tool_statistics_s = m->tool_statistics_s;
   derive_throughput(r);
   return r;
 }

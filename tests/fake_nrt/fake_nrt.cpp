@@ -1,8 +1,9 @@
 // A fake Neuron runtime for tests: exports the documented libnrt entry points
-// (the TB_NRT_ENTRY_POINTS table of backends/neuron/nrt_api.h, with exactly
-// those signatures) and runs the kernel a fake NEFF names on the CPU with our
-// reference code, on host-backed tensors. Format, environment variables and
-// counters: fake_nrt.h.
+// as its own C declarations say (nrt_c_api.h, written from AWS's documentation,
+// not from the adapter's nrt_api.h; tests/abi/nrt_abi_check.cpp compares the
+// two) and runs the kernel a fake NEFF names on the CPU with our reference
+// code, on host-backed tensors. Format, environment variables and counters:
+// fake_nrt.h.
 //
 // Built twice: libfake_nrt.so, and libfake_nrt_missing_symbol.so with
 // FAKE_NRT_OMIT_EXECUTE (no nrt_execute: a library that is not a complete runtime).
@@ -17,11 +18,18 @@
 #include <mutex>
 #include <new>
 #include <set>
+#include <tuple>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "backends/neuron/nrt_api.h"
+// Every entry point exported (the library is built with hidden visibility):
+// a definition below whose signature differs from its declaration does not
+// compile (two C functions of one name).
+#pragma GCC visibility push(default)
+#include "fake_nrt/nrt_c_api.h"
+#pragma GCC visibility pop
+
 #include "fake_nrt/fake_nrt.h"
 #include "kernels/attention/attention_problem.h"
 #include "kernels/attention/attention_reference.h"
@@ -30,32 +38,21 @@
 #include "kernels/kernel_registry.h"
 #include "kernels/tensor.h"
 
-using namespace tb::nrt;  // NOLINT(google-build-using-namespace): the C API's names, as libnrt users write them
+extern "C" __attribute__((visibility("default"))) void fake_nrt_get_stats(fakenrt::FakeNrtStats* stats);
 
-#define FAKE_NRT_EXPORT __attribute__((visibility("default")))
-
-// Every entry point declared from the one table: a definition below whose
-// signature differs from nrt_api.h does not compile (two C functions of one name).
-extern "C" {
-#define FAKE_NRT_DECLARE(name, ret, params, required) FAKE_NRT_EXPORT ret name params;
-TB_NRT_ENTRY_POINTS(FAKE_NRT_DECLARE)
-#undef FAKE_NRT_DECLARE
-FAKE_NRT_EXPORT void fake_nrt_get_stats(fakenrt::FakeNrtStats* stats);
-}
-
-namespace tb::nrt {
-
-struct nrt_tensor_t {
+struct nrt_tensor {
   std::string name;
   std::vector<std::byte> data;  // host-backed "device" memory
 };
 
-struct nrt_model_t {
+// A loaded fake NEFF: the kernel's tensors (specs, in input_specs() /
+// output_specs() order) and, position by position, the NEFF's own names and
+// layouts for them.
+struct nrt_model {
   tb::ProblemPtr problem;
-  std::vector<tb::TensorSpec> inputs, outputs;  // the NEFF's tensors, in file order
+  std::vector<tb::TensorSpec> inputs, outputs;
+  std::vector<fakenrt::FakeTensor> neff_inputs, neff_outputs;
 };
-
-}  // namespace tb::nrt
 
 namespace {
 
@@ -76,7 +73,9 @@ struct FailRule {
 struct Config {
   std::vector<FailRule> fail;
   bool strict = false;
-  std::uint32_t nc_count = kDefaultNcCount;
+  std::uint32_t nc_count = kDefaultNcCount;  // logical NeuronCores reported: physical / LNC
+  bool instance_fails = false;
+  std::uint32_t instance_family = NRT_INSTANCE_TRN1, instance_size = NRT_INSTANCE_SIZE_32XL;
 };
 
 struct State {
@@ -122,6 +121,25 @@ Config read_config() {
       say("config", std::string("ignoring FAKE_NRT_NC_COUNT='") + n + "'");
     }
   }
+  // The logical-core size, as the runtime reads it: physical cores per logical core.
+  if (const char* lnc = std::getenv("NEURON_LOGICAL_NC_CONFIG"); lnc != nullptr) {
+    if (std::strcmp(lnc, "1") == 0 || std::strcmp(lnc, "2") == 0) {
+      c.nc_count /= static_cast<std::uint32_t>(lnc[0] - '0');
+    } else {
+      say("config", std::string("ignoring NEURON_LOGICAL_NC_CONFIG='") + lnc + "' (1 or 2)");
+    }
+  }
+  if (const char* inst = std::getenv("FAKE_NRT_INSTANCE"); inst != nullptr) {
+    unsigned family = 0, size = 0;
+    if (std::strcmp(inst, "fail") == 0) {
+      c.instance_fails = true;
+    } else if (std::sscanf(inst, "%u:%u", &family, &size) == 2) {
+      c.instance_family = family;
+      c.instance_size = size;
+    } else {
+      say("config", std::string("ignoring FAKE_NRT_INSTANCE='") + inst + "' (<family>:<size> or fail)");
+    }
+  }
   const char* fail = std::getenv("FAKE_NRT_FAIL");
   if (fail == nullptr) return c;
   std::string text = fail;
@@ -157,8 +175,7 @@ int injected(State& s, const char* call) {
   const std::int64_t n = ++s.calls[call];
   for (const FailRule& r : s.config.fail) {
     if (r.call == call && n >= r.from_call) {
-      say(call, "failing as FAKE_NRT_FAIL asks: " + std::string(status_name(r.status)) + " (" +
-                    std::to_string(r.status) + ")");
+      say(call, "failing as FAKE_NRT_FAIL asks: status " + std::to_string(r.status));
       return r.status;
     }
   }
@@ -227,28 +244,56 @@ std::string shape_text(const std::vector<std::int64_t>& shape) {
   return s;
 }
 
-// Checks the file's tensors against the problem's; "" when they agree.
+// The spec's shape as a NEFF tensor stores it: the last two dimensions
+// swapped when it is transposed.
+std::vector<std::int64_t> stored_shape(const tb::TensorSpec& spec, bool transposed) {
+  std::vector<std::int64_t> shape = spec.shape;
+  if (transposed && shape.size() >= 2) std::swap(shape[shape.size() - 1], shape[shape.size() - 2]);
+  return shape;
+}
+
+// Checks the file's tensors against the problem's, position by position
+// (names are the NEFF's own); "" when they agree. Fills `out` with the file's
+// tensors of that kind.
 std::string compare_tensors(const std::vector<fakenrt::FakeTensor>& file, bool input,
-                            const std::vector<tb::TensorSpec>& specs) {
-  std::vector<const fakenrt::FakeTensor*> listed;
+                            const std::vector<tb::TensorSpec>& specs, std::vector<fakenrt::FakeTensor>& out) {
   for (const fakenrt::FakeTensor& t : file) {
-    if (t.input == input) listed.push_back(&t);
+    if (t.input == input) out.push_back(t);
   }
   const char* kind = input ? "input" : "output";
-  if (listed.size() != specs.size()) {
+  if (out.size() != specs.size()) {
     return std::string("the kernel has ") + std::to_string(specs.size()) + " " + kind + "s, the file lists " +
-           std::to_string(listed.size());
+           std::to_string(out.size());
   }
   for (std::size_t i = 0; i < specs.size(); ++i) {
-    const fakenrt::FakeTensor& t = *listed[i];
+    const fakenrt::FakeTensor& t = out[i];
     const tb::TensorSpec& spec = specs[i];
-    if (t.name != spec.name || t.dtype != tb::dtype_name(spec.dtype) || t.shape != spec.shape) {
-      return std::string(kind) + " " + std::to_string(i) + " is '" + t.name + " " + t.dtype + " " +
-             shape_text(t.shape) + "', the kernel's is '" + spec.name + " " + std::string(tb::dtype_name(spec.dtype)) +
-             " " + shape_text(spec.shape) + "'";
+    const std::vector<std::int64_t> expected = stored_shape(spec, t.transposed);
+    if (t.dtype != tb::dtype_name(spec.dtype) || t.shape != expected || (t.transposed && spec.shape.size() < 2)) {
+      return std::string(kind) + " " + std::to_string(i) + " ('" + t.name + "') is '" + t.dtype + " " +
+             shape_text(t.shape) + (t.transposed ? " transposed" : "") + "', the kernel's " + spec.name + " is '" +
+             std::string(tb::dtype_name(spec.dtype)) + " " + shape_text(spec.shape) + "'";
     }
   }
   return "";
+}
+
+// Swaps the last two dimensions of row-major bytes whose last two dimensions
+// are `rows` x `cols` (element size `element`), giving `cols` x `rows`.
+std::vector<std::byte> transpose_planes(const std::vector<std::byte>& in, std::int64_t rows, std::int64_t cols,
+                                        std::size_t element) {
+  std::vector<std::byte> out(in.size());
+  const std::size_t plane = static_cast<std::size_t>(rows * cols) * element;
+  for (std::size_t base = 0; base + plane <= in.size(); base += plane) {
+    for (std::int64_t r = 0; r < rows; ++r) {
+      for (std::int64_t c = 0; c < cols; ++c) {
+        const std::size_t from = base + static_cast<std::size_t>(r * cols + c) * element;
+        const std::size_t to = base + static_cast<std::size_t>(c * rows + r) * element;
+        std::memcpy(out.data() + to, in.data() + from, element);
+      }
+    }
+  }
+  return out;
 }
 
 int load_model(State& s, const char* call, const void* bytes, std::size_t size, std::int32_t vnc,
@@ -275,17 +320,20 @@ int load_model(State& s, const char* call, const void* bytes, std::size_t size, 
   if (kernel != "gemm" && kernel != "attention") {
     return invalid(call, "kernel '" + std::string(kernel) + "' is not one the fake runs (gemm, attention)");
   }
-  const std::vector<tb::TensorSpec> inputs = (*problem)->input_specs();
-  const std::vector<tb::TensorSpec> outputs = (*problem)->output_specs();
-  for (const auto& [is_input, specs] : {std::pair{true, &inputs}, std::pair{false, &outputs}}) {
-    if (std::string why = compare_tensors(neff.tensors, is_input, *specs); !why.empty()) {
+  auto m = std::make_unique<nrt_model_t>();
+  m->inputs = (*problem)->input_specs();
+  m->outputs = (*problem)->output_specs();
+  for (const auto& [is_input, specs, listed] : {std::tuple{true, &m->inputs, &m->neff_inputs},
+                                                std::tuple{false, &m->outputs, &m->neff_outputs}}) {
+    if (std::string why = compare_tensors(neff.tensors, is_input, *specs, *listed); !why.empty()) {
       return invalid(call, "tensors disagree with " + neff.kernel + ": " + why);
     }
   }
-  auto m = std::make_unique<nrt_model_t>();
+  std::set<std::string> names;
+  for (const fakenrt::FakeTensor& t : neff.tensors) {
+    if (!names.insert(t.name).second) return invalid(call, "tensor name '" + t.name + "' repeats");
+  }
   m->problem = std::move(problem).value();
-  m->inputs = inputs;
-  m->outputs = outputs;
   *model = m.get();
   s.models.insert(m.release());
   return NRT_SUCCESS;
@@ -298,19 +346,20 @@ const nrt_tensor_t* find_tensor(const TensorSet& set, const std::string& name) {
   return it == set.tensors.end() ? nullptr : it->second;
 }
 
-// Looks up every tensor of `specs` in `set`; "" or what is wrong.
-std::string bind(State& s, const TensorSet& set, const std::vector<tb::TensorSpec>& specs, const char* kind,
-                 std::vector<nrt_tensor_t*>& out) {
-  for (const tb::TensorSpec& spec : specs) {
-    nrt_tensor_t* t = const_cast<nrt_tensor_t*>(find_tensor(set, spec.name));
-    if (t == nullptr) return std::string(kind) + " tensor '" + spec.name + "' is not in the " + kind + " set";
+// Looks up every tensor of the NEFF (by the NEFF's names) in `set`; "" or what is wrong.
+std::string bind(State& s, const TensorSet& set, const std::vector<tb::TensorSpec>& specs,
+                 const std::vector<fakenrt::FakeTensor>& listed, const char* kind, std::vector<nrt_tensor_t*>& out) {
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    const std::string& name = listed[i].name;
+    nrt_tensor_t* t = const_cast<nrt_tensor_t*>(find_tensor(set, name));
+    if (t == nullptr) return std::string(kind) + " tensor '" + name + "' is not in the " + kind + " set";
     if (s.tensors.count(t) == 0) {
       ++s.misuse;
-      return std::string(kind) + " tensor '" + spec.name + "' was freed while still in a tensor set";
+      return std::string(kind) + " tensor '" + name + "' was freed while still in a tensor set";
     }
-    if (t->data.size() != static_cast<std::size_t>(spec.bytes())) {
-      return std::string(kind) + " tensor '" + spec.name + "' has " + std::to_string(t->data.size()) +
-             " bytes, the model needs " + std::to_string(spec.bytes());
+    if (t->data.size() != static_cast<std::size_t>(specs[i].bytes())) {
+      return std::string(kind) + " tensor '" + name + "' has " + std::to_string(t->data.size()) +
+             " bytes, the model needs " + std::to_string(specs[i].bytes());
     }
     out.push_back(t);
   }
@@ -336,14 +385,21 @@ int run_kernel(State& s, const char* call, nrt_model_t* model, const void* input
   auto* out_set = static_cast<TensorSet*>(outputs);
   if (s.sets.count(in_set) == 0 || s.sets.count(out_set) == 0) return bad_handle(s, call, "tensor set");
   std::vector<nrt_tensor_t*> in_tensors, out_tensors;
-  if (std::string why = bind(s, *in_set, model->inputs, "input", in_tensors); !why.empty()) return invalid(call, why);
-  if (std::string why = bind(s, *out_set, model->outputs, "output", out_tensors); !why.empty()) {
+  if (std::string why = bind(s, *in_set, model->inputs, model->neff_inputs, "input", in_tensors); !why.empty()) {
+    return invalid(call, why);
+  }
+  if (std::string why = bind(s, *out_set, model->outputs, model->neff_outputs, "output", out_tensors); !why.empty()) {
     return invalid(call, why);
   }
   std::vector<tb::HostTensor> host;
   for (std::size_t i = 0; i < model->inputs.size(); ++i) {
-    host.emplace_back(model->inputs[i]);
-    std::memcpy(host.back().data.data(), in_tensors[i]->data.data(), host.back().data.size());
+    const tb::TensorSpec& spec = model->inputs[i];
+    host.emplace_back(spec);
+    const std::size_t n = spec.shape.size();
+    host.back().data = model->neff_inputs[i].transposed  // stored [.., c, r]: back to [.., r, c]
+                           ? transpose_planes(in_tensors[i]->data, spec.shape[n - 1], spec.shape[n - 2],
+                                              tb::dtype_size(spec.dtype))
+                           : in_tensors[i]->data;
   }
   bool nan = false;
   const std::map<std::string, std::vector<double>> results = reference_outputs(*model, host);
@@ -360,7 +416,10 @@ int run_kernel(State& s, const char* call, nrt_model_t* model, const void* input
       nan = nan || std::isnan(values[e]);
       out.set(e, static_cast<float>(values[e]));
     }
-    std::memcpy(out_tensors[i]->data.data(), out.data.data(), out.data.size());
+    const std::size_t n = spec.shape.size();
+    out_tensors[i]->data = model->neff_outputs[i].transposed
+                               ? transpose_planes(out.data, spec.shape[n - 2], spec.shape[n - 1], tb::dtype_size(spec.dtype))
+                               : out.data;
   }
   if (nan) return invalid(call, "the outputs hold NaN", NRT_EXEC_COMPLETED_WITH_NUM_ERR);
   ++s.executions;
@@ -379,12 +438,10 @@ int execute_impl(const char* call, nrt_model_t* model, const void* inputs, void*
   });
 }
 
-int count_impl(const char* call, std::uint32_t* count, bool needs_init) {
+// Every count may be called before nrt_init (nrt.h).
+int count_impl(const char* call, std::uint32_t* count) {
   return guarded(call, [&](State& s) {
-    if (!s.initialized) s.config = read_config();  // callable before nrt_init
-    if (needs_init) {
-      if (int st = require_init(s, call); st != NRT_SUCCESS) return st;
-    }
+    if (!s.initialized) s.config = read_config();
     if (int st = injected(s, call + 4); st != NRT_SUCCESS) return st;
     if (count == nullptr) return invalid(call, "null count pointer");
     *count = s.config.nc_count;
@@ -473,17 +530,34 @@ NRT_STATUS nrt_get_version(nrt_version_t* ver, std::size_t size) {
   }));
 }
 
+NRT_STATUS nrt_get_instance_info(nrt_instance_info_t* info, std::size_t instance_info_len) {
+  return static_cast<NRT_STATUS>(guarded("nrt_get_instance_info", [&](State& s) {
+    if (!s.initialized) s.config = read_config();  // callable before nrt_init
+    if (int st = injected(s, "get_instance_info"); st != NRT_SUCCESS) return st;
+    if (s.config.instance_fails) return invalid("nrt_get_instance_info", "failing as FAKE_NRT_INSTANCE=fail asks", NRT_FAILURE);
+    if (info == nullptr || instance_info_len < sizeof(nrt_instance_info_t)) {
+      return invalid("nrt_get_instance_info", "null info or a length below sizeof(nrt_instance_info_t)");
+    }
+    *info = nrt_instance_info_t{};
+    info->family = s.config.instance_family;
+    info->size = s.config.instance_size;
+    std::snprintf(info->arch_name, sizeof info->arch_name, "fake");
+    std::snprintf(info->device_revision, sizeof info->device_revision, "0");
+    return static_cast<int>(NRT_SUCCESS);
+  }));
+}
+
 NRT_STATUS nrt_get_total_nc_count(std::uint32_t* count) {
-  return static_cast<NRT_STATUS>(count_impl("nrt_get_total_nc_count", count, false));
+  return static_cast<NRT_STATUS>(count_impl("nrt_get_total_nc_count", count));
 }
 NRT_STATUS nrt_get_visible_nc_count(std::uint32_t* count) {
-  return static_cast<NRT_STATUS>(count_impl("nrt_get_visible_nc_count", count, true));
+  return static_cast<NRT_STATUS>(count_impl("nrt_get_visible_nc_count", count));
 }
 NRT_STATUS nrt_get_total_vnc_count(std::uint32_t* count) {
-  return static_cast<NRT_STATUS>(count_impl("nrt_get_total_vnc_count", count, false));
+  return static_cast<NRT_STATUS>(count_impl("nrt_get_total_vnc_count", count));
 }
 NRT_STATUS nrt_get_visible_vnc_count(std::uint32_t* count) {
-  return static_cast<NRT_STATUS>(count_impl("nrt_get_visible_vnc_count", count, true));
+  return static_cast<NRT_STATUS>(count_impl("nrt_get_visible_vnc_count", count));
 }
 
 NRT_STATUS nrt_load(const void* neff_bytes, std::size_t size, std::int32_t vnc, std::int32_t vnc_count,
@@ -655,29 +729,39 @@ NRT_STATUS nrt_get_model_tensor_info(nrt_model_t* model, nrt_tensor_info_array_t
     if (int st = injected(s, "get_model_tensor_info"); st != NRT_SUCCESS) return st;
     if (s.models.count(model) == 0) return bad_handle(s, call, "model");
     if (info == nullptr) return invalid(call, "null info pointer");
-    std::vector<std::pair<const tb::TensorSpec*, nrt_tensor_usage_t>> all;
-    for (const tb::TensorSpec& t : model->inputs) all.emplace_back(&t, NRT_TENSOR_USAGE_INPUT);
-    for (const tb::TensorSpec& t : model->outputs) all.emplace_back(&t, NRT_TENSOR_USAGE_OUTPUT);
+    struct Listed {
+      const tb::TensorSpec* spec;
+      const fakenrt::FakeTensor* neff;
+      nrt_tensor_usage_t usage;
+    };
+    std::vector<Listed> all;
+    for (std::size_t i = 0; i < model->inputs.size(); ++i) {
+      all.push_back({&model->inputs[i], &model->neff_inputs[i], NRT_TENSOR_USAGE_INPUT});
+    }
+    for (std::size_t i = 0; i < model->outputs.size(); ++i) {
+      all.push_back({&model->outputs[i], &model->neff_outputs[i], NRT_TENSOR_USAGE_OUTPUT});
+    }
     auto* array = static_cast<nrt_tensor_info_array_t*>(
         std::calloc(1, sizeof(nrt_tensor_info_array_t) + all.size() * sizeof(nrt_tensor_info_t)));
     if (array == nullptr) return invalid(call, "out of host memory", NRT_FAIL_HOST_MEM_ALLOC);
     array->tensor_count = all.size();
     for (std::size_t i = 0; i < all.size(); ++i) {
-      const tb::TensorSpec& spec = *all[i].first;
+      const tb::TensorSpec& spec = *all[i].spec;
+      const std::vector<std::int64_t>& shape = all[i].neff->shape;
       nrt_tensor_info_t& t = array->tensor_array[i];
-      std::snprintf(t.name, sizeof t.name, "%s", spec.name.c_str());
-      t.usage = all[i].second;
+      std::snprintf(t.name, sizeof t.name, "%s", all[i].neff->name.c_str());
+      t.usage = all[i].usage;
       t.size = static_cast<std::size_t>(spec.bytes());
       t.dtype = spec.dtype == tb::DType::kFp32   ? NRT_DTYPE_FLOAT32
                 : spec.dtype == tb::DType::kBf16 ? NRT_DTYPE_BFLOAT16
                                                  : NRT_DTYPE_FLOAT16;
-      t.ndim = static_cast<std::uint32_t>(spec.shape.size());
-      t.shape = static_cast<std::uint32_t*>(std::calloc(spec.shape.size() + 1, sizeof(std::uint32_t)));
+      t.ndim = static_cast<std::uint32_t>(shape.size());
+      t.shape = static_cast<std::uint32_t*>(std::calloc(shape.size() + 1, sizeof(std::uint32_t)));
       if (t.shape == nullptr) {
         free_info(array);
         return invalid(call, "out of host memory", NRT_FAIL_HOST_MEM_ALLOC);
       }
-      for (std::size_t d = 0; d < spec.shape.size(); ++d) t.shape[d] = static_cast<std::uint32_t>(spec.shape[d]);
+      for (std::size_t d = 0; d < shape.size(); ++d) t.shape[d] = static_cast<std::uint32_t>(shape[d]);
     }
     *info = array;
     s.infos.insert(array);
@@ -694,7 +778,9 @@ NRT_STATUS nrt_free_model_tensor_info(nrt_tensor_info_array_t* info) {
   }));
 }
 
-const char* nrt_get_status_as_str(NRT_STATUS status) { return status_name(status); }
+const char* nrt_get_status_as_str(NRT_STATUS status) {
+  return status == NRT_SUCCESS ? "success" : "fake_nrt: an error (the caller prints the number)";
+}
 
 void fake_nrt_get_stats(fakenrt::FakeNrtStats* stats) {
   guarded_void("fake_nrt_get_stats", [&](State& s) {

@@ -23,7 +23,13 @@
 //   FAKE_NRT_STRICT=1   nrt_close with models, tensors, tensor sets or tensor
 //                       infos still alive aborts (after printing them).
 //                       Without it they are printed to stderr and counted.
-//   FAKE_NRT_NC_COUNT=<n>  NeuronCores reported (total and visible; default 2).
+//   FAKE_NRT_NC_COUNT=<n>  physical NeuronCores (default 2); the counts report
+//                       n / LNC logical cores, LNC being NEURON_LOGICAL_NC_CONFIG
+//                       (1 or 2; default 1) as the real runtime reads it.
+//   FAKE_NRT_INSTANCE=<family>:<size>  the codes nrt_get_instance_info reports
+//                       (default 2:6, trn1.32xlarge); "fail": it returns FAILURE.
+// Counts, nrt_get_version and nrt_get_instance_info may be called before
+// nrt_init, as nrt.h documents.
 // Every failure the fake returns is explained on stderr, prefixed "fake_nrt: ".
 #pragma once
 
@@ -38,12 +44,17 @@ namespace fakenrt {
 // The fake NEFF: a text file, exactly
 //   FAKE-NEFF 1
 //   kernel <canonical problem string>
-//   input <name> <fp32|bf16|fp16> <dim0,dim1,...>      one line per input, input_specs() order
-//   output <name> <fp32|bf16|fp16> <dim0,dim1,...>     one line per output, output_specs() order
-// Lines end with '\n'. nrt_load rejects other text with INVALID (2), another
-// version number ("FAKE-NEFF 2") with UNSUPPORTED_NEFF_VERSION (10), and
-// tensors that disagree with the kernel's (names, order, dtypes, shapes) with
-// INVALID. Kernels: gemm, attention (every pass).
+//   input <name> <fp32|bf16|fp16> <dim0,dim1,...> [transposed]    one line per input, input_specs() order
+//   output <name> <fp32|bf16|fp16> <dim0,dim1,...> [transposed]   one line per output, output_specs() order
+// Lines end with '\n'. The i-th input line stands for the kernel's i-th input
+// spec, under any name (a real NKI NEFF names inputs after the kernel's
+// arguments and outputs output_0, output_1, ...); "transposed" stores the
+// spec's last two dimensions swapped, as NKI kernels take some operands, and
+// the fake swaps them back to run the reference. nrt_load rejects other text
+// with INVALID (2), another version number ("FAKE-NEFF 2") with
+// UNSUPPORTED_NEFF_VERSION (10), and tensors that disagree with the kernel's
+// (count, dtypes, shapes in their layout) or repeat a name with INVALID.
+// Kernels: gemm, attention (every pass).
 inline constexpr std::string_view kMagic = "FAKE-NEFF";
 inline constexpr int kVersion = 1;
 
@@ -51,7 +62,8 @@ struct FakeTensor {
   bool input = true;
   std::string name;
   std::string dtype;  // "fp32", "bf16", "fp16"
-  std::vector<std::int64_t> shape;
+  std::vector<std::int64_t> shape;  // as stored: the spec's, last two swapped when transposed
+  bool transposed = false;
 };
 
 struct FakeNeff {
@@ -65,7 +77,7 @@ inline std::string to_text(const FakeNeff& neff) {
   for (const FakeTensor& t : neff.tensors) {
     s += (t.input ? "input " : "output ") + t.name + " " + t.dtype + " ";
     for (std::size_t i = 0; i < t.shape.size(); ++i) s += (i ? "," : "") + std::to_string(t.shape[i]);
-    s += "\n";
+    s += t.transposed ? " transposed\n" : "\n";
   }
   return s;
 }
@@ -93,10 +105,12 @@ inline std::string parse(std::string_view text, FakeNeff& out, int& version) {
   out.kernel = line.substr(7);
   while (std::getline(in, line)) {
     std::istringstream fields(line);
-    std::string kind, dims, extra;
+    std::string kind, dims, layout, extra;
     FakeTensor t;
     fields >> kind >> t.name >> t.dtype >> dims;
-    if (fields.fail() || (fields >> extra) || (kind != "input" && kind != "output")) {
+    if (fields >> layout) t.transposed = layout == "transposed";
+    if (fields.fail() != layout.empty() || (fields >> extra) || (kind != "input" && kind != "output") ||
+        (!layout.empty() && !t.transposed)) {
       return "bad tensor line '" + line + "'";
     }
     t.input = kind == "input";

@@ -52,11 +52,23 @@ NccomRequest request(std::int64_t min_bytes, std::int64_t max_bytes, DType dtype
 
 TEST(NccomArguments, Fp32OneSizeIsCheckedWithMinEqualMax) {
   NccomRequest r = request(1073741824, 1073741824, DType::kFp32);
-  const std::vector<std::string> expected = {"/opt/aws/neuron/bin/nccom-test", "-r", "2", "-N", "1", "-b",
-                                             "1073741824", "-e", "1073741824", "-n", "20", "-w", "5", "-d", "fp32",
-                                             "-c", "all_reduce"};
+  const std::vector<std::string> expected = {"/opt/aws/neuron/bin/nccom-test", "all_reduce", "-r", "2", "-N", "1",
+                                             "-b", "1073741824", "-e", "1073741824", "-n", "20", "-w", "5", "-d",
+                                             "fp32", "-c"};
   EXPECT_EQ(nccom_test_arguments(r), expected);
   EXPECT_TRUE(check_nccom_request(r).ok()) << error_of(check_nccom_request(r));
+}
+
+// The operation first, -c last: since SDK 2.28 -c takes an optional value
+// (random, all_ones), and --stats takes every word after it.
+TEST(NccomArguments, NewerOptionsGoBeforeACheckThatComesLast) {
+  NccomRequest r = request(1024, 1024, DType::kFp32);
+  r.options.stats = true;
+  r.options.non_interactive = true;
+  const std::vector<std::string> expected = {"/opt/aws/neuron/bin/nccom-test", "all_reduce", "-r", "2", "-N", "1",
+                                             "-b", "1024", "-e", "1024", "-n", "20", "-w", "5", "-d", "fp32",
+                                             "--non-interactive", "--stats", "avg", "p50", "-c"};
+  EXPECT_EQ(nccom_test_arguments(r), expected);
 }
 
 TEST(NccomArguments, Bf16SweepHasFactorAndNoCheck) {
@@ -66,9 +78,9 @@ TEST(NccomArguments, Bf16SweepHasFactorAndNoCheck) {
   r.step_factor = 4;
   r.iters = 50;
   r.warmup = 10;
-  const std::vector<std::string> expected = {"/opt/aws/neuron/bin/nccom-test", "-r", "64", "-N", "2", "-b", "1024",
-                                             "-e", "1073741824", "-f", "4", "-n", "50", "-w", "10", "-d", "bf16",
-                                             "all_reduce"};
+  const std::vector<std::string> expected = {"/opt/aws/neuron/bin/nccom-test", "all_reduce", "-r", "64", "-N", "2",
+                                             "-b", "1024", "-e", "1073741824", "-f", "4", "-n", "50", "-w", "10",
+                                             "-d", "bf16"};
   EXPECT_EQ(nccom_test_arguments(r), expected);
   EXPECT_TRUE(check_nccom_request(r).ok()) << error_of(check_nccom_request(r));
 }
@@ -78,8 +90,8 @@ TEST(NccomArguments, DtypeNames) {
   EXPECT_EQ(nccom_dtype_name(DType::kBf16), "bf16");
   EXPECT_EQ(nccom_dtype_name(DType::kFp16), "fp16");
   const std::vector<std::string> argv = nccom_test_arguments(request(2, 2, DType::kFp16));
-  EXPECT_EQ(argv[argv.size() - 2], "fp16");  // no -c: nccom-test checks fp32 only
-  EXPECT_EQ(argv.back(), "all_reduce");
+  EXPECT_EQ(argv.back(), "fp16");  // no -c: we check fp32 only
+  EXPECT_EQ(argv[1], "all_reduce");
 }
 
 TEST(NccomArguments, RejectsRequestsNccomTestWouldRefuse) {
@@ -119,7 +131,8 @@ TEST(NccomArguments, ResolveExecutable) {
 // ---------------------------------------------------------------------------
 // Parsing
 
-// The documented format (AWS's nccom-test guide): right-aligned columns, then the footer.
+// The SDK 2.10 guide's format (still in the current guide's first example):
+// right-aligned columns, an integer time(us), then the footer.
 constexpr const char* kDocumentedTable =
     "     size(B)    count(elems)     type    time(us)    algbw(GB/s)    busbw(GB/s)\n"
     "    33554432        33554432    uint8         768          40.69          40.69\n"
@@ -133,7 +146,8 @@ TEST(NccomParse, DocumentedExample) {
   EXPECT_EQ(row.size_bytes, 33554432);
   EXPECT_EQ(row.count, 33554432);
   EXPECT_EQ(row.dtype, "uint8");
-  EXPECT_DOUBLE_EQ(row.time_us, 768.0);
+  EXPECT_EQ(row.time_us("time"), 768.0);
+  EXPECT_EQ(r->columns.size(), 6u);
   EXPECT_DOUBLE_EQ(row.algbw_GBps, 40.69);
   EXPECT_DOUBLE_EQ(row.busbw_GBps, 40.69);
   ASSERT_TRUE(r->avg_busbw_GBps.has_value());
@@ -142,7 +156,91 @@ TEST(NccomParse, DocumentedExample) {
   const NccomFigures f = nccom_figures(row, 2);
   EXPECT_NEAR(f.derived_algbw_bytes_per_s, 43.69e9, 0.01e9);
   EXPECT_NEAR(f.algbw_bytes_per_s, 40.69 * kGiB, 1.0);
+  EXPECT_EQ(f.unit, NccomBandwidthUnit::kGiBps);
   EXPECT_TRUE(f.warning.empty()) << f.warning;
+  // The guides up to SDK 2.27 call time(us) the P50.
+  EXPECT_EQ(f.sample.statistic, "median");
+  EXPECT_EQ(f.sample.column, "time(us)");
+}
+
+// The current guide's format (examples since SDK 2.24): time:avg(us), times
+// with decimals, the footer after a TAB; its bandwidths computed in 1e9 B/s.
+TEST(NccomParse, CurrentFormatIsTheMean) {
+  const Expected<NccomResult> r = parse_nccom_output(
+      "    size(B)    count(elems)     type    time:avg(us)    algbw(GB/s)    busbw(GB/s)\n"
+      "    33554432        33554432    uint8          894.24          37.52          37.52\n"
+      "Avg bus bandwidth:\t37.5230GB/s\n");
+  ASSERT_TRUE(r.ok()) << error_of(r);
+  const NccomRow& row = r->rows.at(0);
+  EXPECT_EQ(row.time_us("avg"), 894.24);
+  EXPECT_FALSE(row.time_us("p50").has_value());
+  const NccomFigures f = nccom_figures(row, 2);
+  EXPECT_EQ(f.sample.statistic, "mean");
+  EXPECT_EQ(f.sample.column, "time:avg(us)");
+  EXPECT_NEAR(f.time_s, 894.24e-6, 1e-12);
+  // 33554432 B / 894.24 us = 37.52e9 B/s: printed in GB/s, not GiB/s (34.95).
+  EXPECT_EQ(f.unit, NccomBandwidthUnit::kGBps);
+  EXPECT_NEAR(f.algbw_bytes_per_s, 37.52e9, 1.0);
+  EXPECT_TRUE(f.warning.empty()) << f.warning;
+  EXPECT_DOUBLE_EQ(*r->avg_busbw_GBps, 37.523);
+}
+
+// --stats avg p25 p50 p90 p99 (the SDK 2.28 guide's example): one column per
+// statistic; the median is time:p50(us); algbw comes from the average.
+TEST(NccomParse, StatsColumnsGiveTheMedianAndKeepEveryStatistic) {
+  const Expected<NccomResult> r = parse_nccom_output(
+      "    size(B)    count(elems)    type    time:avg(us)    time:p25(us)    time:p50(us)    time:p90(us)    "
+      "time:p99(us)    algbw(GB/s)    busbw(GB/s)\n"
+      "       1024             256    fp32            10.0              10              10              11          "
+      "    12           0.10           0.09\n"
+      "     524288          131072    fp32           14.83              14              15              16          "
+      "    17          35.34          30.92\n"
+      "Avg bus bandwidth:\t9.1966GB/s\n");
+  ASSERT_TRUE(r.ok()) << error_of(r);
+  ASSERT_EQ(r->rows.size(), 2u);
+  const NccomRow& row = r->rows[1];
+  ASSERT_EQ(row.times.size(), 5u);
+  EXPECT_EQ(row.times[0].statistic, "avg");
+  EXPECT_EQ(row.times[4].statistic, "p99");
+  EXPECT_EQ(row.time_us("p50"), 15.0);
+  const NccomFigures f = nccom_figures(row, 8);
+  EXPECT_EQ(f.sample.statistic, "median");
+  EXPECT_EQ(f.sample.column, "time:p50(us)");
+  EXPECT_NEAR(f.time_s, 15e-6, 1e-15);
+  EXPECT_NEAR(f.derived_algbw_bytes_per_s, 524288 / 14.83e-6, 1.0);  // from the average
+  EXPECT_EQ(f.unit, NccomBandwidthUnit::kGBps);
+  // The guide's example is an all-gather (busbw = algbw x (n-1)/n), so read as
+  // an all-reduce its busbw is flagged.
+  EXPECT_TRUE(Contains(f.warning, "busbw 30.92")) << f.warning;
+}
+
+// --show-input-output-size adds two size columns after count(elems);
+// --show-algorithm an algorithm column at the end; a column nobody documents
+// yet is skipped.
+TEST(NccomParse, ExtraSizeAlgorithmAndUnknownColumns) {
+  const Expected<NccomResult> r = parse_nccom_output(
+      "    size(B)    count(elems)    total_input_size(B)    total_output_size(B)    type    time:avg(us)    "
+      "algbw(GB/s)    busbw(GB/s)    algorithm    future(x)\n"
+      "     524288          131072                  16384                  524288    fp32           23.16          "
+      "22.64          21.93         mesh    7\n"
+      "Avg bus bandwidth:      7.7715GB/s\n");
+  ASSERT_TRUE(r.ok()) << error_of(r);
+  const NccomRow& row = r->rows.at(0);
+  EXPECT_EQ(row.size_bytes, 524288);
+  EXPECT_EQ(row.count, 131072);
+  EXPECT_EQ(row.total_input_bytes, 16384);
+  EXPECT_EQ(row.total_output_bytes, 524288);
+  EXPECT_EQ(row.dtype, "fp32");
+  EXPECT_EQ(row.time_us("avg"), 23.16);
+  EXPECT_DOUBLE_EQ(row.algbw_GBps, 22.64);
+  EXPECT_EQ(row.algorithm, "mesh");
+}
+
+TEST(NccomParse, ASecondTableIsRefused) {
+  const std::string table = "size(B) count(elems) type time:avg(us) algbw(GB/s) busbw(GB/s)\n1024 256 fp32 6.19 0.17 0.16\n";
+  const Expected<NccomResult> r = parse_nccom_output(table + table);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(Contains(r.error().message, "a second table"));
 }
 
 // The published figures (AWS docs): 2 ranks on one trn1 chip, fp32: 1 KiB in
@@ -159,7 +257,7 @@ TEST(NccomParse, PublishedTwoRankFp32Figures) {
   ASSERT_EQ(r->rows.size(), 2u);
   EXPECT_EQ(r->rows[0].size_bytes, 1024);
   EXPECT_EQ(r->rows[0].count, 256);
-  EXPECT_DOUBLE_EQ(r->rows[0].time_us, 58.0);
+  EXPECT_EQ(r->rows[0].time_us("time"), 58.0);
   const NccomRow& big = r->rows[1];
   EXPECT_EQ(big.size_bytes, std::int64_t{1} << 30);
   EXPECT_EQ(big.count, std::int64_t{1} << 28);
@@ -199,13 +297,33 @@ TEST(NccomFigures, GigabytesAreGibibytes) {
   EXPECT_DOUBLE_EQ(nccom_gbps_to_bytes_per_s(0.0), 0.0);
 }
 
-TEST(NccomFigures, WarnsWhenPrintedBandwidthDisagreesWithSizeOverTime) {
-  // 1 GiB in 18.9 ms printed in 1e9 units (56.81): 7% off the GiB reading.
-  NccomRow row{1073741824, 268435456, "fp32", 18900.0, 56.81, 56.81};
-  EXPECT_TRUE(Contains(nccom_figures(row, 2).warning, "disagrees with size / time"));
+NccomRow gib_row(double time_us, double algbw, double busbw) {
+  NccomRow row;
+  row.size_bytes = 1073741824;
+  row.count = 268435456;
+  row.dtype = "fp32";
+  row.times = {{"avg", time_us}};
+  row.algbw_GBps = algbw;
+  row.busbw_GBps = busbw;
+  return row;
+}
+
+TEST(NccomFigures, ReadsEachRowInTheUnitItsFiguresFit) {
+  // 1 GiB in 18.9 ms is 56.81e9 B/s = 52.91 GiB/s: either printing is read right.
+  NccomFigures f = nccom_figures(gib_row(18900.0, 56.81, 56.81), 2);
+  EXPECT_EQ(f.unit, NccomBandwidthUnit::kGBps);
+  EXPECT_NEAR(f.busbw_bytes_per_s, 56.81e9, 1.0);
+  EXPECT_TRUE(f.warning.empty()) << f.warning;
+  f = nccom_figures(gib_row(18900.0, 52.91, 52.91), 2);
+  EXPECT_EQ(f.unit, NccomBandwidthUnit::kGiBps);
+  EXPECT_NEAR(f.busbw_bytes_per_s, 52.91 * kGiB, 1.0);
+  EXPECT_TRUE(f.warning.empty()) << f.warning;
+}
+
+TEST(NccomFigures, WarnsWhenPrintedBandwidthFitsNeitherUnit) {
+  EXPECT_TRUE(Contains(nccom_figures(gib_row(18900.0, 45.00, 45.00), 2).warning, "fits neither GiB/s"));
   // busbw that is not algbw x 2(n-1)/n.
-  row = NccomRow{1073741824, 268435456, "fp32", 18900.0, 52.91, 80.00};
-  EXPECT_TRUE(Contains(nccom_figures(row, 2).warning, "busbw"));
+  EXPECT_TRUE(Contains(nccom_figures(gib_row(18900.0, 52.91, 80.00), 2).warning, "busbw"));
 }
 
 TEST(NccomParse, ToleratesBannersExtraColumnsTabsAndCarriageReturns) {
@@ -223,7 +341,7 @@ TEST(NccomParse, ToleratesBannersExtraColumnsTabsAndCarriageReturns) {
   EXPECT_EQ(r->rows[1].size_bytes, 2048);
   EXPECT_EQ(r->rows[1].count, 512);
   EXPECT_EQ(r->rows[1].dtype, "fp32");
-  EXPECT_DOUBLE_EQ(r->rows[1].time_us, 60.5);
+  EXPECT_EQ(r->rows[1].time_us("time"), 60.5);
   EXPECT_DOUBLE_EQ(r->rows[1].algbw_GBps, 0.03);
   EXPECT_DOUBLE_EQ(*r->avg_busbw_GBps, 0.025);
 }
@@ -305,6 +423,7 @@ TEST(NccomParse, MalformedNumbersQuoteTheLine) {
   EXPECT_TRUE(Contains(message("1024 256 fp32 58 nan 0.02"), "algbw(GB/s) is 'nan'"));
   EXPECT_TRUE(Contains(message("1024 256 fp32 58 0.02 -1"), "busbw(GB/s) is '-1'"));
   EXPECT_TRUE(Contains(message("1024 256 fp32 58 0.02"), "a row has 5 columns, the header 6"));
+  EXPECT_TRUE(Contains(message("1024 256 fp32 58 0.02 0.02 7"), "a row has 7 columns, the header 6"));
   EXPECT_TRUE(Contains(message("1024 256 fp32 58 0.02 0.02\nwarning: something odd"),
               "unexpected line 'warning: something odd'"));
   EXPECT_TRUE(Contains(message("Avg bus bandwidth: fast"), "'Avg bus bandwidth: fast'"));
@@ -316,6 +435,9 @@ TEST(NccomParse, HeaderProblems) {
   Expected<NccomResult> r = parse_nccom_output("size(B) count(elems) type time(us) algbw(GB/s)\n1024 256 fp32 58 0.02\n");
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(Contains(r.error().message, "lacks the column 'busbw(GB/s)'"));
+  r = parse_nccom_output("size(B) count(elems) type algbw(GB/s) busbw(GB/s)\n1024 256 fp32 0.02 0.02\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(Contains(r.error().message, "lacks the column 'time:avg(us)' or 'time(us)'"));
   r = parse_nccom_output("size(B) count(elems) type time(us) algbw(GB/s) busbw(GB/s)\nAvg bus bandwidth: 0GB/s\n");
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(Contains(r.error().message, "no result rows"));
@@ -361,6 +483,8 @@ class NccomFake : public ::testing::Test {
   }
   void TearDown() override {
     ::unsetenv("FAKE_NCCOM_MODE");
+    ::unsetenv("FAKE_NCCOM_FORMAT");
+    ::unsetenv("FAKE_NCCOM_UNIT");
     ::unsetenv("FAKE_NCCOM_PIDFILE");
     ::unsetenv("FAKE_NCCOM_ARGSFILE");
     std::filesystem::remove(pid_file_);
@@ -498,7 +622,7 @@ TEST_F(NccomFake, OkSweepThroughRunNccomTest) {
     EXPECT_TRUE(f.warning.empty()) << f.warning;
   }
   // The model behind the fake reproduces the published 2-rank 1 GiB figures.
-  EXPECT_NEAR(r->rows[2].time_us, 18900.0, 100.0);
+  EXPECT_NEAR(r->rows[2].time_us("avg").value_or(0.0), 18900.0, 100.0);
   EXPECT_NEAR(r->rows[2].busbw_GBps, 52.8, 0.2);
   ASSERT_TRUE(r->avg_busbw_GBps.has_value());
 }
@@ -572,6 +696,79 @@ TEST_F(NccomFake, MissingExecutableAndBadRequest) {
   EXPECT_EQ(r.error().code, ErrorCode::kBadInput);
 }
 
+// ---- The formats of the fake, which follow the guide's versions ----
+
+TEST_F(NccomFake, ProbeFindsStatsOnlyWhereTheToolListsThem) {
+  ::unsetenv("FAKE_NCCOM_FORMAT");
+  NccomOptions o = probe_nccom_test(FAKE_NCCOM_TEST, 10.0);
+  EXPECT_TRUE(o.stats);
+  EXPECT_TRUE(o.non_interactive);
+  for (const char* format : {"old", "avg-only"}) {
+    ::setenv("FAKE_NCCOM_FORMAT", format, 1);
+    o = probe_nccom_test(FAKE_NCCOM_TEST, 10.0);
+    EXPECT_FALSE(o.stats) << format;
+    EXPECT_FALSE(o.non_interactive) << format;
+  }
+  ::unsetenv("FAKE_NCCOM_FORMAT");
+  o = probe_nccom_test("/nonexistent/nccom-test", 10.0);
+  EXPECT_FALSE(o.stats) << "a tool that cannot run has no options; the run reports why";
+}
+
+TEST_F(NccomFake, StatsRunGivesTheMedianAndTheMean) {
+  mode("ok");
+  NccomRequest req = fake_request(1 << 20, 1 << 20, DType::kFp32);
+  req.options = probe_nccom_test(FAKE_NCCOM_TEST, 10.0);
+  ASSERT_TRUE(req.options.stats);
+  const Expected<NccomResult> r = run_nccom_test(req, 30.0);
+  ASSERT_TRUE(r.ok()) << error_of(r);
+  const NccomRow& row = r->rows.at(0);
+  ASSERT_TRUE(row.time_us("avg") && row.time_us("p50"));
+  const NccomFigures f = nccom_figures(row, 2);
+  EXPECT_EQ(f.sample.column, "time:p50(us)");
+  EXPECT_NEAR(f.time_s, *row.time_us("p50") * 1e-6, 1e-15);
+  EXPECT_NEAR(*row.time_us("p50"), *row.time_us("avg"), 0.011);  // the fake's symmetric spread
+  EXPECT_TRUE(f.warning.empty()) << f.warning;
+}
+
+TEST_F(NccomFake, OldFormatAndDecimalUnitsParse) {
+  mode("ok");
+  ::setenv("FAKE_NCCOM_FORMAT", "old", 1);
+  Expected<NccomResult> r = run_nccom_test(fake_request(1 << 30, 1 << 30, DType::kFp32), 30.0);
+  ::unsetenv("FAKE_NCCOM_FORMAT");
+  ASSERT_TRUE(r.ok()) << error_of(r);
+  NccomFigures f = nccom_figures(r->rows.at(0), 2);
+  EXPECT_EQ(f.sample.column, "time(us)");
+  EXPECT_EQ(f.unit, NccomBandwidthUnit::kGiBps);
+  ::setenv("FAKE_NCCOM_UNIT", "gb", 1);
+  r = run_nccom_test(fake_request(1 << 30, 1 << 30, DType::kFp32), 30.0);
+  ::unsetenv("FAKE_NCCOM_UNIT");
+  ASSERT_TRUE(r.ok()) << error_of(r);
+  f = nccom_figures(r->rows.at(0), 2);
+  EXPECT_EQ(f.sample.column, "time:avg(us)");
+  EXPECT_EQ(f.unit, NccomBandwidthUnit::kGBps);
+  EXPECT_TRUE(f.warning.empty()) << f.warning;
+}
+
+// The order trainbench used before: -c right before the operation. A current
+// nccom-test reads the operation as -c's value and refuses it.
+TEST_F(NccomFake, CheckBeforeTheOperationIsRefusedByACurrentTool) {
+  const Expected<ProcessOutput> r =
+      run_with_timeout({FAKE_NCCOM_TEST, "-r", "2", "-b", "1024", "-e", "1024", "-d", "fp32", "-c", "all_reduce"}, 10.0);
+  ASSERT_TRUE(r.ok()) << error_of(r);
+  EXPECT_EQ(r->exit_code, 2);
+  EXPECT_TRUE(Contains(r->err, "invalid choice: 'all_reduce'"));
+}
+
+TEST(NccomLocate, FindsAnExecutableOrSaysWhereItLooked) {
+  const Expected<std::string> found = locate_nccom_test(FAKE_NCCOM_TEST);
+  ASSERT_TRUE(found.ok()) << error_of(found);
+  EXPECT_EQ(*found, FAKE_NCCOM_TEST);
+  const Expected<std::string> missing = locate_nccom_test("/nonexistent/nccom-test");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, ErrorCode::kUnavailable);
+  EXPECT_TRUE(Contains(missing.error().message, "/nonexistent/nccom-test"));
+}
+
 // ---- Which all-reduce problems the Neuron backend measures ----
 
 TEST(NeuronAllreduceSupport, RingTheDefaultRunsThroughNccomTest) {
@@ -606,6 +803,17 @@ TEST(NeuronAllreduceSupport, OnlyFp32IsChecked) {
   const Support s = neuron_allreduce_support(*p);
   EXPECT_FALSE(s.supported);
   EXPECT_TRUE(Contains(s.reason, "fp32 only"));
+}
+
+TEST(NeuronAllreduceSupport, MaxAndMinAreNotWhatNccomTestRuns) {
+  for (const char* op : {"max", "min"}) {
+    const auto p = parse_as<AllreduceProblem>(std::string("allreduce:bytes=1M,ranks=2,inplace=0,op=") + op);
+    ASSERT_NE(p, nullptr);
+    const Support s = neuron_allreduce_support(*p);
+    EXPECT_FALSE(s.supported) << op;
+    EXPECT_TRUE(Contains(s.reason, "no reduction-op option")) << op;
+    EXPECT_TRUE(Contains(s.reason, std::string("op=") + op)) << op;
+  }
 }
 
 TEST(NeuronAllreduceSupport, AGemmIsNotAnAllReduce) {

@@ -52,9 +52,9 @@ Status run_sequence(const NrtLibrary& lib, const Problem& p, const std::string& 
                     bool explicit_release = false) {
   TB_ASSIGN_OR_RETURN(const std::vector<char> neff, read_neff_file(neff_path));
   TB_ASSIGN_OR_RETURN(std::unique_ptr<NrtRuntime> rt, NrtRuntime::init(lib));
-  TB_ASSIGN_OR_RETURN(out.version, rt->version());
-  TB_ASSIGN_OR_RETURN(out.visible_nc, rt->visible_nc_count());
-  TB_ASSIGN_OR_RETURN(out.total_nc, rt->total_nc_count());
+  TB_ASSIGN_OR_RETURN(out.version, runtime_version(rt->api()));
+  TB_ASSIGN_OR_RETURN(out.visible_nc, visible_nc_count(rt->api()));
+  TB_ASSIGN_OR_RETURN(out.total_nc, total_nc_count(rt->api()));
   TB_ASSIGN_OR_RETURN(NrtModel model, NrtModel::load(*rt, neff));
   TB_ASSIGN_OR_RETURN(NrtTensorInfo info, NrtTensorInfo::query(model));
   out.info.assign(info.begin(), info.end());

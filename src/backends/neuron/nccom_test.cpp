@@ -15,7 +15,7 @@
 namespace tb {
 namespace {
 
-constexpr std::string_view kHeaderColumns = "size(B) count(elems) type time(us) algbw(GB/s) busbw(GB/s)";
+constexpr std::string_view kHeaderColumns = "size(B) count(elems) type time:avg(us) algbw(GB/s) busbw(GB/s)";
 constexpr std::string_view kDriverMissing = "Neuron DKMS Driver is not running";
 constexpr std::string_view kFailureRow = "Failure running neuron-bench";
 constexpr std::string_view kErrorsFound = "errors found - test failed";
@@ -110,65 +110,105 @@ std::optional<Error> reported_failure(std::string_view text) {
   return run_failure(std::move(message));
 }
 
+constexpr std::string_view kTimePrefix = "time:";
+constexpr std::string_view kUsSuffix = "(us)";
+
+// Where each column of the table is, found by name in the header.
 struct HeaderColumns {
-  std::size_t size = 0, count = 0, type = 0, time = 0, algbw = 0, busbw = 0, needed = 0;
+  std::vector<std::string> names;  // every column, in order
+  std::size_t size = 0, count = 0, type = 0, algbw = 0, busbw = 0;
+  std::optional<std::size_t> input_size, output_size, algorithm;
+  std::vector<std::pair<std::size_t, std::string>> times;  // (column, statistic)
 };
 
+// The statistic a time column names: "time(us)" -> "time", "time:p50(us)" -> "p50"; else nullopt.
+std::optional<std::string> time_statistic(std::string_view name) {
+  if (name == "time(us)") return std::string("time");
+  if (name.starts_with(kTimePrefix) && name.ends_with(kUsSuffix) &&
+      name.size() > kTimePrefix.size() + kUsSuffix.size()) {
+    return std::string(name.substr(kTimePrefix.size(), name.size() - kTimePrefix.size() - kUsSuffix.size()));
+  }
+  return std::nullopt;
+}
+
 // The column positions when `line` is the table's header; an error when it looks
-// like one (has size(B)) but lacks a column.
+// like one (has size(B)) but lacks a required column.
 std::optional<Expected<HeaderColumns>> header_columns(std::string_view line) {
   const std::vector<std::string_view> words = split_words(line);
   if (std::find(words.begin(), words.end(), "size(B)") == words.end()) return std::nullopt;
   HeaderColumns h;
-  const auto find = [&](std::string_view name, std::size_t& index) {
-    const auto it = std::find(words.begin(), words.end(), name);
-    if (it == words.end()) return false;
-    index = static_cast<std::size_t>(it - words.begin());
-    h.needed = std::max(h.needed, index + 1);
-    return true;
-  };
-  for (auto [name, index] : {std::pair<std::string_view, std::size_t*>{"size(B)", &h.size},
-                             {"count(elems)", &h.count},
-                             {"type", &h.type},
-                             {"time(us)", &h.time},
-                             {"algbw(GB/s)", &h.algbw},
-                             {"busbw(GB/s)", &h.busbw}}) {
-    if (!find(name, *index)) {
-      return Expected<HeaderColumns>(run_failure("cannot read nccom-test's table: its header lacks the column '" +
-                                                 std::string(name) + "' (expected '" + std::string(kHeaderColumns) +
-                                                 "'): " + quoted(line)));
-    }
+  std::optional<std::size_t> size, count, type, algbw, busbw;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    const std::string_view w = words[i];
+    h.names.emplace_back(w);
+    if (w == "size(B)") size = i;
+    else if (w == "count(elems)") count = i;
+    else if (w == "type") type = i;
+    else if (w == "algbw(GB/s)") algbw = i;
+    else if (w == "busbw(GB/s)") busbw = i;
+    else if (w == "total_input_size(B)") h.input_size = i;
+    else if (w == "total_output_size(B)") h.output_size = i;
+    else if (w == "algorithm") h.algorithm = i;
+    else if (std::optional<std::string> stat = time_statistic(w)) h.times.emplace_back(i, std::move(*stat));
   }
-  return Expected<HeaderColumns>(h);
+  const auto missing = [&](std::string_view name) {
+    return Expected<HeaderColumns>(run_failure("cannot read nccom-test's table: its header lacks the column '" +
+                                               std::string(name) + "' (expected '" + std::string(kHeaderColumns) +
+                                               "', in any order, with any further columns): " + quoted(line)));
+  };
+  for (const auto& [name, found] : {std::pair<std::string_view, const std::optional<std::size_t>*>{"size(B)", &size},
+                                    {"count(elems)", &count},
+                                    {"type", &type},
+                                    {"algbw(GB/s)", &algbw},
+                                    {"busbw(GB/s)", &busbw}}) {
+    if (!found->has_value()) return missing(name);
+  }
+  if (h.times.empty()) return missing("time:avg(us)' or 'time(us)");
+  h.size = *size;
+  h.count = *count;
+  h.type = *type;
+  h.algbw = *algbw;
+  h.busbw = *busbw;
+  return Expected<HeaderColumns>(std::move(h));
 }
 
 Expected<NccomRow> parse_row(std::string_view line, const HeaderColumns& h) {
   const std::vector<std::string_view> words = split_words(line);
-  if (words.size() < h.needed) {
+  if (words.size() != h.names.size()) {
     return run_failure("cannot read nccom-test's table: a row has " + std::to_string(words.size()) +
-                       " columns, the header " + std::to_string(h.needed) + ": " + quoted(line));
+                       " columns, the header " + std::to_string(h.names.size()) + ": " + quoted(line));
   }
-  const auto bad = [&](std::string_view column, std::string_view value, std::string_view expected) {
-    return run_failure("cannot read nccom-test's table: " + std::string(column) + " is '" + std::string(value) +
+  const auto bad = [&](std::size_t column, std::string_view expected) {
+    return run_failure("cannot read nccom-test's table: " + h.names[column] + " is '" + std::string(words[column]) +
                        "', expected " + std::string(expected) + ", in the row " + quoted(line));
   };
   NccomRow row;
   const auto size = parse_int(words[h.size]);
-  if (!size || *size <= 0) return bad("size(B)", words[h.size], "a positive integer");
+  if (!size || *size <= 0) return bad(h.size, "a positive integer");
   const auto count = parse_int(words[h.count]);
-  if (!count || *count < 0) return bad("count(elems)", words[h.count], "a non-negative integer");
-  const auto time = parse_double(words[h.time]);
-  if (!time || *time <= 0.0) return bad("time(us)", words[h.time], "a positive number");
+  if (!count || *count < 0) return bad(h.count, "a non-negative integer");
+  for (const auto& [column, target] : {std::pair{h.input_size, &row.total_input_bytes},
+                                       std::pair{h.output_size, &row.total_output_bytes}}) {
+    if (!column) continue;
+    const auto bytes = parse_int(words[*column]);
+    if (!bytes || *bytes < 0) return bad(*column, "a non-negative integer");
+    *target = *bytes;
+  }
+  for (const auto& [column, statistic] : h.times) {
+    const auto time = parse_double(words[column]);
+    if (!time || *time <= 0.0) return bad(column, "a positive number");
+    row.times.push_back({statistic, *time});
+  }
   const auto algbw = parse_double(words[h.algbw]);
-  if (!algbw || *algbw < 0.0) return bad("algbw(GB/s)", words[h.algbw], "a non-negative number");
+  if (!algbw || *algbw < 0.0) return bad(h.algbw, "a non-negative number");
   const auto busbw = parse_double(words[h.busbw]);
-  if (!busbw || *busbw < 0.0) return bad("busbw(GB/s)", words[h.busbw], "a non-negative number");
+  if (!busbw || *busbw < 0.0) return bad(h.busbw, "a non-negative number");
   row.size_bytes = *size;
   row.count = *count;
   row.dtype = std::string(words[h.type]);
-  row.time_us = *time;
   row.algbw_GBps = *algbw;
   row.busbw_GBps = *busbw;
+  if (h.algorithm) row.algorithm = std::string(words[*h.algorithm]);
   return row;
 }
 
@@ -193,6 +233,31 @@ std::string resolve_nccom_test(std::string_view flag_value) {
   struct stat st {};
   if (::stat(std::string(kNccomTestDefaultPath).c_str(), &st) == 0) return std::string(kNccomTestDefaultPath);
   return "nccom-test";
+}
+
+Expected<std::string> locate_nccom_test(std::string_view flag_value) {
+  const std::string name = resolve_nccom_test(flag_value);
+  const auto executable = [](const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+  };
+  if (name.find('/') != std::string::npos) {
+    if (executable(name)) return name;
+    return unavailable("nccom-test '" + name + "' is not an executable file");
+  }
+  const char* path = std::getenv("PATH");
+  std::string_view dirs = path != nullptr ? path : "";
+  while (!dirs.empty()) {
+    const std::size_t colon = dirs.find(':');
+    const std::string_view dir = dirs.substr(0, colon);
+    const std::string candidate = (dir.empty() ? std::string(".") : std::string(dir)) + "/" + name;
+    if (executable(candidate)) return candidate;
+    if (colon == std::string_view::npos) break;
+    dirs.remove_prefix(colon + 1);
+  }
+  return unavailable("no nccom-test: not at " + std::string(kNccomTestDefaultPath) +
+                     " nor on PATH; install aws-neuronx-tools, or give its path with --nccom-test PATH or " +
+                     std::string(kNccomTestEnv) + "=PATH");
 }
 
 std::string_view nccom_dtype_name(DType dtype) {
@@ -239,7 +304,7 @@ Status check_nccom_request(const NccomRequest& r) {
 }
 
 std::vector<std::string> nccom_test_arguments(const NccomRequest& r) {
-  std::vector<std::string> argv = {r.executable,
+  std::vector<std::string> argv = {r.executable, "all_reduce",
                                    "-r", std::to_string(r.ranks),
                                    "-N", std::to_string(r.nodes),
                                    "-b", std::to_string(r.min_bytes),
@@ -249,10 +314,21 @@ std::vector<std::string> nccom_test_arguments(const NccomRequest& r) {
   }
   argv.insert(argv.end(), {"-n", std::to_string(r.iters), "-w", std::to_string(r.warmup), "-d",
                            std::string(nccom_dtype_name(r.dtype))});
-  // nccom-test checks results for fp32 only; bf16 and fp16 runs go unchecked.
+  if (r.options.non_interactive) argv.emplace_back("--non-interactive");
+  if (r.options.stats) argv.insert(argv.end(), {"--stats", "avg", "p50"});
+  // Last: since SDK 2.28 -c takes an optional value, which must not be the next word.
   if (r.dtype == DType::kFp32) argv.emplace_back("-c");
-  argv.emplace_back("all_reduce");
   return argv;
+}
+
+NccomOptions probe_nccom_test(const std::string& executable, double timeout_s) {
+  NccomOptions options;
+  const Expected<ProcessOutput> help = run_process({executable, "--help"}, {timeout_s, 1.0, ""});
+  if (!help || help->exit_code != 0) return options;
+  const std::string text = help->out + help->err;
+  options.stats = text.find("--stats") != std::string::npos;
+  options.non_interactive = text.find("--non-interactive") != std::string::npos;
+  return options;
 }
 
 Expected<ProcessOutput> run_with_timeout(const std::vector<std::string>& argv, double timeout_s, double grace_s) {
@@ -280,13 +356,15 @@ Expected<NccomResult> parse_nccom_output(std::string_view text) {
         break;
       }
     }
-    return run_failure("nccom-test printed no result table (no header line '" + std::string(kHeaderColumns) + "'); " +
+    return run_failure("nccom-test printed no result table (no header line like '" + std::string(kHeaderColumns) + "'); " +
                        (first.empty() ? std::string("its output was empty") : "its output begins: " + first));
   }
   NccomResult result;
+  result.columns = header->names;
   for (; i < lines.size(); ++i) {
     const std::string_view line = trim(lines[i]);
     if (line.empty()) continue;
+    if (header_columns(line)) return run_failure("nccom-test printed a second table (one is expected): " + quoted(line));
     if (line.starts_with("Avg bus bandwidth")) {
       if (result.avg_busbw_GBps) return run_failure("nccom-test printed its footer twice: " + quoted(line));
       TB_ASSIGN_OR_RETURN(const double avg, parse_footer(line));
@@ -305,37 +383,67 @@ Expected<NccomResult> parse_nccom_output(std::string_view text) {
 }
 
 double nccom_gbps_to_bytes_per_s(double gbps) {
-  // nccom-test's "GB/s" is GiB/s: 2^30 B/s (see the header: its published
-  // figures fit only this). Our results use bytes per second throughout.
+  // nccom-test's "GB/s" is GiB/s as its guide defines it: 2^30 B/s. Our
+  // results use bytes per second throughout.
   constexpr double kBytesPerNccomGB = 1024.0 * 1024.0 * 1024.0;
   return gbps * kBytesPerNccomGB;
+}
+
+std::string_view nccom_unit_name(NccomBandwidthUnit unit) {
+  return unit == NccomBandwidthUnit::kGiBps ? "GiB/s" : "GB/s (1e9 B/s)";
+}
+
+std::optional<double> NccomRow::time_us(std::string_view statistic) const {
+  for (const NccomTime& t : times) {
+    if (t.statistic == statistic) return t.us;
+  }
+  return std::nullopt;
+}
+
+NccomSample nccom_sample(const NccomRow& row) {
+  if (const auto p50 = row.time_us("p50")) return {*p50, "median", "time:p50(us)"};
+  if (const auto old = row.time_us("time")) return {*old, "median", "time(us)"};
+  if (const auto avg = row.time_us("avg")) return {*avg, "mean", "time:avg(us)"};
+  const NccomTime& first = row.times.front();  // parse_row guarantees one
+  return {first.us, first.statistic, "time:" + first.statistic + "(us)"};
 }
 
 NccomFigures nccom_figures(const NccomRow& row, int ranks) {
   NccomFigures f;
   f.size_bytes = row.size_bytes;
   f.count = row.count;
-  f.time_s = row.time_us * 1e-6;
-  f.algbw_bytes_per_s = nccom_gbps_to_bytes_per_s(row.algbw_GBps);
-  f.busbw_bytes_per_s = nccom_gbps_to_bytes_per_s(row.busbw_GBps);
+  f.sample = nccom_sample(row);
+  f.time_s = f.sample.time_us * 1e-6;
   f.bus_factor = ranks >= 1 ? 2.0 * (ranks - 1) / ranks : 1.0;
-  f.derived_algbw_bytes_per_s = f.time_s > 0.0 ? static_cast<double>(row.size_bytes) / f.time_s : 0.0;
+  // nccom-test computes algbw from its average (the guide's --stats example:
+  // 524288 B / 14.83 us), or from its only time column.
+  const double algbw_time_us = row.time_us("avg").value_or(row.time_us("time").value_or(f.sample.time_us));
+  f.derived_algbw_bytes_per_s = static_cast<double>(row.size_bytes) / (algbw_time_us * 1e-6);
 
   // The printed figures are rounded (bandwidths to 0.01, time maybe to 1 us):
-  // allow that, plus 2% (the GiB/GB confusion it is meant to catch is 7.4%).
-  const double half_unit = nccom_gbps_to_bytes_per_s(0.005);
-  const double time_rounding = row.time_us > 0.0 ? 0.5 / row.time_us : 0.0;
-  const double alg_tolerance = half_unit + f.derived_algbw_bytes_per_s * (time_rounding + 0.02);
-  char buf[256];
-  if (std::abs(f.algbw_bytes_per_s - f.derived_algbw_bytes_per_s) > alg_tolerance) {
+  // allow that, plus 2% (the two units differ by 7.4%).
+  const double time_rounding = 0.5 / algbw_time_us;
+  const auto fits = [&](double per_unit) {
+    const double algbw = row.algbw_GBps * per_unit;
+    const double tolerance = 0.005 * per_unit + f.derived_algbw_bytes_per_s * (time_rounding + 0.02);
+    return std::abs(algbw - f.derived_algbw_bytes_per_s) <= tolerance;
+  };
+  constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+  const bool gib = fits(kGiB);
+  f.unit = !gib && fits(1e9) ? NccomBandwidthUnit::kGBps : NccomBandwidthUnit::kGiBps;
+  const double per_unit = f.unit == NccomBandwidthUnit::kGiBps ? kGiB : 1e9;
+  f.algbw_bytes_per_s = row.algbw_GBps * per_unit;
+  f.busbw_bytes_per_s = row.busbw_GBps * per_unit;
+  char buf[320];
+  if (!gib && f.unit == NccomBandwidthUnit::kGiBps) {
     std::snprintf(buf, sizeof buf,
-                  "nccom-test's algbw %.2f \"GB/s\" (read as GiB/s: %.4g B/s) disagrees with size / time = %lld B / "
-                  "%.6g s = %.4g B/s",
-                  row.algbw_GBps, f.algbw_bytes_per_s, static_cast<long long>(row.size_bytes), f.time_s,
-                  f.derived_algbw_bytes_per_s);
+                  "nccom-test's algbw %.2f \"GB/s\" fits neither GiB/s (%.4g B/s) nor GB/s (%.4g B/s) against size / "
+                  "time = %lld B / %.6g us = %.4g B/s",
+                  row.algbw_GBps, row.algbw_GBps * kGiB, row.algbw_GBps * 1e9, static_cast<long long>(row.size_bytes),
+                  algbw_time_us, f.derived_algbw_bytes_per_s);
     f.warning = buf;
   } else if (std::abs(f.busbw_bytes_per_s - f.algbw_bytes_per_s * f.bus_factor) >
-             half_unit * (1.0 + f.bus_factor) + 0.02 * f.busbw_bytes_per_s) {
+             0.005 * per_unit * (1.0 + f.bus_factor) + 0.02 * f.busbw_bytes_per_s) {
     std::snprintf(buf, sizeof buf,
                   "nccom-test's busbw %.2f \"GB/s\" is not its algbw %.2f x 2(n-1)/n = %.4g for %d ranks", row.busbw_GBps,
                   row.algbw_GBps, f.bus_factor, ranks);

@@ -201,7 +201,7 @@ Expected<NeffEntry> read_entry(const Reader& r, const std::filesystem::path& dir
 Expected<NeffManifest> parse_manifest(const json& doc, const std::string& path) {
   if (!doc.is_object()) return bad_input("the top level is not a JSON object");
   const Reader r(doc, "$");
-  TB_RETURN_IF_ERROR(check_fields(r, {"manifest_version", "target", "neffs"}));
+  TB_RETURN_IF_ERROR(check_fields(r, {"manifest_version", "target", "lnc", "neffs"}));
   TB_ASSIGN_OR_RETURN(const std::int64_t version, r.integer("manifest_version"));
   if (version != NeffManifest::kVersion) {
     return bad_input("field '$.manifest_version' is " + std::to_string(version) + ": this trainbench reads version " +
@@ -210,6 +210,14 @@ Expected<NeffManifest> parse_manifest(const json& doc, const std::string& path) 
   NeffManifest m;
   m.path = path;
   TB_ASSIGN_OR_RETURN(m.target, nonempty_str(r, "target"));
+  if (r.has("lnc")) {
+    TB_ASSIGN_OR_RETURN(const std::int64_t lnc, r.integer("lnc"));
+    if (lnc != 1 && lnc != 2) {
+      return bad_input("field '$.lnc' is " + std::to_string(lnc) + ": expected 1 or 2 (physical NeuronCores per "
+                       "logical core, as neuronx-cc --logical-nc-config)");
+    }
+    m.lnc = static_cast<int>(lnc);
+  }
   TB_ASSIGN_OR_RETURN(const json* neffs, r.array("neffs"));
   const std::filesystem::path dir = std::filesystem::path(path).parent_path();
   std::map<std::string, std::string> seen;

@@ -56,6 +56,10 @@ struct NeffManifest {
 
   std::string path;    // the file it was read from
   std::string target;  // neuronx-cc target the NEFFs were compiled for: trn1, trn1n, trn2, inf2, ...
+  // Logical NeuronCore size the NEFFs were compiled for (physical cores per
+  // logical core, 1 or 2; optional field "lnc", default 1). The adapter runs
+  // the runtime with the same NEURON_LOGICAL_NC_CONFIG.
+  int lnc = 1;
   std::vector<NeffEntry> entries;
 
   // The entry for a canonical problem string, or nullptr.
@@ -64,7 +68,8 @@ struct NeffManifest {
 
 // Reads and checks a manifest. Errors (kIo when the file cannot be read,
 // kBadInput otherwise) name the file and the JSON path of the offending field:
-// invalid JSON, an unknown manifest_version, an unknown field, a problem string
+// invalid JSON, an unknown manifest_version, an unknown field, an lnc other
+// than 1 or 2, a problem string
 // that does not parse, is not canonical or repeats an earlier entry, a kernel
 // without NKI kernels (only gemm and attention), and tensors whose count,
 // dtype, element count or layout-adjusted shape disagree with the problem's

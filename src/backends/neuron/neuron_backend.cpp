@@ -1,6 +1,7 @@
 #include "backends/neuron/neuron_backend.h"
 #include "backends/neuron/neuron_options.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -20,7 +21,21 @@ namespace tb {
 namespace {
 
 constexpr const char* kHardwareVerification =
-    "none: this adapter has run only against trainbench's fake runtime (tests/fake_nrt); see docs/neuron.md";
+    "none: this adapter has run only against trainbench's fake runtime (tests/fake_nrt) and fake nccom-test; see "
+    "docs/neuron.md";
+
+// The runtime's logical-core size (physical NeuronCores per logical core), as
+// the Neuron runtime and nccom-test read it (AWS's runtime configuration guide).
+constexpr const char* kLncEnv = "NEURON_LOGICAL_NC_CONFIG";
+
+// Physical NeuronCores per chip, by the catalog's accelerator name (AWS's
+// Neuron architecture pages: NeuronCore-v2 x 2 on Trainium and Inferentia2,
+// NeuronCore-v3 x 8 on Trainium2); 0 when not known.
+int physical_cores_per_chip(const std::string& accelerator) {
+  if (accelerator == "Trainium" || accelerator == "Inferentia2") return 2;
+  if (accelerator == "Trainium2") return 8;
+  return 0;
+}
 
 // [.., r, c] -> [.., c, r] for row-major data of `element`-byte elements; the
 // NEFF layout "transposed" (neff_manifest.h). Its own inverse with r and c swapped.
@@ -70,7 +85,9 @@ std::vector<RuntimeTensorInfo> runtime_info(const nrt::NrtTensorInfo& info) {
   return out;
 }
 
-// The instance type this machine says it is (EC2 puts it in the DMI product name), or "".
+// The instance type this machine's DMI product name holds, or "". EC2 puts the
+// instance type there, but no AWS document promises it: the fallback when the
+// runtime's nrt_get_instance_info cannot say.
 std::string dmi_instance_type() {
   std::ifstream in("/sys/devices/virtual/dmi/id/product_name");
   std::string name;
@@ -80,9 +97,10 @@ std::string dmi_instance_type() {
 
 class NeuronWorkload final : public Workload {
  public:
-  NeuronWorkload(ProblemPtr problem, const NeffEntry& entry, std::string implementation, nrt::NrtModel model)
-      : problem_(std::move(problem)), entry_(entry), implementation_(std::move(implementation)),
-        model_(std::move(model)) {}
+  NeuronWorkload(std::shared_ptr<nrt::NrtRuntime> runtime, ProblemPtr problem, const NeffEntry& entry,
+                 std::string implementation, nrt::NrtModel model)
+      : runtime_(std::move(runtime)), problem_(std::move(problem)), entry_(entry),
+        implementation_(std::move(implementation)), model_(std::move(model)) {}
 
   // Allocates every tensor the manifest names, adds them to the input and
   // output sets, and uploads `inputs` in the NEFF's layout.
@@ -137,7 +155,9 @@ class NeuronWorkload final : public Workload {
     return {};
   }
 
-  // Destroyed in reverse: the sets, then the tensors, then the model.
+  // Destroyed in reverse: the sets, then the tensors, then the model, then
+  // (when this was the last holder) the runtime, which releases the cores.
+  std::shared_ptr<nrt::NrtRuntime> runtime_;
   ProblemPtr problem_;
   NeffEntry entry_;
   std::string implementation_;
@@ -146,6 +166,13 @@ class NeuronWorkload final : public Workload {
   std::optional<nrt::NrtTensorSet> in_set_, out_set_;  // set by set_up()
 };
 
+// Who holds the NeuronCores (docs/neuron.md): creating the backend only loads
+// the library (dlopen) and asks it questions nrt.h allows before nrt_init.
+// The first GEMM or attention problem initialises the runtime (nrt_init takes
+// the cores exclusively); it stays initialised for the next ones, and is
+// closed (nrt_close) before an all-reduce runs nccom-test, whose workers need
+// the cores, and when the backend is destroyed. An all-reduce never touches
+// the runtime, so it runs on a machine without libnrt.
 class NeuronBackend final : public Backend {
  public:
   explicit NeuronBackend(const BackendOptions& options) : options_(options) { status_ = open(); }
@@ -157,6 +184,7 @@ class NeuronBackend final : public Backend {
   Support supports(const Problem& problem) const override {
     if (!status_) return {false, status_.error().message};
     if (problem.collective()) return neuron_allreduce_support(problem);  // through nccom-test
+    if (!library_) return {false, "neuron: GEMM and attention run NEFFs through the Neuron runtime: " + runtime_error_};
     if (manifest_.find(problem.to_string()) != nullptr) return {true, {}};
     return {false, "neuron: no NEFF for " + problem.to_string() + " in " + manifest_.path +
                        "; compile it on a Trainium host with: " + compile_command(problem, manifest_.path)};
@@ -175,33 +203,38 @@ class NeuronBackend final : public Backend {
                                               const std::vector<HostTensor>& inputs) override {
     TB_RETURN_IF_ERROR(status_);
     const NeffEntry* entry = manifest_.find(problem->to_string());
-    if (entry == nullptr) return bad_input(supports(*problem).reason);
+    if (entry == nullptr || !library_) return bad_input(supports(*problem).reason);
     TB_RETURN_IF_ERROR(check_neff_file(*entry));
     TB_ASSIGN_OR_RETURN(const std::vector<char> neff, nrt::read_neff_file(entry->neff_path));
-    TB_ASSIGN_OR_RETURN(nrt::NrtModel model, nrt::NrtModel::load(*runtime_, neff));
+    TB_ASSIGN_OR_RETURN(std::shared_ptr<nrt::NrtRuntime> runtime, acquire_runtime());
+    TB_ASSIGN_OR_RETURN(nrt::NrtModel model, nrt::NrtModel::load(*runtime, neff));
     TB_ASSIGN_OR_RETURN(nrt::NrtTensorInfo info, nrt::NrtTensorInfo::query(model));
     TB_RETURN_IF_ERROR(check_tensor_info(*entry, runtime_info(info)));
     std::string implementation = "Neuron runtime " + version_ + ", NEFF " + entry->neff;
     if (!entry->compiled_with.empty()) implementation += " (" + entry->compiled_with + ")";
-    auto workload = std::make_unique<NeuronWorkload>(problem, *entry, std::move(implementation), std::move(model));
-    TB_RETURN_IF_ERROR(workload->set_up(*runtime_, info, inputs));
+    auto workload =
+        std::make_unique<NeuronWorkload>(runtime, problem, *entry, std::move(implementation), std::move(model));
+    TB_RETURN_IF_ERROR(workload->set_up(*runtime, info, inputs));
     return std::unique_ptr<Workload>(std::move(workload));
   }
 
   bool measures_externally(const Problem& problem) const override { return problem.collective().has_value(); }
 
-  // nccom-test once per repetition for the problem's one size, each run's
-  // median (over its own 20 iterations after 5 warm-up) one sample; -c checks
-  // every element (fp32).
+  // nccom-test once per repetition for the problem's one size; each run's
+  // median (time:p50(us), else its mean) over its 20 iterations after 5
+  // warm-up is one sample; -c checks every element (fp32).
   Expected<ExternalMeasurement> measure_externally(const Problem& problem, int repetitions, double timeout_s) override {
     const std::optional<CollectiveInfo> c = problem.collective();
     if (!c) return bad_input("neuron: " + problem.to_string() + " is not a collective");
+    TB_RETURN_IF_ERROR(release_runtime());
     NccomRequest request;
     request.executable = resolve_nccom_test(option(kNeuronNccomTest));
     request.ranks = c->ranks;
     request.min_bytes = request.max_bytes = static_cast<std::int64_t>(problem.min_bytes());
     request.dtype = problem.dtype();
     TB_RETURN_IF_ERROR(check_nccom_request(request));
+    if (!nccom_options_) nccom_options_ = probe_nccom_test(request.executable, timeout_s);
+    request.options = *nccom_options_;
     ExternalMeasurement m;
     m.iterations_per_sample = request.iters;
     for (const std::string& arg : nccom_test_arguments(request)) m.implementation += (m.implementation.empty() ? "" : " ") + arg;
@@ -214,6 +247,11 @@ class NeuronBackend final : public Backend {
       const NccomFigures f = nccom_figures(result.rows[0], c->ranks);
       if (!f.warning.empty() && m.warnings.empty()) m.warnings.push_back(f.warning);
       m.samples_s.push_back(f.time_s);
+      m.sample_statistic = f.sample.statistic + " of " + std::to_string(request.iters) + " iterations (nccom-test " +
+                           f.sample.column + "; bandwidths printed in " + std::string(nccom_unit_name(f.unit)) + ")";
+      for (const NccomTime& t : result.rows[0].times) {
+        m.tool_statistics_s[t.statistic == "time" ? "time(us)" : t.statistic].push_back(t.us * 1e-6);
+      }
     }
     m.verification.passed = true;  // nccom-test -c found no error (run_nccom_test fails on "errors found")
     m.verification.metric = "nccom_test_check";
@@ -233,56 +271,121 @@ class NeuronBackend final : public Backend {
  private:
   std::string option(NeuronOption o) const { return option_value(options_.values, neuron_options()[o]); }
 
+  // The library, the manifest and nccom-test; nothing that holds a NeuronCore.
   Status open() {
-    TB_ASSIGN_OR_RETURN(library_, nrt::open_default_runtime(option(kNeuronRuntime)));
-    TB_ASSIGN_OR_RETURN(runtime_, nrt::NrtRuntime::init(*library_));
     const std::string given = option(kNeuronManifest);
     const std::string manifest = given.empty() ? std::string(TRAINBENCH_SOURCE_DIR "/") + kDefaultNeffManifest : given;
     TB_ASSIGN_OR_RETURN(manifest_, read_neff_manifest(manifest));
-    TB_ASSIGN_OR_RETURN(const nrt::RuntimeVersion version, runtime_->version());
-    version_ = version.to_string();
-    TB_ASSIGN_OR_RETURN(const std::uint32_t visible, runtime_->visible_nc_count());
-    describe_device(visible);
+    const char* env = std::getenv(nrt::kRuntimeEnvVar);
+    const bool chosen = nrt::runtime_search_order(option(kNeuronRuntime), env != nullptr ? env : "").size() == 1;
+    Expected<std::unique_ptr<nrt::NrtLibrary>> library = nrt::open_default_runtime(option(kNeuronRuntime));
+    if (library) {
+      library_ = std::move(*library);
+      TB_ASSIGN_OR_RETURN(const nrt::RuntimeVersion version, nrt::runtime_version(library_->api()));
+      version_ = version.to_string();
+    } else if (chosen) {
+      return library.error();  // a runtime the user named must load: no silent fallback to all-reduce only
+    } else {
+      runtime_error_ = library.error().message;
+    }
+    const Expected<std::string> nccom = locate_nccom_test(option(kNeuronNccomTest));
+    if (!library_ && !nccom) {
+      return unavailable(runtime_error_ + "; and for all-reduce: " + nccom.error().message);
+    }
+    return describe_device(nccom ? *nccom : "not found: " + nccom.error().message);
+  }
+
+  Status describe_device(const std::string& nccom_test) {
+    device_.kind = "neuron";
+    device_.properties = {{"neuron_runtime_library", library_ ? library_->loaded_from() : "none: " + runtime_error_},
+                          {"nccom_test", nccom_test},
+                          {"neff_manifest", manifest_.path},
+                          {"neff_target", manifest_.target},
+                          {"neff_lnc", std::to_string(manifest_.lnc)},
+                          {"hardware_verification", kHardwareVerification}};
+    std::string instance = option(kNeuronInstanceType);
+    std::string instance_source = "--instance-type";
+    if (instance.empty() && library_) {
+      const Expected<std::string> reported = nrt::instance_type(library_->api());
+      instance = reported ? *reported : "";
+      instance_source = reported ? "nrt_get_instance_info" : "DMI product name (" + reported.error().message + ")";
+    }
+    if (instance.empty()) {
+      instance = dmi_instance_type();
+      if (!library_) instance_source = "DMI product name";
+    }
+    std::uint32_t visible = 0;
+    if (library_) {
+      device_.properties.insert(device_.properties.begin(), {"neuron_runtime_version", version_});
+      TB_ASSIGN_OR_RETURN(visible, nrt::visible_nc_count(library_->api()));
+    }
+    device_.compute_units = static_cast<int>(visible);
+    device_.name = library_ ? "NeuronCore (" + std::to_string(visible) + " visible)"
+                            : "Neuron (all-reduce through nccom-test; no runtime loaded)";
+    device_.peak_source = "unknown: give --instance-type (e.g. trn1.32xlarge) for the catalog's peaks";
+    if (instance.empty()) return {};
+    device_.properties.emplace_back("instance_type", instance);
+    device_.properties.emplace_back("instance_type_source", instance_source);
+    const Expected<InstanceCatalog> catalog = read_instance_catalog(default_instance_catalog_path());
+    const Expected<Instance> row = catalog ? catalog->find(instance) : Expected<Instance>(catalog.error());
+    if (!row || row->accelerator_count == 0) return {};
+    // The catalog's figures are per chip. A NEFF of ours runs on one physical
+    // NeuronCore (the NKI kernels launch without an SPMD grid, compiled and run
+    // with LNC=1): its peak is the chip's over the chip's physical cores, not
+    // over the logical cores the runtime counts (two physical each on trn2 by default).
+    const int per_chip = physical_cores_per_chip(row->accelerator);
+    if (per_chip == 0) return {};
+    device_.name = row->accelerator + " NeuronCore (" + instance + (library_ ? ", " + std::to_string(visible) + " visible" : "") + ")";
+    const double cores = per_chip;
+    if (row->peak_fp32_tflops) device_.peak_flop_per_s[DType::kFp32] = *row->peak_fp32_tflops * 1e12 / cores;
+    if (row->peak_bf16_tflops) {
+      device_.peak_flop_per_s[DType::kBf16] = *row->peak_bf16_tflops * 1e12 / cores;
+      device_.peak_flop_per_s[DType::kFp16] = *row->peak_bf16_tflops * 1e12 / cores;
+    }
+    if (row->memory_bandwidth_gb_per_s) device_.memory_bandwidth_bytes_per_s = *row->memory_bandwidth_gb_per_s * 1e9 / cores;
+    if (row->accelerator_memory_gib) {
+      device_.memory_bytes = static_cast<std::int64_t>(*row->accelerator_memory_gib * 1073741824.0 / cores);
+    }
+    device_.peak_source = "spec: catalog row " + instance + " (" + row->specs_source + "), per chip / " +
+                          std::to_string(per_chip) + " physical NeuronCores per chip: one NEFF runs on one (LNC=" +
+                          std::to_string(manifest_.lnc) + ")";
     return {};
   }
 
-  void describe_device(std::uint32_t visible_cores) {
-    device_.kind = "neuron";
-    device_.compute_units = static_cast<int>(visible_cores);
-    device_.name = "NeuronCore (" + std::to_string(visible_cores) + " visible)";
-    device_.properties = {{"neuron_runtime_version", version_},
-                          {"neuron_runtime_library", library_->loaded_from()},
-                          {"neff_manifest", manifest_.path},
-                          {"neff_target", manifest_.target},
-                          {"hardware_verification", kHardwareVerification}};
-    const std::string instance = option(kNeuronInstanceType).empty() ? dmi_instance_type() : option(kNeuronInstanceType);
-    device_.peak_source = "unknown: give --instance-type (e.g. trn1.32xlarge) for the catalog's peaks";
-    if (instance.empty()) return;
-    device_.properties.emplace_back("instance_type", instance);
-    const Expected<InstanceCatalog> catalog = read_instance_catalog(default_instance_catalog_path());
-    const Expected<Instance> row = catalog ? catalog->find(instance) : Expected<Instance>(catalog.error());
-    const Expected<std::uint32_t> total = runtime_->total_nc_count();
-    if (!row || !total || *total == 0 || row->accelerator_count == 0) return;
-    // The catalog's figures are per chip; one workload runs on one NeuronCore.
-    const double cores_per_chip = static_cast<double>(*total) / row->accelerator_count;
-    device_.name = row->accelerator + " NeuronCore (" + instance + ", " + std::to_string(visible_cores) + " visible)";
-    if (row->peak_fp32_tflops) device_.peak_flop_per_s[DType::kFp32] = *row->peak_fp32_tflops * 1e12 / cores_per_chip;
-    if (row->peak_bf16_tflops) {
-      device_.peak_flop_per_s[DType::kBf16] = *row->peak_bf16_tflops * 1e12 / cores_per_chip;
-      device_.peak_flop_per_s[DType::kFp16] = *row->peak_bf16_tflops * 1e12 / cores_per_chip;
+  // The initialised runtime, made on first use: NEURON_LOGICAL_NC_CONFIG is set
+  // to the manifest's LNC unless the environment already says the same (a
+  // different value is refused: the NEFFs would not load, or would run on other cores).
+  Expected<std::shared_ptr<nrt::NrtRuntime>> acquire_runtime() {
+    if (runtime_) return runtime_;
+    const std::string lnc = std::to_string(manifest_.lnc);
+    if (const char* set = std::getenv(kLncEnv); set != nullptr && lnc != set) {
+      return bad_input(std::string(kLncEnv) + "=" + set + " in the environment, but the NEFFs of " + manifest_.path +
+                       " were compiled for LNC=" + lnc + ": unset it or set it to " + lnc);
     }
-    if (row->memory_bandwidth_gb_per_s) device_.memory_bandwidth_bytes_per_s = *row->memory_bandwidth_gb_per_s * 1e9 / cores_per_chip;
-    if (row->accelerator_memory_gib) {
-      device_.memory_bytes = static_cast<std::int64_t>(*row->accelerator_memory_gib * 1073741824.0 / cores_per_chip);
+    ::setenv(kLncEnv, lnc.c_str(), 1);
+    TB_ASSIGN_OR_RETURN(std::unique_ptr<nrt::NrtRuntime> runtime, nrt::NrtRuntime::init(*library_));
+    runtime_ = std::move(runtime);
+    return runtime_;
+  }
+
+  // Closes the runtime (nrt_close) so that another process can have the cores.
+  // Fails when a workload still holds it.
+  Status release_runtime() {
+    std::weak_ptr<nrt::NrtRuntime> held = runtime_;
+    runtime_.reset();
+    if (!held.expired()) {
+      return run_failure("neuron: a GEMM or attention workload still holds the Neuron runtime, and with it the "
+                         "NeuronCores nccom-test needs");
     }
-    device_.peak_source = "spec: catalog row " + instance + " (" + row->specs_source + "), per chip / " +
-                          std::to_string(static_cast<int>(cores_per_chip)) + " NeuronCores per chip";
+    return {};
   }
 
   BackendOptions options_;
   // Destroyed in reverse: the runtime (nrt_close) before the library (dlclose).
   std::unique_ptr<nrt::NrtLibrary> library_;
-  std::unique_ptr<nrt::NrtRuntime> runtime_;
+  std::shared_ptr<nrt::NrtRuntime> runtime_;  // null until a NEFF runs, and after release_runtime()
+  std::string runtime_error_;                 // why there is no library_, when there is none
+  std::optional<NccomOptions> nccom_options_;  // probed on the first all-reduce
   NeffManifest manifest_;
   std::string version_;
   DeviceInfo device_;
@@ -300,6 +403,11 @@ Support neuron_allreduce_support(const Problem& problem) {
     case AllreduceAlgo::kRing: break;
     case AllreduceAlgo::kMpi: return {false, elsewhere + " (MPI_Allreduce) runs on --backend cpu"};
     case AllreduceAlgo::kNccl: return {false, elsewhere + " (NCCL) runs on --backend cuda"};
+  }
+  if (p->op() != ReduceOp::kSum) {
+    return {false, "neuron: nccom-test has no reduction-op option (it sums: its all_ones check expects N on N "
+                   "ranks), so op=" + std::string(reduce_op_name(p->op())) +
+                       " is not what it would run; op=max and op=min run on --backend cpu or cuda"};
   }
   if (p->dtype() != DType::kFp32) {
     return {false, "neuron: all-reduce runs through nccom-test, which checks its results for fp32 only; trainbench "

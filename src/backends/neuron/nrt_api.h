@@ -36,57 +36,74 @@ enum nrt_framework_type_t : int {
   NRT_FRAMEWORK_TYPE_PRECHECK = 5,
 };
 
-// Element types, with the header's codes (not the old API guide's sequential enum).
+// Element types, with the header's codes (not the old API guide's sequential
+// enum): X(NAME without "NRT_DTYPE_", code, the name we print).
+#define TB_NRT_DTYPES(X) \
+  X(UNKNOWN, 0x0, "unknown") \
+  X(UINT64, 0x1, "uint64")   \
+  X(INT8, 0x2, "int8")       \
+  X(UINT8, 0x3, "uint8")     \
+  X(INT16, 0x4, "int16")     \
+  X(UINT16, 0x5, "uint16")   \
+  X(BFLOAT16, 0x6, "bf16")   \
+  X(FLOAT16, 0x7, "fp16")    \
+  X(INT32, 0x8, "int32")     \
+  X(UINT32, 0x9, "uint32")   \
+  X(FLOAT32, 0xA, "fp32")    \
+  X(FP32R, 0xB, "fp32r")     \
+  X(INT64, 0xC, "int64")     \
+  X(FP8_E3, 0xD, "fp8_e3")   \
+  X(FP8_E4, 0xE, "fp8_e4")   \
+  X(FP8_E5, 0xF, "fp8_e5")
+
 enum nrt_dtype_t : int {
-  NRT_DTYPE_UNKNOWN = 0x0,
-  NRT_DTYPE_UINT64 = 0x1,
-  NRT_DTYPE_INT8 = 0x2,
-  NRT_DTYPE_UINT8 = 0x3,
-  NRT_DTYPE_INT16 = 0x4,
-  NRT_DTYPE_UINT16 = 0x5,
-  NRT_DTYPE_BFLOAT16 = 0x6,
-  NRT_DTYPE_FLOAT16 = 0x7,
-  NRT_DTYPE_INT32 = 0x8,
-  NRT_DTYPE_UINT32 = 0x9,
-  NRT_DTYPE_FLOAT32 = 0xA,
-  NRT_DTYPE_FP32R = 0xB,
-  NRT_DTYPE_INT64 = 0xC,
-  NRT_DTYPE_FP8_E3 = 0xD,
-  NRT_DTYPE_FP8_E4 = 0xE,
-  NRT_DTYPE_FP8_E5 = 0xF,
+#define TB_NRT_DTYPE_ENUMERATOR(name, code, text) NRT_DTYPE_##name = code,
+  TB_NRT_DTYPES(TB_NRT_DTYPE_ENUMERATOR)
+#undef TB_NRT_DTYPE_ENUMERATOR
 };
 
-// Status of every NRT call (nrt_status.h). 0 is success; anything else is an
-// error, including codes newer than this list (status_name() says "UNKNOWN").
+// Status of every NRT call (nrt_status.h): X(NAME without "NRT_", code). 0 is
+// success; anything else is an error, including codes newer than this list
+// (status_name() says "UNKNOWN").
+//   INVALID: invalid NEFF, bad instruction, tensor name/size not matching the model, ...
+//   RESOURCE: a resource (e.g. device memory) could not be allocated
+//   UNINITIALIZED / CLOSED: called before nrt_init / after nrt_close
+//   EXEC_COMPLETED_WITH_NUM_ERR: completed, but produced NaN/Inf
+//   EXEC_NC_BUSY: the NeuronCore is in use by another model or process
+#define TB_NRT_STATUS_CODES(X)            \
+  X(SUCCESS, 0)                           \
+  X(FAILURE, 1)                           \
+  X(INVALID, 2)                           \
+  X(INVALID_HANDLE, 3)                    \
+  X(RESOURCE, 4)                          \
+  X(TIMEOUT, 5)                           \
+  X(HW_ERROR, 6)                          \
+  X(QUEUE_FULL, 7)                        \
+  X(LOAD_NOT_ENOUGH_NC, 9)                \
+  X(UNSUPPORTED_NEFF_VERSION, 10)         \
+  X(FAIL_HOST_MEM_ALLOC, 11)              \
+  X(UNINITIALIZED, 13)                    \
+  X(CLOSED, 14)                           \
+  X(QUEUE_EMPTY, 15)                      \
+  X(EXEC_UNIT_UNRECOVERABLE, 101)         \
+  X(EXEC_BAD_INPUT, 1002)                 \
+  X(EXEC_COMPLETED_WITH_NUM_ERR, 1003)    \
+  X(EXEC_COMPLETED_WITH_ERR, 1004)        \
+  X(EXEC_NC_BUSY, 1005)                   \
+  X(EXEC_OOB, 1006)                       \
+  X(COLL_PENDING, 1100)                   \
+  X(EXEC_HW_ERR_COLLECTIVES, 1200)        \
+  X(EXEC_HW_ERR_HBM_UE, 1201)             \
+  X(EXEC_HW_ERR_NC_UE, 1202)              \
+  X(EXEC_HW_ERR_DMA_ABORT, 1203)          \
+  X(EXEC_SW_NQ_OVERFLOW, 1204)            \
+  X(EXEC_HW_ERR_REPAIRABLE_HBM_UE, 1205)  \
+  X(NETWORK_PROXY_FAILURE, 1206)
+
 enum NRT_STATUS : int {
-  NRT_SUCCESS = 0,
-  NRT_FAILURE = 1,
-  NRT_INVALID = 2,  // invalid NEFF, bad instruction, tensor name/size not matching the model, ...
-  NRT_INVALID_HANDLE = 3,
-  NRT_RESOURCE = 4,  // a resource (e.g. device memory) could not be allocated
-  NRT_TIMEOUT = 5,
-  NRT_HW_ERROR = 6,
-  NRT_QUEUE_FULL = 7,
-  NRT_LOAD_NOT_ENOUGH_NC = 9,
-  NRT_UNSUPPORTED_NEFF_VERSION = 10,
-  NRT_FAIL_HOST_MEM_ALLOC = 11,
-  NRT_UNINITIALIZED = 13,  // called before nrt_init
-  NRT_CLOSED = 14,         // called after nrt_close
-  NRT_QUEUE_EMPTY = 15,
-  NRT_EXEC_UNIT_UNRECOVERABLE = 101,
-  NRT_EXEC_BAD_INPUT = 1002,
-  NRT_EXEC_COMPLETED_WITH_NUM_ERR = 1003,  // completed, but produced NaN/Inf
-  NRT_EXEC_COMPLETED_WITH_ERR = 1004,
-  NRT_EXEC_NC_BUSY = 1005,  // the NeuronCore is in use by another model or process
-  NRT_EXEC_OOB = 1006,
-  NRT_COLL_PENDING = 1100,
-  NRT_EXEC_HW_ERR_COLLECTIVES = 1200,
-  NRT_EXEC_HW_ERR_HBM_UE = 1201,
-  NRT_EXEC_HW_ERR_NC_UE = 1202,
-  NRT_EXEC_HW_ERR_DMA_ABORT = 1203,
-  NRT_EXEC_SW_NQ_OVERFLOW = 1204,
-  NRT_EXEC_HW_ERR_REPAIRABLE_HBM_UE = 1205,
-  NRT_NETWORK_PROXY_FAILURE = 1206,
+#define TB_NRT_STATUS_ENUMERATOR(name, code) NRT_##name = code,
+  TB_NRT_STATUS_CODES(TB_NRT_STATUS_ENUMERATOR)
+#undef TB_NRT_STATUS_ENUMERATOR
 };
 
 // The documented name of a status without the "NRT_" prefix
@@ -94,37 +111,10 @@ enum NRT_STATUS : int {
 // Callers print "NAME (number)" so that unknown codes keep their number.
 inline const char* status_name(int status) {
   switch (status) {
-#define TB_NRT_STATUS_CASE(code) \
-  case NRT_##code:               \
-    return #code;
-    TB_NRT_STATUS_CASE(SUCCESS)
-    TB_NRT_STATUS_CASE(FAILURE)
-    TB_NRT_STATUS_CASE(INVALID)
-    TB_NRT_STATUS_CASE(INVALID_HANDLE)
-    TB_NRT_STATUS_CASE(RESOURCE)
-    TB_NRT_STATUS_CASE(TIMEOUT)
-    TB_NRT_STATUS_CASE(HW_ERROR)
-    TB_NRT_STATUS_CASE(QUEUE_FULL)
-    TB_NRT_STATUS_CASE(LOAD_NOT_ENOUGH_NC)
-    TB_NRT_STATUS_CASE(UNSUPPORTED_NEFF_VERSION)
-    TB_NRT_STATUS_CASE(FAIL_HOST_MEM_ALLOC)
-    TB_NRT_STATUS_CASE(UNINITIALIZED)
-    TB_NRT_STATUS_CASE(CLOSED)
-    TB_NRT_STATUS_CASE(QUEUE_EMPTY)
-    TB_NRT_STATUS_CASE(EXEC_UNIT_UNRECOVERABLE)
-    TB_NRT_STATUS_CASE(EXEC_BAD_INPUT)
-    TB_NRT_STATUS_CASE(EXEC_COMPLETED_WITH_NUM_ERR)
-    TB_NRT_STATUS_CASE(EXEC_COMPLETED_WITH_ERR)
-    TB_NRT_STATUS_CASE(EXEC_NC_BUSY)
-    TB_NRT_STATUS_CASE(EXEC_OOB)
-    TB_NRT_STATUS_CASE(COLL_PENDING)
-    TB_NRT_STATUS_CASE(EXEC_HW_ERR_COLLECTIVES)
-    TB_NRT_STATUS_CASE(EXEC_HW_ERR_HBM_UE)
-    TB_NRT_STATUS_CASE(EXEC_HW_ERR_NC_UE)
-    TB_NRT_STATUS_CASE(EXEC_HW_ERR_DMA_ABORT)
-    TB_NRT_STATUS_CASE(EXEC_SW_NQ_OVERFLOW)
-    TB_NRT_STATUS_CASE(EXEC_HW_ERR_REPAIRABLE_HBM_UE)
-    TB_NRT_STATUS_CASE(NETWORK_PROXY_FAILURE)
+#define TB_NRT_STATUS_CASE(name, code) \
+  case code:                           \
+    return #name;
+    TB_NRT_STATUS_CODES(TB_NRT_STATUS_CASE)
 #undef TB_NRT_STATUS_CASE
   }
   return "UNKNOWN";
@@ -139,6 +129,73 @@ struct nrt_version_t {
   char rt_detail[128];
   char git_hash[64];
 };
+
+// Filled by nrt_get_instance_info (nrt.h); pass sizeof(nrt_instance_info_t).
+// family and size are codes of the header's NRT_INSTANCE_* and
+// NRT_INSTANCE_SIZE_* enums (instance_family_name / instance_size_name below).
+struct nrt_instance_info_t {
+  std::uint32_t family;
+  std::uint32_t size;
+  char arch_name[16];
+  char device_revision[8];
+};
+
+// The header's instance families, by code: X(NAME without "NRT_INSTANCE_",
+// code, EC2 family name). New families are appended by AWS, never renumbered.
+#define TB_NRT_INSTANCE_FAMILIES(X) \
+  X(UNKNOWN, 0, "")                 \
+  X(INF1, 1, "inf1")                \
+  X(TRN1, 2, "trn1")                \
+  X(TRN1N, 3, "trn1n")              \
+  X(INF2, 4, "inf2")                \
+  X(TRN2, 5, "trn2")                \
+  X(TRN2N, 6, "trn2n")              \
+  X(INF2E, 7, "inf2e")              \
+  X(TRN2P, 8, "trn2p")              \
+  X(TRN2U, 9, "trn2u")              \
+  X(TRN2E, 10, "trn2e")             \
+  X(TRN2EU, 11, "trn2eu")           \
+  X(TRN2AC, 12, "trn2ac")           \
+  X(TRN2UAC, 13, "trn2uac")         \
+  X(TRN3, 14, "trn3")               \
+  X(TRN3PDS98, 15, "trn3pds98")
+
+// The header's instance sizes, by code (in the header's order, which is not by
+// size: 3XL was appended last): X(NAME without "NRT_INSTANCE_SIZE_", code, EC2 size).
+#define TB_NRT_INSTANCE_SIZES(X) \
+  X(1XL, 0, "xlarge")            \
+  X(2XL, 1, "2xlarge")           \
+  X(4XL, 2, "4xlarge")           \
+  X(6XL, 3, "6xlarge")           \
+  X(8XL, 4, "8xlarge")           \
+  X(24XL, 5, "24xlarge")         \
+  X(32XL, 6, "32xlarge")         \
+  X(48XL, 7, "48xlarge")         \
+  X(3XL, 8, "3xlarge")           \
+  X(UNKNOWN, 9, "")
+
+// The EC2 names of a family or size code ("trn1", "32xlarge"); "" for
+// UNKNOWN and for codes newer than the lists above.
+inline const char* instance_family_name(std::uint32_t code) {
+  switch (code) {
+#define TB_NRT_FAMILY_CASE(name, value, text) \
+  case value:                                 \
+    return text;
+    TB_NRT_INSTANCE_FAMILIES(TB_NRT_FAMILY_CASE)
+#undef TB_NRT_FAMILY_CASE
+  }
+  return "";
+}
+inline const char* instance_size_name(std::uint32_t code) {
+  switch (code) {
+#define TB_NRT_SIZE_CASE(name, value, text) \
+  case value:                               \
+    return text;
+    TB_NRT_INSTANCE_SIZES(TB_NRT_SIZE_CASE)
+#undef TB_NRT_SIZE_CASE
+  }
+  return "";
+}
 
 // Opaque handles, owned by the runtime. A tensor set is a plain void.
 struct nrt_model_t;
@@ -178,10 +235,14 @@ struct nrt_tensor_info_array_t {
 //   nrt_execute_repeat: chains outputs into inputs; needs a NEFF compiled for
 //     it, so it is not a timing loop (bound for completeness, unused).
 //   nrt_load_collectives: for NEFFs with collective operations (unused so far).
+//   nrt_get_instance_info: in the SDK 2.28 nrt.h (optional: a runtime without
+//     it, or one that fails, leaves the instance type to DMI).
+//   Every count and nrt_get_version may be called before nrt_init (nrt.h).
 #define TB_NRT_ENTRY_POINTS(X)                                                                                       \
   X(nrt_init, NRT_STATUS, (nrt_framework_type_t framework, const char* fw_version, const char* fal_version), true)    \
   X(nrt_close, void, (void), true)                                                                                   \
   X(nrt_get_version, NRT_STATUS, (nrt_version_t* ver, std::size_t size), true)                                      \
+  X(nrt_get_instance_info, NRT_STATUS, (nrt_instance_info_t* info, std::size_t instance_info_len), false)            \
   X(nrt_get_total_nc_count, NRT_STATUS, (std::uint32_t* count), false)                                              \
   X(nrt_get_visible_nc_count, NRT_STATUS, (std::uint32_t* count), false)                                            \
   X(nrt_get_total_vnc_count, NRT_STATUS, (std::uint32_t* count), false)                                             \

@@ -37,24 +37,19 @@ nrt_dtype_t dtype_to_nrt(DType dtype) {
   return NRT_DTYPE_UNKNOWN;
 }
 
-namespace {
-
-// Every nrt_dtype_t code of nrt.h, by value, with the name we print for it.
-constexpr const char* kNrtDtypeNames[] = {
-    "unknown", "uint64", "int8",  "uint8", "int16",  "uint16", "bf16",   "fp16",    // 0x0 .. 0x7
-    "int32",   "uint32", "fp32",  "fp32r", "int64",  "fp8_e3", "fp8_e4", "fp8_e5",  // 0x8 .. 0xF
-};
-static_assert(std::size(kNrtDtypeNames) == NRT_DTYPE_FP8_E5 + 1, "one name per documented code");
-
-}  // namespace
-
 std::string nrt_dtype_name(std::uint32_t code) {
   // A code that is one of our dtypes is named as trainbench names that dtype,
   // so that the manifest's dtype and the runtime's compare equal.
   if (const std::optional<DType> ours = dtype_from_nrt(static_cast<nrt_dtype_t>(code))) {
     return std::string(dtype_name(*ours));
   }
-  if (code < std::size(kNrtDtypeNames)) return kNrtDtypeNames[code];
+  switch (code) {
+#define TB_NRT_DTYPE_NAME(name, value, text) \
+  case value:                                \
+    return text;
+    TB_NRT_DTYPES(TB_NRT_DTYPE_NAME)
+#undef TB_NRT_DTYPE_NAME
+  }
   static const char kHex[] = "0123456789abcdef";
   std::string hex;
   for (std::uint32_t c = code; c != 0; c >>= 4) hex.insert(hex.begin(), kHex[c & 0xF]);
@@ -76,9 +71,9 @@ Expected<std::unique_ptr<NrtRuntime>> NrtRuntime::init(const NrtLibrary& library
 
 NrtRuntime::~NrtRuntime() { api_->nrt_close(); }
 
-Expected<RuntimeVersion> NrtRuntime::version() const {
+Expected<RuntimeVersion> runtime_version(const NrtApi& api) {
   nrt_version_t v{};
-  TB_RETURN_IF_ERROR(check(api_->nrt_get_version(&v, sizeof v), "nrt_get_version"));
+  TB_RETURN_IF_ERROR(check(api.nrt_get_version(&v, sizeof v), "nrt_get_version"));
   RuntimeVersion out;
   out.major = v.rt_major;
   out.minor = v.rt_minor;
@@ -89,26 +84,40 @@ Expected<RuntimeVersion> NrtRuntime::version() const {
   return out;
 }
 
-Expected<std::uint32_t> NrtRuntime::visible_nc_count() const {
+Expected<std::uint32_t> visible_nc_count(const NrtApi& api) {
   std::uint32_t count = 0;
-  if (api_->nrt_get_visible_vnc_count != nullptr) {
-    TB_RETURN_IF_ERROR(check(api_->nrt_get_visible_vnc_count(&count), "nrt_get_visible_vnc_count"));
+  if (api.nrt_get_visible_vnc_count != nullptr) {
+    TB_RETURN_IF_ERROR(check(api.nrt_get_visible_vnc_count(&count), "nrt_get_visible_vnc_count"));
   } else {  // NrtLibrary::open guarantees one of the two
-    TB_RETURN_IF_ERROR(check(api_->nrt_get_visible_nc_count(&count), "nrt_get_visible_nc_count"));
+    TB_RETURN_IF_ERROR(check(api.nrt_get_visible_nc_count(&count), "nrt_get_visible_nc_count"));
   }
   return count;
 }
 
-Expected<std::uint32_t> NrtRuntime::total_nc_count() const {
+Expected<std::uint32_t> total_nc_count(const NrtApi& api) {
   std::uint32_t count = 0;
-  if (api_->nrt_get_total_vnc_count != nullptr) {
-    TB_RETURN_IF_ERROR(check(api_->nrt_get_total_vnc_count(&count), "nrt_get_total_vnc_count"));
-  } else if (api_->nrt_get_total_nc_count != nullptr) {
-    TB_RETURN_IF_ERROR(check(api_->nrt_get_total_nc_count(&count), "nrt_get_total_nc_count"));
+  if (api.nrt_get_total_vnc_count != nullptr) {
+    TB_RETURN_IF_ERROR(check(api.nrt_get_total_vnc_count(&count), "nrt_get_total_vnc_count"));
+  } else if (api.nrt_get_total_nc_count != nullptr) {
+    TB_RETURN_IF_ERROR(check(api.nrt_get_total_nc_count(&count), "nrt_get_total_nc_count"));
   } else {
     return unavailable("the Neuron runtime has neither nrt_get_total_vnc_count nor nrt_get_total_nc_count");
   }
   return count;
+}
+
+Expected<std::string> instance_type(const NrtApi& api) {
+  if (api.nrt_get_instance_info == nullptr) return unavailable("this Neuron runtime has no nrt_get_instance_info");
+  nrt_instance_info_t info{};
+  TB_RETURN_IF_ERROR(check(api.nrt_get_instance_info(&info, sizeof info), "nrt_get_instance_info",
+                           ErrorCode::kUnavailable));
+  const std::string family = instance_family_name(info.family);
+  const std::string size = instance_size_name(info.size);
+  if (family.empty() || size.empty()) {
+    return unavailable("nrt_get_instance_info reports instance family code " + std::to_string(info.family) +
+                       " and size code " + std::to_string(info.size) + ", which this build does not name");
+  }
+  return family + "." + size;
 }
 
 // ---- NrtModel ----

@@ -57,8 +57,26 @@ struct RuntimeVersion {
   std::string to_string() const;  // "2.22.14.0"
 };
 
+// Facts the library gives before nrt_init (nrt.h notes every count "can be
+// called before nrt_init()"; a version query needs no cores), so describing
+// the device holds no NeuronCore.
+Expected<RuntimeVersion> runtime_version(const NrtApi& api);  // nrt_get_version
+// NeuronCores this process may use (nrt_get_visible_vnc_count, or the older
+// nrt_get_visible_nc_count): logical cores (Trn2 pairs two by default, LNC=2).
+Expected<std::uint32_t> visible_nc_count(const NrtApi& api);
+// NeuronCores on the machine (nrt_get_total_vnc_count / _nc_count); an error
+// when the runtime has neither entry point.
+Expected<std::uint32_t> total_nc_count(const NrtApi& api);
+// The EC2 instance type from nrt_get_instance_info, e.g. "trn1.32xlarge".
+// kUnavailable, saying why, when the runtime lacks the entry point, the call
+// fails, or it reports a family or size code this build does not know.
+Expected<std::string> instance_type(const NrtApi& api);
+
 // The initialized runtime: nrt_init(NO_FW, "", "") on creation, nrt_close on
-// destruction. The runtime is process-wide: hold at most one at a time.
+// destruction. nrt_init takes the NeuronCores it is given (by default all of
+// them) exclusively until nrt_close, so hold one only while running NEFFs
+// (docs/neuron.md, "Who holds the NeuronCores"). The runtime is
+// process-wide: hold at most one at a time.
 class NrtRuntime {
  public:
   // Errors: nrt_init failing is kUnavailable ("nrt_init failed: FAILURE (1)"):
@@ -69,14 +87,6 @@ class NrtRuntime {
   NrtRuntime& operator=(const NrtRuntime&) = delete;
 
   const NrtApi& api() const { return *api_; }
-
-  Expected<RuntimeVersion> version() const;  // nrt_get_version
-  // NeuronCores this process may use (nrt_get_visible_vnc_count, or the
-  // older nrt_get_visible_nc_count): logical cores (Trn2 pairs two by default).
-  Expected<std::uint32_t> visible_nc_count() const;
-  // NeuronCores on the machine (nrt_get_total_vnc_count / _nc_count); an
-  // error when the runtime has neither entry point.
-  Expected<std::uint32_t> total_nc_count() const;
 
  private:
   explicit NrtRuntime(const NrtApi* api) : api_(api) {}
