@@ -47,6 +47,16 @@ struct PricingImportArgs {
 // instances updated; writes nothing on bad input (exit 2).
 int pricing_import_command(const PricingImportArgs& args);
 
+// trainbench neff-info NEFF: the NEFF's tensors (name, input/output, dtype,
+// shape, bytes) in the runtime's order, as JSON on stdout; loads it with the
+// Neuron runtime, so it runs on a Trainium host (or against the tests' fake).
+struct NeffInfoArgs {
+  std::string neff;
+  std::string runtime;  // --neuron-runtime; empty = the backend's search
+  int lnc = 1;          // logical NeuronCore size the NEFF was compiled for
+};
+int neff_info_command(const NeffInfoArgs& args);
+
 // The record as `format` prints it: "json" (the result file's document),
 // "csv", or "table" (render_table alone, without run's device lines).
 std::string render_record(const RunRecord& record, const std::string& format);

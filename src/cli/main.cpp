@@ -331,6 +331,18 @@ CLI::App* add_report_command(CLI::App& app, tb::cli::ReportArgs& report) {
   return report_cmd;
 }
 
+CLI::App* add_neff_info_command(CLI::App& app, tb::cli::NeffInfoArgs& a) {
+  CLI::App* cmd = app.add_subcommand(
+      "neff-info", "Print a compiled NEFF's tensors as the Neuron runtime reports them (JSON; on a Trainium host)");
+  cmd->add_option("neff", a.neff, "The NEFF file")->required();
+  cmd->add_option("--neuron-runtime", a.runtime,
+                  "The runtime library (default: TRAINBENCH_NEURON_RUNTIME, libnrt.so.1, /opt/aws/neuron/lib/libnrt.so.1)");
+  cmd->add_option("--lnc", a.lnc, "Logical NeuronCore size the NEFF was compiled for (1 or 2)")
+      ->check(CLI::Range(1, 2))
+      ->capture_default_str();
+  return cmd;
+}
+
 // A mistyped subcommand: CLI11 says only "A subcommand is required"; this names the word typed.
 bool unknown_subcommand(CLI::App& app, int argc, char** argv) {
   if (argc <= 1 || argv[1][0] == '-') return false;
@@ -340,7 +352,7 @@ bool unknown_subcommand(CLI::App& app, int argc, char** argv) {
   } catch (const CLI::OptionNotFound&) {
     std::fprintf(stderr,
                  "trainbench: error: unknown subcommand '%s': expected one of run, cost, project, validate, list, show, "
-                 "pricing, history, compare, regressions, report (trainbench --help)\n",
+                 "pricing, history, compare, regressions, report, neff-info (trainbench --help)\n",
                  tb::echo_value(argv[1]).c_str());
     return true;
   }
@@ -368,6 +380,7 @@ int main(int argc, char** argv) {
   tb::cli::ReportArgs report;
   tb::cli::ProjectArgs project;
   tb::cli::ValidateArgs validate;
+  tb::cli::NeffInfoArgs neff_info;
   CLI::App* run_cmd = add_run_command(app, run);
   CLI::App* list_cmd = add_list_command(app, list);
   add_show_command(app, show);
@@ -379,6 +392,7 @@ int main(int argc, char** argv) {
   CLI::App* report_cmd = add_report_command(app, report);
   CLI::App* project_cmd = add_project_command(app, project);
   CLI::App* validate_cmd = add_validate_command(app, validate);
+  CLI::App* neff_info_cmd = add_neff_info_command(app, neff_info);
   if (unknown_subcommand(app, argc, argv)) return 2;
   try {
     app.parse(argc, argv);
@@ -405,6 +419,7 @@ int main(int argc, char** argv) {
   if (*cost_cmd) return tb::cli::cost_command(cost);
   if (*project_cmd) return tb::cli::project_command(project);
   if (*validate_cmd) return tb::cli::validate_command(validate);
+  if (*neff_info_cmd) return tb::cli::neff_info_command(neff_info);
   if (*history_cmd) {
     if (*history.import_cmd) return tb::cli::history_import_command(history.import_args);
     return tb::cli::history_list_command(history.list_db, history.since, history.format);

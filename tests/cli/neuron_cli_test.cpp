@@ -216,6 +216,29 @@ TEST_F(NeuronCli, TheNeffsOwnNamesAndATransposedOperandRun) {
   EXPECT_NE(reason.find("'output_0'"), std::string::npos) << reason;
 }
 
+// neff-info: the NEFF's tensors as the runtime reads them, in its order; what
+// compile_neffs.py records in the manifest.
+TEST_F(NeuronCli, NeffInfoPrintsTheTensorsTheRuntimeReports) {
+  write_text(dir_ / "nki.neff", "FAKE-NEFF 1\nkernel " + std::string(kGemm) +
+                                    "\ninput a_t fp32 16,64 transposed\ninput b fp32 16,32\noutput output_0 fp32 64,32\n");
+  ProcessOptions options;
+  options.env = {"FAKE_NRT_STRICT=1"};
+  const ProcessResult r =
+      trainbench({"neff-info", (dir_ / "nki.neff").string(), "--neuron-runtime", FAKE_NRT_PATH}, options);
+  ASSERT_TRUE(exited_with(r, 0)) << r.err;
+  const json doc = json::parse(r.out);
+  ASSERT_EQ(doc["tensors"].size(), 3u) << r.out;
+  EXPECT_EQ(doc["tensors"][0]["name"], "a_t");
+  EXPECT_EQ(doc["tensors"][0]["usage"], "input");
+  EXPECT_EQ(doc["tensors"][0]["shape"], json({16, 64}));
+  EXPECT_EQ(doc["tensors"][2]["name"], "output_0");
+  EXPECT_EQ(doc["tensors"][2]["usage"], "output");
+  EXPECT_EQ(doc["tensors"][2]["size_bytes"], 64 * 32 * 4);
+  EXPECT_EQ(doc["lnc"], 1);
+  expect_bad_input(trainbench({"neff-info", (dir_ / "missing.neff").string(), "--neuron-runtime", FAKE_NRT_PATH}),
+                   {"missing.neff"}, false, files_under(dir_));
+}
+
 TEST_F(NeuronCli, AManifestShapeDisagreeingWithTheNeffIsFoundBeforeRunning) {
   // The manifest claims the NEFF stores a transposed; the fake NEFF says row-major [64,16]:
   // the adapter must find the disagreement before running, naming the tensor and both shapes.

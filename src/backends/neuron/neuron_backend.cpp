@@ -11,6 +11,7 @@
 
 #include "backends/host_timer.h"
 #include "backends/neuron/nccom_test.h"
+#include "backends/neuron/neff_info.h"
 #include "backends/neuron/neff_manifest.h"
 #include "backends/neuron/nrt_handles.h"
 #include "backends/neuron/nrt_library.h"
@@ -23,10 +24,6 @@ namespace {
 constexpr const char* kHardwareVerification =
     "none: this adapter has run only against trainbench's fake runtime (tests/fake_nrt) and fake nccom-test; see "
     "docs/neuron.md";
-
-// The runtime's logical-core size (physical NeuronCores per logical core), as
-// the Neuron runtime and nccom-test read it (AWS's runtime configuration guide).
-constexpr const char* kLncEnv = "NEURON_LOGICAL_NC_CONFIG";
 
 // Physical NeuronCores per chip, by the catalog's accelerator name (AWS's
 // Neuron architecture pages: NeuronCore-v2 x 2 on Trainium and Inferentia2,
@@ -69,20 +66,6 @@ void from_neff_layout(std::vector<std::byte>& bytes, const TensorSpec& spec, con
   if (t.layout == NeffLayout::kRowMajor || spec.shape.size() < 2) return;
   const std::size_t n = spec.shape.size();
   bytes = swap_last_two(bytes, spec.shape[n - 1], spec.shape[n - 2], dtype_size(spec.dtype));
-}
-
-std::vector<RuntimeTensorInfo> runtime_info(const nrt::NrtTensorInfo& info) {
-  std::vector<RuntimeTensorInfo> out;
-  for (const nrt::NrtTensorDesc& d : info) {
-    RuntimeTensorInfo r;
-    r.name = d.name;
-    r.usage = d.is_input() ? NeffTensorUsage::kInput : NeffTensorUsage::kOutput;
-    r.size_bytes = static_cast<std::int64_t>(d.size);
-    r.dtype = nrt::nrt_dtype_name(static_cast<std::uint32_t>(d.dtype));
-    for (std::uint32_t s : d.shape) r.shape.push_back(s);
-    out.push_back(std::move(r));
-  }
-  return out;
 }
 
 // The instance type this machine's DMI product name holds, or "". EC2 puts the
@@ -209,7 +192,7 @@ class NeuronBackend final : public Backend {
     TB_ASSIGN_OR_RETURN(std::shared_ptr<nrt::NrtRuntime> runtime, acquire_runtime());
     TB_ASSIGN_OR_RETURN(nrt::NrtModel model, nrt::NrtModel::load(*runtime, neff));
     TB_ASSIGN_OR_RETURN(nrt::NrtTensorInfo info, nrt::NrtTensorInfo::query(model));
-    TB_RETURN_IF_ERROR(check_tensor_info(*entry, runtime_info(info)));
+    TB_RETURN_IF_ERROR(check_tensor_info(*entry, runtime_tensor_info(info)));
     std::string implementation = "Neuron runtime " + version_ + ", NEFF " + entry->neff;
     if (!entry->compiled_with.empty()) implementation += " (" + entry->compiled_with + ")";
     auto workload =
@@ -352,17 +335,12 @@ class NeuronBackend final : public Backend {
     return {};
   }
 
-  // The initialised runtime, made on first use: NEURON_LOGICAL_NC_CONFIG is set
-  // to the manifest's LNC unless the environment already says the same (a
-  // different value is refused: the NEFFs would not load, or would run on other cores).
+  // The initialised runtime, made on first use, with the manifest's logical
+  // core size (use_logical_core_size: a different NEURON_LOGICAL_NC_CONFIG is
+  // refused, since the NEFFs would not load or would run on other cores).
   Expected<std::shared_ptr<nrt::NrtRuntime>> acquire_runtime() {
     if (runtime_) return runtime_;
-    const std::string lnc = std::to_string(manifest_.lnc);
-    if (const char* set = std::getenv(kLncEnv); set != nullptr && lnc != set) {
-      return bad_input(std::string(kLncEnv) + "=" + set + " in the environment, but the NEFFs of " + manifest_.path +
-                       " were compiled for LNC=" + lnc + ": unset it or set it to " + lnc);
-    }
-    ::setenv(kLncEnv, lnc.c_str(), 1);
+    TB_RETURN_IF_ERROR(use_logical_core_size(manifest_.lnc, "the NEFFs of " + manifest_.path));
     TB_ASSIGN_OR_RETURN(std::unique_ptr<nrt::NrtRuntime> runtime, nrt::NrtRuntime::init(*library_));
     runtime_ = std::move(runtime);
     return runtime_;
