@@ -78,8 +78,27 @@ TEST(EfficiencyTest, ShippedTableHasDefaultsAndEveryCatalogAccelerator) {
   const Expected<EfficiencyRow> trn = t->find("Trainium", "allreduce");
   ASSERT_TRUE(trn.ok());
   EXPECT_DOUBLE_EQ(trn->alpha_s, 58e-6);
-  EXPECT_DOUBLE_EQ(trn->link, 0.25);
+  EXPECT_DOUBLE_EQ(trn->link, 0.26);
   EXPECT_TRUE(contains(default_efficiency_table_path(), "/efficiency.csv"));
+}
+
+// The Trainium all-reduce factor from nccom-test's published two-node run:
+// busbw 47.1 per NeuronCore in nccom-test's "GB/s", which that example
+// computes in GiB/s (1 GiB in 41.8 ms is 23.9 of them algbw), against the
+// catalog's NeuronLink-v2 figure in 1e9 B/s: both sides in bytes per second.
+TEST(EfficiencyTest, TrainiumAllReduceFactorComparesBytesPerSecondWithBytesPerSecond) {
+  const Expected<EfficiencyTable> t = read_efficiency_table(default_efficiency_table_path());
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  const Expected<EfficiencyRow> row = t->find("Trainium", "allreduce");
+  ASSERT_TRUE(row.ok()) << row.error().message;
+  const Expected<InstanceCatalog> catalog = read_instance_catalog(default_instance_catalog_path());
+  ASSERT_TRUE(catalog.ok()) << catalog.error().message;
+  const Expected<Instance> trn1 = catalog->find("trn1.32xlarge");
+  ASSERT_TRUE(trn1.ok() && trn1->intra_node_link_gb_per_s.has_value());
+  EXPECT_NEAR(1073741824.0 / 41.8e-3 / 1073741824.0, 23.9, 0.05) << "the example's algbw is in GiB/s";
+  const double busbw_per_chip = 47.1 * 1073741824.0 * 2;  // B/s, 2 NeuronCores per chip
+  const double factor = busbw_per_chip / (*trn1->intra_node_link_gb_per_s * 1e9);
+  EXPECT_NEAR(row->link, factor, 0.005) << "GiB/s divided by GB/s would give " << 47.1 * 2 / 384.0;
 }
 
 TEST(EfficiencyTest, FindPrefersTheClassAndFallsBackToDefault) {
