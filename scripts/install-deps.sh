@@ -19,6 +19,7 @@ packages=(
 )
 if [ "${1:-}" = "--test" ]; then
   packages+=(chromium)  # headless: the report test loads the HTML page (tests/cli/history_cli_test.cpp)
+  packages+=(python3 python3-numpy)  # the NKI tooling's tests (tests/cli/nki_compile_test.cpp)
 fi
 
 missing=()

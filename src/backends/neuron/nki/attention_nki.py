@@ -1,19 +1,24 @@
-"""Flash attention (forward, and forward + backward) for a NeuronCore, in NKI.
+"""Flash attention (forward, and forward + backward) for one NeuronCore in NKI's
+current module, ``nki`` (SDK 2.28 and later).
 
-UNTESTED: no Trainium host and no Neuron SDK were reachable when this was
-written. It follows the documented NKI API (neuronxcc.nki, Neuron SDK 2.2x:
-nl.load / nl.store, nl.matmul(..., transpose_x=True), nisa.nc_transpose,
-nisa.affine_select) but has never been compiled or run. docs/neuron.md says
-what has been verified and where.
-
-The kernel functions are plain (not decorated): compile_neffs.py wraps them
-with nki.benchmark(save_neff_name=...); wrap them with nki.jit to call them
-from a framework.
+UNTESTED: no Trainium host, Neuron compiler or NKI package was reachable when
+this was written (they install from AWS's pip repository only). It is written
+against the NKI API reference of SDK 2.28 to 2.30 (NKI 0.2.0 to 0.4.0), using
+only calls whose signatures agree in all three, always with keyword arguments
+(``affine_select``'s positional order changed in 2.29): ``nl.ndarray`` tiles,
+``nisa.dma_copy``, ``nisa.nc_matmul`` into float32 PSUM (no ``accumulate=``),
+``nisa.nc_transpose`` (output dtype = input dtype), ``nisa.activation`` (exp
+with a [P, 1] bias tile, as NeuronCore-v2 requires, and its row sum),
+``nisa.tensor_reduce``, ``nisa.tensor_scalar``, ``nisa.tensor_tensor``,
+``nisa.reciprocal``, ``nisa.affine_select`` and ``nisa.tensor_copy``.
+docs/neuron.md says what has been checked; check_kernels.py checks the tile
+limits and indices statically. The legacy kernels for SDK 2.27 and older
+(``neuronxcc.nki``) are in attention_nki_legacy.py and share check_shape.
 
 Semantics are trainbench's (kernels/attention/attention_shape.h):
   * scores = scale * q k^T; softmax over keys; o = softmax @ v;
     lse = natural log-sum-exp of the scaled, masked scores (fp32);
-  * GQA: query head hq reads key/value head hq // (h // kvh);
+  * GQA: query head g * (h // kvh) + j reads key/value head g;
   * causal, bottom-right aligned: query i attends key j iff j <= i + skv - sq.
 
 Tensors as the manifest describes them (docs/neuron.md):
@@ -23,27 +28,33 @@ Tensors as the manifest describes them (docs/neuron.md):
            do  [b, h, sq, d]     (fwdbwd only)
   outputs  o [b, h, sq, d], lse [b, h, sq] fp32,
            dq [b, h, sq, d], dk / dv [b, kvh, skv, d]   (fwdbwd only)
+in this order (a NEFF names inputs after these arguments, and its outputs
+output_0, output_1, ... in this order).
 
-Limits (check_shape): d <= 128; sq a multiple of 128; skv a multiple of 512;
-causal needs sq <= skv (no fully masked rows); the backward keeps dq for one
-key/value head group in SBUF. pass=bwd alone is not offered: a NEFF gets only
-q, k, v and do, so it would have to recompute the forward inside the timed
-execution; use pass=fwdbwd.
+Tiles: 128 queries (partitions, and the stationary free size), 512 keys in the
+forward's score tile (the moving free size: one PSUM bank of float32), 128
+keys in the backward's. Limits (check_shape): d <= 128; sq a multiple of 128;
+skv a multiple of 512; causal needs sq <= skv (no fully masked rows); the
+backward keeps dq for one key/value head group in SBUF. pass=bwd alone has no
+NEFF: it gets only q, k, v and do, so it would recompute the forward inside
+the timed execution; compile pass=fwdbwd.
 
-Loops over query and key tiles are Python loops (unrolled at trace time) so
-that the causal mask can skip whole tiles; batch and heads use nl.affine_range.
+Every loop is a Python loop: NKI unrolls all loops when it traces a kernel,
+and the causal mask skips whole tiles by the loops' bounds (no break or
+continue, no `is`, which NKI 0.3.0's parser refuses). Indices are affine in the loop
+variables all the same (check_kernels.py), as the legacy module requires.
 """
 
 try:
-    import neuronxcc.nki.isa as nisa
-    import neuronxcc.nki.language as nl
-except ImportError:  # compile_neffs.py --dry-run checks shapes without the SDK
+    import nki.isa as nisa
+    import nki.language as nl
+except ImportError:  # check_shape and compile_neffs.py --dry-run work without the SDK
     nisa = nl = None
 
-Q_TILE = 128    # queries per tile (partitions)
-K_TILE = 512    # keys per forward score tile (moving free size)
-KB_TILE = 128   # keys per backward tile
-NEG = -1.0e30   # masked score: exp(NEG - max) == 0 in fp32
+Q_TILE = 128    # queries per tile: partitions, and the stationary free size
+K_TILE = 512    # keys per forward score tile: the moving free size
+KB_TILE = 128   # keys per backward tile (its transposes are at most 128 x 128)
+NEG = -3.0e38   # a masked score: exp(NEG - max) == 0 in fp32
 DQ_SBUF_BYTES = 64 * 1024  # per partition, for the backward's dq accumulators
 
 
@@ -66,148 +77,212 @@ def check_shape(b, h, kvh, sq, skv, d, causal, backward):
         raise ValueError("attention_nki: " + "; ".join(bad))
 
 
-def _any_visible(q0, k0, offset):
+def any_visible(q0, k0, offset):
     """Causal: whether some key of the tile at k0 is visible to the query tile at q0."""
     return k0 <= q0 + Q_TILE - 1 + offset
 
 
-def _all_visible(q0, k0, k_tile, offset):
+def key_tiles(q0, k_tile, skv, offset, causal):
+    """How many key tiles of `k_tile` keys the query tile at q0 reads: all, or (causal) up to its last visible key."""
+    if not causal:
+        return skv // k_tile
+    return min(skv // k_tile, (q0 + Q_TILE - 1 + offset) // k_tile + 1)
+
+
+def all_visible(q0, k0, k_tile, offset):
     """Causal: whether every key of the tile is visible to every query of the tile."""
     return k0 + k_tile - 1 <= q0 + offset
 
 
-def _mask(scores, q0, k0, k_tile, offset):
-    """Sets scores[i, j] to NEG where key k0 + j is after query q0 + i (+ offset)."""
-    i_q = nl.arange(Q_TILE)[:, None]
-    i_k = nl.arange(k_tile)[None, :]
-    return nisa.affine_select(pred=(q0 + offset + i_q - k0 - i_k >= 0), on_true_tile=scores, on_false_value=NEG)
+def _tile(shape, dtype, buffer):
+    return nl.ndarray(shape, dtype=dtype, buffer=buffer)
 
 
-def _forward(q_t, k_t, v, o, lse, bi, hq, g, scale, causal):
-    """o and lse of query head hq of batch bi, one query tile at a time."""
+def _load(src, shape, dtype):
+    t = _tile(shape, dtype, nl.sbuf)
+    nisa.dma_copy(dst=t, src=src)
+    return t
+
+
+def _transpose(data, rows, cols, dtype):
+    """data [rows, cols] in SBUF -> [cols, rows] in SBUF (Tensor Engine, through PSUM)."""
+    t_psum = _tile((cols, rows), dtype, nl.psum)
+    nisa.nc_transpose(dst=t_psum, data=data)
+    t = _tile((cols, rows), dtype, nl.sbuf)
+    nisa.tensor_copy(dst=t, src=t_psum)
+    return t
+
+
+def _scores(q_tile, k_tile, keys, scale, q0, k0, offset, causal):
+    """scale * q k^T for a [Q_TILE q, keys k] tile in SBUF (fp32), masked when causal."""
+    s_psum = _tile((Q_TILE, keys), nl.float32, nl.psum)
+    nisa.nc_matmul(dst=s_psum, stationary=q_tile, moving=k_tile)  # [d, Q].T @ [d, keys]
+    s = _tile((Q_TILE, keys), nl.float32, nl.sbuf)
+    nisa.tensor_scalar(dst=s, data=s_psum, op0=nl.multiply, operand0=scale)
+    if causal and not all_visible(q0, k0, keys, offset):
+        # Keep s[p, j] where q0 + offset + p - (k0 + j) >= 0.
+        nisa.affine_select(dst=s, pattern=[[-1, keys]], channel_multiplier=1, on_true_tile=s,
+                           on_false_value=NEG, cmp_op=nl.greater_equal, offset=q0 + offset - k0)
+    return s
+
+
+def _forward_tile(q_t, k_t, v, o, lse_rows, bi, hq, g, q0, scale, causal):
+    """o and lse of queries q0 .. q0 + 127 of head hq (online softmax over key tiles)."""
     d, sq = q_t.shape[2], q_t.shape[3]
     skv = k_t.shape[3]
     offset = skv - sq
-    for qi in range(sq // Q_TILE):
-        q0 = qi * Q_TILE
-        q_tile = nl.load(q_t[bi, hq, :, q0:q0 + Q_TILE])            # [d, 128 q]
-        row_max = nl.full((Q_TILE, 1), NEG, nl.float32, buffer=nl.sbuf)
-        row_sum = nl.zeros((Q_TILE, 1), nl.float32, buffer=nl.sbuf)
-        acc = nl.zeros((Q_TILE, d), nl.float32, buffer=nl.sbuf)
-        for kj in range(skv // K_TILE):
-            k0 = kj * K_TILE
-            if causal and not _any_visible(q0, k0, offset):
-                break
-            k_tile = nl.load(k_t[bi, g, :, k0:k0 + K_TILE])         # [d, 512 k]
-            s = nl.multiply(nl.matmul(q_tile, k_tile, transpose_x=True), scale)  # [128 q, 512 k] fp32
-            if causal and not _all_visible(q0, k0, K_TILE, offset):
-                s = _mask(s, q0, k0, K_TILE, offset)
-            # Online softmax: rescale what was accumulated with the old maximum.
-            new_max = nl.maximum(row_max, nl.max(s, axis=1, keepdims=True))
-            p = nl.exp(nl.subtract(s, new_max))
-            alpha = nl.exp(nl.subtract(row_max, new_max))
-            row_sum = nl.add(nl.multiply(row_sum, alpha), nl.sum(p, axis=1, keepdims=True))
-            pv = nl.zeros((Q_TILE, d), nl.float32, buffer=nl.psum)
-            for c in range(K_TILE // 128):                          # contract 128 keys at a time
-                p_t = nl.copy(nisa.nc_transpose(p[:, c * 128:(c + 1) * 128]), dtype=v.dtype)  # [128 k, 128 q]
-                v_tile = nl.load(v[bi, g, k0 + c * 128:k0 + (c + 1) * 128, :])                # [128 k, d]
-                pv += nl.matmul(p_t, v_tile, transpose_x=True)
-            acc = nl.add(nl.multiply(acc, alpha), pv)
-            row_max = new_max
-        nl.store(o[bi, hq, q0:q0 + Q_TILE, :], value=nl.copy(nl.divide(acc, row_sum), dtype=o.dtype))
-        i_q = nl.arange(Q_TILE)[:, None]
-        nl.store(lse[bi, hq, q0 + i_q], value=nl.add(row_max, nl.log(row_sum)))
+    q_tile = _load(q_t[bi, hq, 0:d, q0:q0 + Q_TILE], (d, Q_TILE), q_t.dtype)
+    row_max = _tile((Q_TILE, 1), nl.float32, nl.sbuf)
+    nisa.memset(dst=row_max, value=NEG)
+    row_sum = _tile((Q_TILE, 1), nl.float32, nl.sbuf)
+    nisa.memset(dst=row_sum, value=0.0)
+    acc = _tile((Q_TILE, d), nl.float32, nl.sbuf)
+    nisa.memset(dst=acc, value=0.0)
+    for kj in range(key_tiles(q0, K_TILE, skv, offset, causal)):
+        k0 = kj * K_TILE
+        k_tile = _load(k_t[bi, g, 0:d, k0:k0 + K_TILE], (d, K_TILE), k_t.dtype)
+        s = _scores(q_tile, k_tile, K_TILE, scale, q0, k0, offset, causal)
+        tile_max = _tile((Q_TILE, 1), nl.float32, nl.sbuf)
+        nisa.tensor_reduce(dst=tile_max, op=nl.maximum, data=s, axis=1)
+        new_max = _tile((Q_TILE, 1), nl.float32, nl.sbuf)
+        nisa.tensor_tensor(dst=new_max, data1=row_max, data2=tile_max, op=nl.maximum)
+        neg_max = _tile((Q_TILE, 1), nl.float32, nl.sbuf)
+        nisa.tensor_scalar(dst=neg_max, data=new_max, op0=nl.multiply, operand0=-1.0)
+        # p = exp(s - new_max) in v's dtype for the next matmul, and its row sum (fp32).
+        p = _tile((Q_TILE, K_TILE), v.dtype, nl.sbuf)
+        p_sum = _tile((Q_TILE, 1), nl.float32, nl.sbuf)
+        nisa.activation(dst=p, op=nl.exp, data=s, bias=neg_max, scale=1.0, reduce_op=nl.add, reduce_res=p_sum)
+        # alpha = exp(old max - new max) rescales what was accumulated.
+        alpha = _tile((Q_TILE, 1), nl.float32, nl.sbuf)
+        nisa.activation(dst=alpha, op=nl.exp, data=row_max, bias=neg_max, scale=1.0)
+        nisa.tensor_tensor(dst=row_sum, data1=row_sum, data2=alpha, op=nl.multiply)
+        nisa.tensor_tensor(dst=row_sum, data1=row_sum, data2=p_sum, op=nl.add)
+        pv = _tile((Q_TILE, d), nl.float32, nl.psum)
+        for c in range(K_TILE // 128):  # contract 128 keys at a time: p^T on the partitions
+            p_t = _transpose(p[0:Q_TILE, c * 128:(c + 1) * 128], Q_TILE, 128, v.dtype)  # [128 k, Q]
+            v_tile = _load(v[bi, g, k0 + c * 128:k0 + (c + 1) * 128, 0:d], (128, d), v.dtype)
+            nisa.nc_matmul(dst=pv, stationary=p_t, moving=v_tile)  # [128 k, Q].T @ [128 k, d]
+        nisa.tensor_scalar(dst=acc, data=acc, op0=nl.multiply, operand0=alpha)
+        nisa.tensor_tensor(dst=acc, data1=acc, data2=pv, op=nl.add)
+        nisa.tensor_copy(dst=row_max, src=new_max)
+    inv_sum = _tile((Q_TILE, 1), nl.float32, nl.sbuf)
+    nisa.reciprocal(dst=inv_sum, data=row_sum)
+    o_tile = _tile((Q_TILE, d), o.dtype, nl.sbuf)
+    nisa.tensor_scalar(dst=o_tile, data=acc, op0=nl.multiply, operand0=inv_sum)
+    nisa.dma_copy(dst=o[bi, hq, q0:q0 + Q_TILE, 0:d], src=o_tile)
+    lse_tile = _tile((Q_TILE, 1), nl.float32, nl.sbuf)  # row_max + log(row_sum)
+    nisa.activation(dst=lse_tile, op=nl.log, data=row_sum, bias=row_max, scale=1.0)
+    row0 = (bi * q_t.shape[1] + hq) * sq + q0
+    nisa.dma_copy(dst=lse_rows[row0:row0 + Q_TILE, 0:1], src=lse_tile)
 
 
-def _backward(q_t, k_t, v, do, o, lse, dq, dk, dv, bi, g, scale, causal):
+def _backward_head(q_t, k_t, v, do, o, lse_rows, dq, dk, dv, bi, g, scale, causal):
     """dk and dv of key/value head g, and dq of the query heads it serves (FlashAttention 2)."""
     h, d, sq = q_t.shape[1], q_t.shape[2], q_t.shape[3]
     kvh, skv = k_t.shape[1], k_t.shape[3]
     group = h // kvh
     offset = skv - sq
     n_q = sq // Q_TILE
-    # dq accumulators of every query tile of the group, in SBUF across the key loop.
-    dq_acc = [[nl.zeros((Q_TILE, d), nl.float32, buffer=nl.sbuf) for _ in range(n_q)] for _ in range(group)]
+    dq_acc = []  # [group][n_q], fp32 in SBUF across the key loop
+    for j in range(group):
+        row = []
+        for qi in range(n_q):
+            t = _tile((Q_TILE, d), nl.float32, nl.sbuf)
+            nisa.memset(dst=t, value=0.0)
+            row.append(t)
+        dq_acc.append(row)
     for kj in range(skv // KB_TILE):
         k0 = kj * KB_TILE
-        k_tile = nl.load(k_t[bi, g, :, k0:k0 + KB_TILE])                               # [d, 128 k]
-        k_rows = nl.copy(nisa.nc_transpose(k_tile), dtype=k_t.dtype)                  # [128 k, d]
-        v_t = nl.copy(nisa.nc_transpose(nl.load(v[bi, g, k0:k0 + KB_TILE, :])), dtype=v.dtype)  # [d, 128 k]
-        dk_acc = nl.zeros((KB_TILE, d), nl.float32, buffer=nl.sbuf)
-        dv_acc = nl.zeros((KB_TILE, d), nl.float32, buffer=nl.sbuf)
+        k_tile = _load(k_t[bi, g, 0:d, k0:k0 + KB_TILE], (d, KB_TILE), k_t.dtype)          # [d, 128 k]
+        k_rows = _transpose(k_tile, d, KB_TILE, k_t.dtype)                                   # [128 k, d]
+        v_rows = _load(v[bi, g, k0:k0 + KB_TILE, 0:d], (KB_TILE, d), v.dtype)
+        v_cols = _transpose(v_rows, KB_TILE, d, v.dtype)                                      # [d, 128 k]
+        dk_acc = _tile((KB_TILE, d), nl.float32, nl.psum)
+        dv_acc = _tile((KB_TILE, d), nl.float32, nl.psum)
         for j in range(group):
             hq = g * group + j
-            for qi in range(n_q):
+            # Causal: the query tiles that see key tile k0 are the last ones, from first_q on.
+            first_q = 0 if not causal else max(0, (k0 - offset) // Q_TILE)
+            for qi in range(first_q, n_q):
                 q0 = qi * Q_TILE
-                if causal and not _any_visible(q0, k0, offset):
-                    continue
-                q_tile = nl.load(q_t[bi, hq, :, q0:q0 + Q_TILE])                      # [d, 128 q]
-                q_rows = nl.copy(nisa.nc_transpose(q_tile), dtype=q_t.dtype)          # [128 q, d]
-                do_rows = nl.load(do[bi, hq, q0:q0 + Q_TILE, :])                      # [128 q, d]
-                do_t = nl.copy(nisa.nc_transpose(do_rows), dtype=do.dtype)            # [d, 128 q]
-                o_rows = nl.load(o[bi, hq, q0:q0 + Q_TILE, :])
-                i_q = nl.arange(Q_TILE)[:, None]
-                lse_col = nl.load(lse[bi, hq, q0 + i_q])                              # [128 q, 1]
-                delta = nl.sum(nl.multiply(do_rows, o_rows, dtype=nl.float32), axis=1, keepdims=True)
-
-                s = nl.multiply(nl.matmul(q_tile, k_tile, transpose_x=True), scale)  # [128 q, 128 k]
-                if causal and not _all_visible(q0, k0, KB_TILE, offset):
-                    s = _mask(s, q0, k0, KB_TILE, offset)
-                p = nl.exp(nl.subtract(s, lse_col))                                   # softmax, fp32
-                p_lp = nl.copy(p, dtype=do.dtype)
-                dv_acc = nl.add(dv_acc, nl.matmul(p_lp, do_rows, transpose_x=True))   # P^T dO [128 k, d]
-                dp = nl.matmul(do_t, v_t, transpose_x=True)                          # dO V^T [128 q, 128 k]
-                ds = nl.multiply(nl.multiply(p, nl.subtract(dp, delta)), scale)       # dS, scale folded in
-                ds_lp = nl.copy(ds, dtype=q_t.dtype)
-                dk_acc = nl.add(dk_acc, nl.matmul(ds_lp, q_rows, transpose_x=True))   # dS^T Q [128 k, d]
-                ds_t = nl.copy(nisa.nc_transpose(ds_lp), dtype=q_t.dtype)            # [128 k, 128 q]
-                dq_acc[j][qi] = nl.add(dq_acc[j][qi], nl.matmul(ds_t, k_rows, transpose_x=True))  # dS K
-        nl.store(dk[bi, g, k0:k0 + KB_TILE, :], value=nl.copy(dk_acc, dtype=dk.dtype))
-        nl.store(dv[bi, g, k0:k0 + KB_TILE, :], value=nl.copy(dv_acc, dtype=dv.dtype))
+                q_tile = _load(q_t[bi, hq, 0:d, q0:q0 + Q_TILE], (d, Q_TILE), q_t.dtype)      # [d, 128 q]
+                q_rows = _transpose(q_tile, d, Q_TILE, q_t.dtype)                             # [128 q, d]
+                do_rows = _load(do[bi, hq, q0:q0 + Q_TILE, 0:d], (Q_TILE, d), do.dtype)      # [128 q, d]
+                do_cols = _transpose(do_rows, Q_TILE, d, do.dtype)                            # [d, 128 q]
+                o_rows = _load(o[bi, hq, q0:q0 + Q_TILE, 0:d], (Q_TILE, d), o.dtype)
+                row0 = (bi * h + hq) * sq + q0
+                neg_lse = _load(lse_rows[row0:row0 + Q_TILE, 0:1], (Q_TILE, 1), nl.float32)
+                nisa.tensor_scalar(dst=neg_lse, data=neg_lse, op0=nl.multiply, operand0=-1.0)
+                # delta = rowsum(dO * O)
+                prod = _tile((Q_TILE, d), nl.float32, nl.sbuf)
+                nisa.tensor_tensor(dst=prod, data1=do_rows, data2=o_rows, op=nl.multiply)
+                delta = _tile((Q_TILE, 1), nl.float32, nl.sbuf)
+                nisa.tensor_reduce(dst=delta, op=nl.add, data=prod, axis=1)
+                s = _scores(q_tile, k_tile, KB_TILE, scale, q0, k0, offset, causal)       # [128 q, 128 k]
+                p = _tile((Q_TILE, KB_TILE), nl.float32, nl.sbuf)                          # softmax, fp32
+                nisa.activation(dst=p, op=nl.exp, data=s, bias=neg_lse, scale=1.0)
+                p_lp = _tile((Q_TILE, KB_TILE), do.dtype, nl.sbuf)
+                nisa.tensor_copy(dst=p_lp, src=p)
+                nisa.nc_matmul(dst=dv_acc, stationary=p_lp, moving=do_rows)                # P^T dO [128 k, d]
+                dp = _tile((Q_TILE, KB_TILE), nl.float32, nl.psum)
+                nisa.nc_matmul(dst=dp, stationary=do_cols, moving=v_cols)                  # dO V^T [128 q, 128 k]
+                ds = _tile((Q_TILE, KB_TILE), nl.float32, nl.sbuf)                         # P (dP - delta) scale
+                nisa.tensor_scalar(dst=ds, data=dp, op0=nl.subtract, operand0=delta, op1=nl.multiply, operand1=scale)
+                nisa.tensor_tensor(dst=ds, data1=ds, data2=p, op=nl.multiply)
+                ds_lp = _tile((Q_TILE, KB_TILE), q_t.dtype, nl.sbuf)
+                nisa.tensor_copy(dst=ds_lp, src=ds)
+                nisa.nc_matmul(dst=dk_acc, stationary=ds_lp, moving=q_rows)                # dS^T Q [128 k, d]
+                ds_t = _transpose(ds_lp, Q_TILE, KB_TILE, q_t.dtype)                       # [128 k, 128 q]
+                dq_part = _tile((Q_TILE, d), nl.float32, nl.psum)
+                nisa.nc_matmul(dst=dq_part, stationary=ds_t, moving=k_rows)                # dS K [128 q, d]
+                nisa.tensor_tensor(dst=dq_acc[j][qi], data1=dq_acc[j][qi], data2=dq_part, op=nl.add)
+        dk_tile = _tile((KB_TILE, d), dk.dtype, nl.sbuf)
+        nisa.tensor_copy(dst=dk_tile, src=dk_acc)
+        nisa.dma_copy(dst=dk[bi, g, k0:k0 + KB_TILE, 0:d], src=dk_tile)
+        dv_tile = _tile((KB_TILE, d), dv.dtype, nl.sbuf)
+        nisa.tensor_copy(dst=dv_tile, src=dv_acc)
+        nisa.dma_copy(dst=dv[bi, g, k0:k0 + KB_TILE, 0:d], src=dv_tile)
     for j in range(group):
         for qi in range(n_q):
-            q0 = qi * Q_TILE
-            nl.store(dq[bi, g * group + j, q0:q0 + Q_TILE, :], value=nl.copy(dq_acc[j][qi], dtype=dq.dtype))
+            t = _tile((Q_TILE, d), dq.dtype, nl.sbuf)
+            nisa.tensor_copy(dst=t, src=dq_acc[j][qi])
+            nisa.dma_copy(dst=dq[bi, g * group + j, qi * Q_TILE:(qi + 1) * Q_TILE, 0:d], src=t)
 
 
-def _outputs(q_t, k_t, backward):
+def _attention(q_t, k_t, v, do, backward, scale, causal):
     b, h, d, sq = q_t.shape
     kvh, skv = k_t.shape[1], k_t.shape[3]
+    check_shape(b, h, kvh, sq, skv, d, causal, backward)
+    group = h // kvh
     o = nl.ndarray((b, h, sq, d), dtype=q_t.dtype, buffer=nl.shared_hbm)
     lse = nl.ndarray((b, h, sq), dtype=nl.float32, buffer=nl.shared_hbm)
+    lse_rows = lse.reshape((b * h * sq, 1))  # one query per partition when a tile is stored
+    for bi in range(b):
+        for g in range(kvh):
+            for j in range(group):
+                for qi in range(sq // Q_TILE):
+                    _forward_tile(q_t, k_t, v, o, lse_rows, bi, g * group + j, g, qi * Q_TILE, scale, causal)
     if not backward:
         return o, lse
     dq = nl.ndarray((b, h, sq, d), dtype=q_t.dtype, buffer=nl.shared_hbm)
     dk = nl.ndarray((b, kvh, skv, d), dtype=q_t.dtype, buffer=nl.shared_hbm)
     dv = nl.ndarray((b, kvh, skv, d), dtype=q_t.dtype, buffer=nl.shared_hbm)
-    return o, lse, dq, dk, dv
-
-
-def flash_fwd(q_t, k_t, v, scale=1.0, causal=False):
-    """pass=fwd: returns (o, lse)."""
-    b, h, d, sq = q_t.shape
-    kvh, skv = k_t.shape[1], k_t.shape[3]
-    check_shape(b, h, kvh, sq, skv, d, causal, backward=False)
-    o, lse = _outputs(q_t, k_t, backward=False)
-    group = h // kvh
-    for bi in nl.affine_range(b):
-        for hq in nl.affine_range(h):
-            _forward(q_t, k_t, v, o, lse, bi, hq, hq // group, scale, causal)
-    return o, lse
-
-
-def flash_fwdbwd(q_t, k_t, v, do, scale=1.0, causal=False):
-    """pass=fwdbwd: the forward (o, lse), then the backward from them: returns (o, lse, dq, dk, dv)."""
-    b, h, d, sq = q_t.shape
-    kvh, skv = k_t.shape[1], k_t.shape[3]
-    check_shape(b, h, kvh, sq, skv, d, causal, backward=True)
-    o, lse, dq, dk, dv = _outputs(q_t, k_t, backward=True)
-    group = h // kvh
-    for bi in nl.affine_range(b):
-        for hq in nl.affine_range(h):
-            _forward(q_t, k_t, v, o, lse, bi, hq, hq // group, scale, causal)
     # The backward reads o and lse back from HBM (a read-after-write the compiler orders).
-    for bi in nl.affine_range(b):
-        for g in nl.affine_range(kvh):
-            _backward(q_t, k_t, v, do, o, lse, dq, dk, dv, bi, g, scale, causal)
+    for bi in range(b):
+        for g in range(kvh):
+            _backward_head(q_t, k_t, v, do, o, lse_rows, dq, dk, dv, bi, g, scale, causal)
     return o, lse, dq, dk, dv
+
+
+def kernel(backward, scale, causal):
+    """The kernel for pass=fwd (q_t, k_t, v -> o, lse) or pass=fwdbwd (q_t, k_t,
+    v, do -> o, lse, dq, dk, dv), with scale and causal fixed: its arguments are
+    the NEFF's inputs, by name."""
+    if backward:
+        def flash_fwdbwd(q_t, k_t, v, do):
+            return _attention(q_t, k_t, v, do, True, scale, causal)
+        return flash_fwdbwd
+
+    def flash_fwd(q_t, k_t, v):
+        return _attention(q_t, k_t, v, None, False, scale, causal)
+    return flash_fwd
