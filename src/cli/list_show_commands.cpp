@@ -29,7 +29,8 @@ int list_command(const std::string& what) {
     std::cout << e.name << ": " << (status ? "available" : "unavailable") << ": ";
     if (status) {
       const DeviceInfo d = backend->device_info();
-      std::cout << d.name << ", " << d.compute_units << " threads; " << e.summary;
+      const std::string units = compute_units_text(d);
+      std::cout << d.name << (units.empty() ? "" : ", " + units) << "; " << e.summary;
     } else {
       std::cout << status.error().message;
     }

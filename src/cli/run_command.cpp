@@ -104,7 +104,8 @@ int report_stop(const RunStop& stop, ProcessGroup& group) {
 // The lines below the table: device, backend choice, BLAS, processes, the model report, the file.
 void print_table_footer(const RunRequest& args, const RunOutcome& out, const std::string& path) {
   const DeviceInfo& device = out.record.context.device;
-  std::cout << "device: " << device.name << ", " << device.compute_units << " threads; peak source: "
+  const std::string units = compute_units_text(device);
+  std::cout << "device: " << device.name << (units.empty() ? "" : ", " + units) << "; peak source: "
             << device.peak_source << "\n";
   if (args.backend == kAutoBackend) std::cout << "backend: " << out.choice.describe() << "\n";
   const bool collectives = std::any_of(out.record.results.begin(), out.record.results.end(),

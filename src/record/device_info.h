@@ -25,4 +25,8 @@ struct DeviceInfo {
   std::vector<std::pair<std::string, std::string>> properties;  // library versions and other facts
 };
 
+// "2 threads", "132 SMs", "2 NeuronCores" by the device's kind; "" when 0
+// (a Neuron backend with no runtime loaded, which measures all-reduce only).
+std::string compute_units_text(const DeviceInfo& device);
+
 }  // namespace tb

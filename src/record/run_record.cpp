@@ -55,4 +55,10 @@ void derive_figures(ProblemResult& r, double peak_flop_per_s) {
   }
 }
 
+std::string compute_units_text(const DeviceInfo& device) {
+  if (device.compute_units <= 0) return "";
+  const char* unit = device.kind == "gpu" ? " SMs" : device.kind == "neuron" ? " NeuronCores" : " threads";
+  return std::to_string(device.compute_units) + unit;
+}
+
 }  // namespace tb
