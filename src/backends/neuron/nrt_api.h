@@ -16,6 +16,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
+#include <string_view>
 
 namespace tb::nrt {
 
@@ -174,27 +176,29 @@ struct nrt_instance_info_t {
   X(3XL, 8, "3xlarge")           \
   X(UNKNOWN, 9, "")
 
-// The EC2 names of a family or size code ("trn1", "32xlarge"); "" for
-// UNKNOWN and for codes newer than the lists above.
+// The EC2 names of the family and size codes, indexed by code (both lists
+// number their entries 0, 1, 2, ..., which the static_asserts below hold).
+#define TB_NRT_TEXT_OF(name, code, text) text,
+inline constexpr const char* kInstanceFamilyNames[] = {TB_NRT_INSTANCE_FAMILIES(TB_NRT_TEXT_OF)};
+inline constexpr const char* kInstanceSizeNames[] = {TB_NRT_INSTANCE_SIZES(TB_NRT_TEXT_OF)};
+#undef TB_NRT_TEXT_OF
+#define TB_NRT_CODE_IS_INDEX(list, name, code, text) \
+  static_assert(std::string_view(list[code]) == std::string_view(text), #name " is not at index " #code);
+#define TB_NRT_FAMILY_AT(name, code, text) TB_NRT_CODE_IS_INDEX(kInstanceFamilyNames, name, code, text)
+#define TB_NRT_SIZE_AT(name, code, text) TB_NRT_CODE_IS_INDEX(kInstanceSizeNames, name, code, text)
+TB_NRT_INSTANCE_FAMILIES(TB_NRT_FAMILY_AT)
+TB_NRT_INSTANCE_SIZES(TB_NRT_SIZE_AT)
+#undef TB_NRT_FAMILY_AT
+#undef TB_NRT_SIZE_AT
+#undef TB_NRT_CODE_IS_INDEX
+
+// The EC2 name of a family or size code ("trn1", "32xlarge"); "" for UNKNOWN
+// and for codes newer than the lists above.
 inline const char* instance_family_name(std::uint32_t code) {
-  switch (code) {
-#define TB_NRT_FAMILY_CASE(name, value, text) \
-  case value:                                 \
-    return text;
-    TB_NRT_INSTANCE_FAMILIES(TB_NRT_FAMILY_CASE)
-#undef TB_NRT_FAMILY_CASE
-  }
-  return "";
+  return code < std::size(kInstanceFamilyNames) ? kInstanceFamilyNames[code] : "";
 }
 inline const char* instance_size_name(std::uint32_t code) {
-  switch (code) {
-#define TB_NRT_SIZE_CASE(name, value, text) \
-  case value:                               \
-    return text;
-    TB_NRT_INSTANCE_SIZES(TB_NRT_SIZE_CASE)
-#undef TB_NRT_SIZE_CASE
-  }
-  return "";
+  return code < std::size(kInstanceSizeNames) ? kInstanceSizeNames[code] : "";
 }
 
 // Opaque handles, owned by the runtime. A tensor set is a plain void.

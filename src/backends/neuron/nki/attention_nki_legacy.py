@@ -13,25 +13,9 @@ verified and how; check_kernels.py checks its tile limits and that every index
 is an affine expression of the loop variables, as this module requires (the
 query head is g * group + j over two loops, not hq // group).
 
-Semantics are trainbench's (kernels/attention/attention_shape.h):
-  * scores = scale * q k^T; softmax over keys; o = softmax @ v;
-    lse = natural log-sum-exp of the scaled, masked scores (fp32);
-  * GQA: query head g * (h // kvh) + j reads key/value head g;
-  * causal, bottom-right aligned: query i attends key j iff j <= i + skv - sq.
-
-Tensors as the manifest describes them (docs/neuron.md):
-  inputs   q_t [b, h, d, sq]    "transposed" (d on the partitions: the
-           k_t [b, kvh, d, skv] "transposed"  Tensor Engine contracts over them)
-           v   [b, kvh, skv, d]
-           do  [b, h, sq, d]     (fwdbwd only)
-  outputs  o [b, h, sq, d], lse [b, h, sq] fp32,
-           dq [b, h, sq, d], dk / dv [b, kvh, skv, d]   (fwdbwd only)
-
-Limits (check_shape): d <= 128; sq a multiple of 128; skv a multiple of 512;
-causal needs sq <= skv (no fully masked rows); the backward keeps dq for one
-key/value head group in SBUF. pass=bwd alone is not offered: a NEFF gets only
-q, k, v and do, so it would have to recompute the forward inside the timed
-execution; use pass=fwdbwd.
+Semantics, the tensors (names, order, layouts) and the limits are those of
+attention_nki.py, whose docstring describes them and whose check_shape and
+tiling this module imports.
 
 Loops over query and key tiles are Python loops (unrolled at trace time) so
 that the causal mask can skip whole tiles; batch and heads use nl.affine_range.
