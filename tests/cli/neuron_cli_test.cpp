@@ -302,6 +302,17 @@ TEST_F(NeuronCli, ARuntimeThatCannotInitialiseFailsTheNeffProblemsOnly) {
   EXPECT_EQ(doc["results"][1]["status"], "passed") << doc["results"][1].dump(1);
 }
 
+// The visible-core count comes from the library before nrt_init; a runtime
+// that cannot give it (no driver) is described as such, and still runs.
+TEST_F(NeuronCli, ACoreCountTheRuntimeCannotGiveIsRecordedNotFatal) {
+  const ProcessResult r = run_neuron({"--problem", kGemm}, {"FAKE_NRT_FAIL=get_visible_vnc_count"});
+  ASSERT_TRUE(exited_with(r, 0)) << r.out << r.err;
+  const json device = only_result_file()["context"]["trainbench"]["device"];
+  EXPECT_NE(device["properties"]["neuron_visible_cores"].get<std::string>().find("nrt_get_visible_vnc_count failed"),
+            std::string::npos)
+      << device.dump(1);
+}
+
 // A runtime the user names must load: no silent fall-back to all-reduce only.
 TEST_F(NeuronCli, UnusableRuntimesAreUnavailableBeforeAnythingRuns) {
   expect_bad_input(run_neuron({"--problem", kGemm}, {}, FAKE_NRT_MISSING_PATH), {"nrt_execute"}, false,

@@ -534,7 +534,9 @@ NRT_STATUS nrt_get_instance_info(nrt_instance_info_t* info, std::size_t instance
   return static_cast<NRT_STATUS>(guarded("nrt_get_instance_info", [&](State& s) {
     if (!s.initialized) s.config = read_config();  // callable before nrt_init
     if (int st = injected(s, "get_instance_info"); st != NRT_SUCCESS) return st;
-    if (s.config.instance_fails) return invalid("nrt_get_instance_info", "failing as FAKE_NRT_INSTANCE=fail asks", NRT_FAILURE);
+    if (s.config.instance_fails) {
+      return invalid("nrt_get_instance_info", "failing as FAKE_NRT_INSTANCE=fail asks", NRT_FAILURE);
+    }
     if (info == nullptr || instance_info_len < sizeof(nrt_instance_info_t)) {
       return invalid("nrt_get_instance_info", "null info or a length below sizeof(nrt_instance_info_t)");
     }

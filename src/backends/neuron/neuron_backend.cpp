@@ -275,10 +275,11 @@ class NeuronBackend final : public Backend {
     if (!library_ && !nccom) {
       return unavailable(runtime_error_ + "; and for all-reduce: " + nccom.error().message);
     }
-    return describe_device(nccom ? *nccom : "not found: " + nccom.error().message);
+    describe_device(nccom ? *nccom : "not found: " + nccom.error().message);
+    return {};
   }
 
-  Status describe_device(const std::string& nccom_test) {
+  void describe_device(const std::string& nccom_test) {
     device_.kind = "neuron";
     device_.properties = {{"neuron_runtime_library", library_ ? library_->loaded_from() : "none: " + runtime_error_},
                           {"nccom_test", nccom_test},
@@ -300,25 +301,29 @@ class NeuronBackend final : public Backend {
     std::uint32_t visible = 0;
     if (library_) {
       device_.properties.insert(device_.properties.begin(), {"neuron_runtime_version", version_});
-      TB_ASSIGN_OR_RETURN(visible, nrt::visible_nc_count(library_->api()));
+      // Not fatal: without a driver the count may fail, and all-reduce needs no runtime.
+      const Expected<std::uint32_t> count = nrt::visible_nc_count(library_->api());
+      if (count) visible = *count;
+      else device_.properties.emplace_back("neuron_visible_cores", "unknown: " + count.error().message);
     }
     device_.compute_units = static_cast<int>(visible);
     device_.name = library_ ? "NeuronCore (" + std::to_string(visible) + " visible)"
                             : "Neuron (all-reduce through nccom-test; no runtime loaded)";
     device_.peak_source = "unknown: give --instance-type (e.g. trn1.32xlarge) for the catalog's peaks";
-    if (instance.empty()) return {};
+    if (instance.empty()) return;
     device_.properties.emplace_back("instance_type", instance);
     device_.properties.emplace_back("instance_type_source", instance_source);
     const Expected<InstanceCatalog> catalog = read_instance_catalog(default_instance_catalog_path());
     const Expected<Instance> row = catalog ? catalog->find(instance) : Expected<Instance>(catalog.error());
-    if (!row || row->accelerator_count == 0) return {};
+    if (!row || row->accelerator_count == 0) return;
     // The catalog's figures are per chip. A NEFF of ours runs on one physical
     // NeuronCore (the NKI kernels launch without an SPMD grid, compiled and run
     // with LNC=1): its peak is the chip's over the chip's physical cores, not
     // over the logical cores the runtime counts (two physical each on trn2 by default).
     const int per_chip = physical_cores_per_chip(row->accelerator);
-    if (per_chip == 0) return {};
-    device_.name = row->accelerator + " NeuronCore (" + instance + (library_ ? ", " + std::to_string(visible) + " visible" : "") + ")";
+    if (per_chip == 0) return;
+    const std::string visible_text = library_ ? ", " + std::to_string(visible) + " visible" : "";
+    device_.name = row->accelerator + " NeuronCore (" + instance + visible_text + ")";
     const double cores = per_chip;
     if (row->peak_fp32_tflops) device_.peak_flop_per_s[DType::kFp32] = *row->peak_fp32_tflops * 1e12 / cores;
     if (row->peak_bf16_tflops) {
@@ -332,7 +337,6 @@ class NeuronBackend final : public Backend {
     device_.peak_source = "spec: catalog row " + instance + " (" + row->specs_source + "), per chip / " +
                           std::to_string(per_chip) + " physical NeuronCores per chip: one NEFF runs on one (LNC=" +
                           std::to_string(manifest_.lnc) + ")";
-    return {};
   }
 
   // The initialised runtime, made on first use, with the manifest's logical

@@ -11,7 +11,9 @@ std::span<const BackendOptionSpec> neuron_options() {
       {"--neuron-manifest", Kind::kText, "", "neuron: the NEFF manifest (default: src/backends/neuron/nki/manifest.json)",
        {}, 0, 0},
       {"--instance-type", Kind::kText, "",
-       "neuron: this machine's instance type, for the catalog's peaks (default: from DMI)", {}, 0, 0},
+       "neuron: this machine's instance type, for the catalog's peaks (default: the runtime's "
+       "nrt_get_instance_info, else DMI)",
+       {}, 0, 0},
       {"--nccom-test", Kind::kText, "",
        "neuron: nccom-test for all-reduce (default: TRAINBENCH_NCCOM_TEST, /opt/aws/neuron/bin, PATH)", {}, 0, 0},
   };
