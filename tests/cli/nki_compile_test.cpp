@@ -3,7 +3,10 @@
 // names (read by `trainbench neff-info` through the fake runtime), compiling
 // through a fake `nki` module (tests/data/fake_nki) that writes a fake NEFF
 // where NKI_ARTIFACTS_DIR says, and the manifest it writes running through
-// the neuron backend. Python is Debian's (PYTHON3, tests/cli/CMakeLists.txt).
+// the neuron backend. Python is Debian's, /usr/bin/python3 with python3-numpy
+// (scripts/install-deps.sh --test installs both), not whichever python3 a
+// user's PATH puts first; looked up when the tests run, since `make test`
+// installs it after the build is configured.
 //
 // Filter: --gtest_filter='NkiTooling*'.
 #include <fstream>
@@ -17,6 +20,7 @@ namespace tbtest {
 namespace {
 
 constexpr const char* kNkiDir = TRAINBENCH_SOURCE_DIR "/src/backends/neuron/nki";
+constexpr const char* kPython3 = "/usr/bin/python3";
 // A GEMM the NKI kernel's tiling covers (m and k multiples of 128, n of 512), small enough for the fake.
 constexpr const char* kGemm = "gemm:m=128,n=512,k=128,dtype=fp32";
 
@@ -24,11 +28,11 @@ class NkiTooling : public CliTest {
  protected:
   void SetUp() override {
     CliTest::SetUp();
-    if (std::string(PYTHON3).empty()) GTEST_SKIP() << "no python3 found when the build was configured";
+    if (!fs::exists(kPython3)) GTEST_SKIP() << kPython3 << " is not installed (scripts/install-deps.sh --test installs it)";
   }
 
   ProcessResult python(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) const {
-    std::vector<std::string> argv = {PYTHON3};
+    std::vector<std::string> argv = {kPython3};
     argv.insert(argv.end(), args.begin(), args.end());
     ProcessOptions options;
     options.env = env;

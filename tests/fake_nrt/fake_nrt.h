@@ -3,9 +3,11 @@
 // Header-only so that tests need no extra library.
 //
 // The fake runtime (fake_nrt.cpp, built as libfake_nrt.so) exports the
-// documented libnrt entry points (nrt_api.h) and runs kernels on the CPU with
-// our reference code. Environment variables (read at nrt_init, and by
-// nrt_get_version / nrt_get_total_*nc_count when called before it):
+// documented libnrt entry points, as its own declarations say (nrt_c_api.h,
+// not the adapter's nrt_api.h), and runs kernels on the CPU with our reference
+// code. Environment variables (read at nrt_init, and by the calls nrt.h
+// allows before it, nrt_get_version, the core counts and
+// nrt_get_instance_info, when called before it):
 //   FAKE_NRT_FAIL=<call>[:<status>][@<n>][,...]
 //       make entry point nrt_<call> return <status> (default 1, FAILURE)
 //       from its n-th call after nrt_init on (default: the first). <call> is
