@@ -146,7 +146,7 @@ TEST(NccomParse, DocumentedExample) {
   EXPECT_EQ(row.size_bytes, 33554432);
   EXPECT_EQ(row.count, 33554432);
   EXPECT_EQ(row.dtype, "uint8");
-  EXPECT_EQ(row.time_us("time"), 768.0);
+  EXPECT_EQ(row.time_us("time(us)"), 768.0);
   EXPECT_EQ(r->columns.size(), 6u);
   EXPECT_DOUBLE_EQ(row.algbw_GBps, 40.69);
   EXPECT_DOUBLE_EQ(row.busbw_GBps, 40.69);
@@ -257,7 +257,7 @@ TEST(NccomParse, PublishedTwoRankFp32Figures) {
   ASSERT_EQ(r->rows.size(), 2u);
   EXPECT_EQ(r->rows[0].size_bytes, 1024);
   EXPECT_EQ(r->rows[0].count, 256);
-  EXPECT_EQ(r->rows[0].time_us("time"), 58.0);
+  EXPECT_EQ(r->rows[0].time_us("time(us)"), 58.0);
   const NccomRow& big = r->rows[1];
   EXPECT_EQ(big.size_bytes, std::int64_t{1} << 30);
   EXPECT_EQ(big.count, std::int64_t{1} << 28);
@@ -341,7 +341,7 @@ TEST(NccomParse, ToleratesBannersExtraColumnsTabsAndCarriageReturns) {
   EXPECT_EQ(r->rows[1].size_bytes, 2048);
   EXPECT_EQ(r->rows[1].count, 512);
   EXPECT_EQ(r->rows[1].dtype, "fp32");
-  EXPECT_EQ(r->rows[1].time_us("time"), 60.5);
+  EXPECT_EQ(r->rows[1].time_us("time(us)"), 60.5);
   EXPECT_DOUBLE_EQ(r->rows[1].algbw_GBps, 0.03);
   EXPECT_DOUBLE_EQ(*r->avg_busbw_GBps, 0.025);
 }

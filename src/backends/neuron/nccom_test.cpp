@@ -111,6 +111,7 @@ std::optional<Error> reported_failure(std::string_view text) {
 }
 
 constexpr std::string_view kTimePrefix = "time:";
+constexpr std::string_view kOldTimeColumn = "time(us)";
 constexpr std::string_view kUsSuffix = "(us)";
 
 // Where each column of the table is, found by name in the header.
@@ -121,9 +122,10 @@ struct HeaderColumns {
   std::vector<std::pair<std::size_t, std::string>> times;  // (column, statistic)
 };
 
-// The statistic a time column names: "time(us)" -> "time", "time:p50(us)" -> "p50"; else nullopt.
+// The statistic a time column names: "time:p50(us)" -> "p50", the old
+// single column "time(us)" -> "time(us)"; else nullopt.
 std::optional<std::string> time_statistic(std::string_view name) {
-  if (name == "time(us)") return std::string("time");
+  if (name == kOldTimeColumn) return std::string(kOldTimeColumn);
   if (name.starts_with(kTimePrefix) && name.ends_with(kUsSuffix) &&
       name.size() > kTimePrefix.size() + kUsSuffix.size()) {
     return std::string(name.substr(kTimePrefix.size(), name.size() - kTimePrefix.size() - kUsSuffix.size()));
@@ -402,7 +404,7 @@ std::optional<double> NccomRow::time_us(std::string_view statistic) const {
 
 NccomSample nccom_sample(const NccomRow& row) {
   if (const auto p50 = row.time_us("p50")) return {*p50, "median", "time:p50(us)"};
-  if (const auto old = row.time_us("time")) return {*old, "median", "time(us)"};
+  if (const auto old = row.time_us(kOldTimeColumn)) return {*old, "median", std::string(kOldTimeColumn)};
   if (const auto avg = row.time_us("avg")) return {*avg, "mean", "time:avg(us)"};
   const NccomTime& first = row.times.front();  // parse_row guarantees one
   return {first.us, first.statistic, "time:" + first.statistic + "(us)"};
@@ -417,7 +419,7 @@ NccomFigures nccom_figures(const NccomRow& row, int ranks) {
   f.bus_factor = ranks >= 1 ? 2.0 * (ranks - 1) / ranks : 1.0;
   // nccom-test computes algbw from its average (the guide's --stats example:
   // 524288 B / 14.83 us), or from its only time column.
-  const double algbw_time_us = row.time_us("avg").value_or(row.time_us("time").value_or(f.sample.time_us));
+  const double algbw_time_us = row.time_us("avg").value_or(row.time_us(kOldTimeColumn).value_or(f.sample.time_us));
   f.derived_algbw_bytes_per_s = static_cast<double>(row.size_bytes) / (algbw_time_us * 1e-6);
 
   // The printed figures are rounded (bandwidths to 0.01, time maybe to 1 us):
@@ -428,10 +430,10 @@ NccomFigures nccom_figures(const NccomRow& row, int ranks) {
     const double tolerance = 0.005 * per_unit + f.derived_algbw_bytes_per_s * (time_rounding + 0.02);
     return std::abs(algbw - f.derived_algbw_bytes_per_s) <= tolerance;
   };
-  constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
-  const bool gib = fits(kGiB);
+  const double bytes_per_gib = nccom_gbps_to_bytes_per_s(1.0);
+  const bool gib = fits(bytes_per_gib);
   f.unit = !gib && fits(1e9) ? NccomBandwidthUnit::kGBps : NccomBandwidthUnit::kGiBps;
-  const double per_unit = f.unit == NccomBandwidthUnit::kGiBps ? kGiB : 1e9;
+  const double per_unit = f.unit == NccomBandwidthUnit::kGiBps ? bytes_per_gib : 1e9;
   f.algbw_bytes_per_s = row.algbw_GBps * per_unit;
   f.busbw_bytes_per_s = row.busbw_GBps * per_unit;
   char buf[320];
@@ -439,7 +441,7 @@ NccomFigures nccom_figures(const NccomRow& row, int ranks) {
     std::snprintf(buf, sizeof buf,
                   "nccom-test's algbw %.2f \"GB/s\" fits neither GiB/s (%.4g B/s) nor GB/s (%.4g B/s) against size / "
                   "time = %lld B / %.6g us = %.4g B/s",
-                  row.algbw_GBps, row.algbw_GBps * kGiB, row.algbw_GBps * 1e9, static_cast<long long>(row.size_bytes),
+                  row.algbw_GBps, row.algbw_GBps * bytes_per_gib, row.algbw_GBps * 1e9, static_cast<long long>(row.size_bytes),
                   algbw_time_us, f.derived_algbw_bytes_per_s);
     f.warning = buf;
   } else if (std::abs(f.busbw_bytes_per_s - f.algbw_bytes_per_s * f.bus_factor) >

@@ -113,7 +113,7 @@ Expected<ProcessOutput> run_with_timeout(const std::vector<std::string>& argv, d
 
 // One time column of a row: the statistic it names and its value.
 struct NccomTime {
-  std::string statistic;  // "avg", "p50", "p90", ...; "time" for the old time(us) column
+  std::string statistic;  // "avg", "p50", "p90", ...; "time(us)" for the old single column
   double us = 0.0;        // microseconds
 };
 

@@ -248,7 +248,7 @@ def compile_worker(problem, module, target, neff_path):
         shutil.copyfile(preferred[0], neff_path)
     else:
         from neuronxcc import nki
-        artifacts = tempfile.mkdtemp(prefix="trainbench-nki-")
+        artifacts = os.environ["NKI_ARTIFACTS_DIR"]  # fresh and empty, as baremetal requires; the parent removes it
         nki.baremetal(save_neff_name=neff_path, artifacts_dir=artifacts, platform_target=target)(fn)(*arrays)
         if not os.path.isfile(neff_path):
             raise RuntimeError(f"nki.baremetal wrote no NEFF at {neff_path}")
