@@ -1,6 +1,8 @@
 #include "catalog/price_import.h"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <map>
@@ -206,7 +208,8 @@ Expected<std::vector<PriceUpdate>> parse_skypilot_catalog(const std::string& tex
   if (!valid_date) return bad_input("price date " + valid_date.error().message);
   const std::string source = "SkyPilot catalog " + base_name(file_name);
   std::vector<PriceUpdate> updates;
-  std::set<std::pair<std::string, std::string>> seen;
+  std::map<std::pair<std::string, std::string>, std::size_t> index_of;  // (instance, region) -> updates[i]
+  std::vector<std::string> spot_zone;  // per update: the zone its spot price came from
   std::map<std::string, std::size_t> column_of;
   std::size_t header_fields = 0;
   bool have_header = false;
@@ -261,11 +264,41 @@ Expected<std::vector<PriceUpdate>> parse_skypilot_catalog(const std::string& tex
     if (region.empty()) {
       return bad_input(where + ": empty Region for " + echo_value(instance) + ": expected e.g. us-east-1");
     }
-    if (!seen.emplace(instance, region).second) continue;  // a later availability zone
-    updates.push_back(PriceUpdate{instance, region, *price, spot, source, date});
+    const std::string zone = cell("AvailabilityZone");
+    const bool regular = zone.empty() || is_regular_zone(zone, region);
+    const auto [it, first] = index_of.emplace(std::pair{instance, region}, updates.size());
+    if (first) {
+      updates.push_back(PriceUpdate{instance, region, *price, std::nullopt, source, date});
+      spot_zone.emplace_back();
+    }
+    PriceUpdate& u = updates[it->second];
+    if (spot && regular && (!u.spot_usd_per_hour || *spot < *u.spot_usd_per_hour)) {
+      u.spot_usd_per_hour = spot;
+      spot_zone[it->second] = zone;
+    }
   }
   if (!have_header) return bad_input(file_name + ": empty: expected a SkyPilot catalog CSV with a header line");
+  for (std::size_t i = 0; i < updates.size(); ++i) {
+    if (updates[i].spot_usd_per_hour && !spot_zone[i].empty()) {
+      updates[i].source += " (spot: lowest over " + updates[i].region + "'s regular zones, " + spot_zone[i] + ")";
+    }
+  }
   return updates;
+}
+
+bool is_regular_zone(const std::string& zone, const std::string& region) {
+  const bool name = zone.size() == region.size() + 1 && zone.compare(0, region.size(), region) == 0 &&
+                    std::islower(static_cast<unsigned char>(zone.back()));
+  // A zone ID: letters and digits, "-az", digits ("use1-az1"); a Local Zone's ID has another part ("use1-atl2-az1").
+  const std::size_t az = zone.rfind("-az");
+  const auto alnum = [](const std::string& t) {
+    return !t.empty() && std::all_of(t.begin(), t.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
+  };
+  const auto digits = [](const std::string& t) {
+    return !t.empty() && std::all_of(t.begin(), t.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  };
+  const bool id = az != std::string::npos && alnum(zone.substr(0, az)) && digits(zone.substr(az + 3));
+  return name || id;
 }
 
 Expected<std::vector<PriceUpdate>> read_price_file(const std::string& path, PriceFileFormat format,

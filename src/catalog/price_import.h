@@ -19,7 +19,7 @@ struct PriceUpdate {
   std::string instance;                     // "p5.48xlarge"
   std::string region;                       // "us-east-1"
   double usd_per_hour = 0;                  // on-demand, per instance
-  std::optional<double> spot_usd_per_hour;  // SkyPilot's SpotPrice, when given
+  std::optional<double> spot_usd_per_hour;  // SkyPilot's SpotPrice: the lowest over the region's regular zones
   std::string source;                       // becomes price_source
   std::string date;                         // YYYY-MM-DD, becomes price_date
 };
@@ -44,10 +44,18 @@ Expected<std::vector<PriceUpdate>> parse_aws_offer(const std::string& text, cons
 
 // Price and SpotPrice of the first row of each (InstanceType, Region) of a
 // SkyPilot catalog CSV; rows with an empty Price are skipped. The source is
-// "SkyPilot catalog <last component of file_name>"; `date` is the
+// "SkyPilot catalog <last component of file_name>"; the spot price is the
+// lowest SpotPrice over the region's regular availability zones (empty cells
+// and Local and Wavelength Zones skipped: is_regular_zone), as SkyPilot
+// itself takes the cheapest zone for spot, and source names that zone; `date` is the
 // price_date of every update (YYYY-MM-DD). kBadInput naming "<file>:<line>"
 // for a missing InstanceType, Price or Region column, a wrong number of
 // fields, or a Price/SpotPrice that is not a non-negative decimal.
+// Whether an availability zone is one of the region's regular zones: a name
+// "<region><letter>" ("us-east-1a") or an ID "<code>-az<n>" ("use1-az1"); not a
+// Local Zone ("us-east-1-atl-2a", "use1-atl2-az1") or Wavelength Zone.
+bool is_regular_zone(const std::string& zone, const std::string& region);
+
 Expected<std::vector<PriceUpdate>> parse_skypilot_catalog(const std::string& text, const std::string& file_name,
                                                           const std::string& date);
 

@@ -68,7 +68,7 @@ TEST_F(PricingImport, SkyPilotWithDateWritesToOut) {
   const tb::Instance g5 = *c->find("g5.xlarge");
   EXPECT_EQ(g5.spot_usd_per_hour, 0.4013);
   EXPECT_EQ(g5.price_date, "2026-11-25");
-  EXPECT_EQ(g5.price_source, "SkyPilot catalog skypilot-aws-small.csv");
+  EXPECT_EQ(g5.price_source, "SkyPilot catalog skypilot-aws-small.csv (spot: lowest over us-east-1's regular zones, us-east-1a)");
 }
 
 TEST_F(PricingImport, BadPriceFileExitsTwoAndWritesNothing) {

@@ -223,7 +223,7 @@ TEST(PriceImportTest, RejectsBadPricesAndUnitsNamingTheSku) {
   EXPECT_TRUE(ignored->empty());
 }
 
-TEST(PriceImportTest, SkyPilotTakesTheFirstZoneRowOfEachRegion) {
+TEST(PriceImportTest, SkyPilotTakesEachRegionsLowestRegularZoneSpotPrice) {
   const Expected<std::vector<PriceUpdate>> u =
       read_price_file(kSkyPilotFixture, PriceFileFormat::kSkyPilot, "2026-11-25");
   ASSERT_TRUE(u.ok()) << u.error().message;
@@ -231,9 +231,9 @@ TEST(PriceImportTest, SkyPilotTakesTheFirstZoneRowOfEachRegion) {
   const PriceUpdate* p4d = find_update(*u, "p4d.24xlarge", "us-east-1");
   ASSERT_NE(p4d, nullptr);
   EXPECT_EQ(p4d->usd_per_hour, 21.957642);
-  EXPECT_EQ(p4d->spot_usd_per_hour, 8.9472) << "first availability zone row";
+  EXPECT_EQ(p4d->spot_usd_per_hour, 8.9472) << "us-east-1a's, below us-east-1b's 9.1234";
   EXPECT_EQ(p4d->date, "2026-11-25");
-  EXPECT_EQ(p4d->source, "SkyPilot catalog skypilot-aws-small.csv");
+  EXPECT_EQ(p4d->source, "SkyPilot catalog skypilot-aws-small.csv (spot: lowest over us-east-1's regular zones, us-east-1a)");
   EXPECT_FALSE(find_update(*u, "p5.48xlarge", "us-east-1")->spot_usd_per_hour);
   EXPECT_EQ(find_update(*u, "p5.48xlarge", "us-west-2")->spot_usd_per_hour, 20.5);
   EXPECT_EQ(find_update(*u, "trn2.48xlarge", "us-east-1"), nullptr);
@@ -245,6 +245,42 @@ TEST(PriceImportTest, SkyPilotTakesTheFirstZoneRowOfEachRegion) {
   EXPECT_EQ(catalog->find("g5.xlarge")->spot_usd_per_hour, 0.4013);
   EXPECT_FALSE(catalog->find("p5.48xlarge")->spot_usd_per_hour) << "no SpotPrice: left as it was";
   EXPECT_EQ(catalog->find("trn2.48xlarge")->price_status, PriceStatus::kUnverified) << "no price: unchanged";
+}
+
+// What SkyPilot's catalog held for p5.48xlarge in us-east-1: a Local Zone
+// (Atlanta) listed first and cheapest, an empty cell, then the regular zones.
+// The Local Zone is skipped, the empty cell too, and the lowest regular zone
+// is taken, named in the source (SkyPilot takes the cheapest zone for spot).
+TEST(PriceImportTest, SkyPilotSpotSkipsLocalZonesAndEmptyCells) {
+  const std::string csv =
+      "InstanceType,Price,SpotPrice,Region,AvailabilityZone\n"
+      "p5.48xlarge,55.04,10.24,us-east-1,use1-atl2-az1\n"
+      "p5.48xlarge,55.04,,us-east-1,use1-az1\n"
+      "p5.48xlarge,55.04,55.04,us-east-1,use1-az2\n"
+      "p5.48xlarge,55.04,17.63,us-east-1,use1-az4\n"
+      "p5.48xlarge,55.04,9.00,us-east-1,us-east-1-atl-2a\n"
+      "p5.48xlarge,55.04,18.00,us-east-1,us-east-1c\n"
+      "p5.48xlarge,55.04,8.00,us-west-2,us-west-2-lax-1a\n";
+  const Expected<std::vector<PriceUpdate>> u = parse_skypilot_catalog(csv, "sky.csv", "2026-12-07");
+  ASSERT_TRUE(u.ok()) << u.error().message;
+  const PriceUpdate* east = find_update(*u, "p5.48xlarge", "us-east-1");
+  ASSERT_NE(east, nullptr);
+  EXPECT_EQ(east->usd_per_hour, 55.04);
+  EXPECT_EQ(east->spot_usd_per_hour, 17.63);
+  EXPECT_EQ(east->source, "SkyPilot catalog sky.csv (spot: lowest over us-east-1's regular zones, use1-az4)");
+  const PriceUpdate* west = find_update(*u, "p5.48xlarge", "us-west-2");
+  ASSERT_NE(west, nullptr);
+  EXPECT_FALSE(west->spot_usd_per_hour) << "only a Local Zone priced it: no spot price";
+}
+
+TEST(PriceImportTest, RegularZonesAreNamesAndIdsOfTheRegion) {
+  EXPECT_TRUE(is_regular_zone("us-east-1a", "us-east-1"));
+  EXPECT_TRUE(is_regular_zone("use1-az1", "us-east-1"));
+  EXPECT_TRUE(is_regular_zone("usw2-az3", "us-west-2"));
+  EXPECT_FALSE(is_regular_zone("use1-atl2-az1", "us-east-1"));
+  EXPECT_FALSE(is_regular_zone("us-east-1-atl-2a", "us-east-1"));
+  EXPECT_FALSE(is_regular_zone("us-east-1-wl1-bos-wlz-1", "us-east-1"));
+  EXPECT_FALSE(is_regular_zone("us-west-2a", "us-east-1"));
 }
 
 TEST(PriceImportTest, SkyPilotRejectsMissingColumnsAndBadNumbers) {
