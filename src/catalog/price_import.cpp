@@ -308,9 +308,20 @@ Expected<std::vector<PriceUpdate>> read_price_file(const std::string& path, Pric
   return parse_skypilot_catalog(text, path, date);
 }
 
-PriceImport apply_price_updates(InstanceCatalog& catalog, const std::vector<PriceUpdate>& updates) {
+Expected<PriceImport> apply_price_updates(InstanceCatalog& catalog, const std::vector<PriceUpdate>& updates,
+                                          bool replace_newer) {
   std::map<std::pair<std::string, std::string>, const PriceUpdate*> by_key;
   for (const PriceUpdate& u : updates) by_key.emplace(std::pair{u.instance, u.region}, &u);
+  // Checked before anything changes: an older file must not replace a newer price.
+  for (const Instance& inst : catalog.instances) {
+    const auto it = by_key.find({inst.name, inst.region});
+    if (replace_newer || it == by_key.end() || inst.price_date.empty()) continue;
+    if (inst.price_date > it->second->date) {  // YYYY-MM-DD compares as text
+      return bad_input(inst.name + " has a price dated " + inst.price_date + " (" + inst.price_source +
+                       "), newer than the file's " + it->second->date + " (" + it->second->source +
+                       "): the older price is not imported; pass --force to replace it anyway");
+    }
+  }
   PriceImport result;
   for (Instance& inst : catalog.instances) {
     const auto it = by_key.find({inst.name, inst.region});

@@ -86,8 +86,12 @@ struct PriceImport {
 // Sets on_demand_usd_per_hour (and spot_usd_per_hour where the update has
 // one), price_source, price_date and price_status = verified on every catalog
 // instance with an update of the same name and region. Updates for other
-// instances or regions are ignored.
-PriceImport apply_price_updates(InstanceCatalog& catalog, const std::vector<PriceUpdate>& updates);
+// instances or regions are ignored. A price dated after the update (an
+// older price file) is kept: kBadInput naming the instance, both dates and
+// both sources, unless `replace_newer` (pricing import --force); the catalog
+// is then left unchanged.
+Expected<PriceImport> apply_price_updates(InstanceCatalog& catalog, const std::vector<PriceUpdate>& updates,
+                                          bool replace_newer = false);
 
 // The catalog file `original` (read from catalog.path) with the price cells
 // of the instances named in `changed` rewritten from `catalog`; every other

@@ -42,6 +42,7 @@ struct PricingImportArgs {
   std::string catalog;  // empty = the shipped data/instances.csv
   std::string out;      // empty = write back to the catalog
   std::string date;     // skypilot: price_date, YYYY-MM-DD; empty = today (UTC)
+  bool force = false;   // replace prices dated after the file's (default: refuse, exit 2)
 };
 // Updates the catalog's on-demand prices from FILE and prints a table of the
 // instances updated; writes nothing on bad input (exit 2).

@@ -187,6 +187,8 @@ CLI::App* add_pricing_command(CLI::App& app, tb::cli::PricingImportArgs& pricing
   pricing_import_cmd->add_option("--out", pricing_import.out, "Write the updated catalog here (default: --catalog)");
   pricing_import_cmd->add_option("--date", pricing_import.date,
                                  "skypilot: price_date of the imported prices, YYYY-MM-DD (default: today, UTC)");
+  pricing_import_cmd->add_flag("--force", pricing_import.force,
+                               "Replace prices dated after the file's (default: refuse an older file, exit 2)");
 
   return pricing_cmd;
 }

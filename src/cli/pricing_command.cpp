@@ -48,7 +48,7 @@ Expected<std::string> import_prices(const PricingImportArgs& args, std::string& 
   TB_ASSIGN_OR_RETURN(const std::string original, read_file(catalog_path, kMaxReadBytes, "instance catalog"));
   TB_ASSIGN_OR_RETURN(InstanceCatalog catalog, read_instance_catalog(catalog_path));
   TB_ASSIGN_OR_RETURN(const std::vector<PriceUpdate> updates, read_price_file(args.file, format, date));
-  const PriceImport result = apply_price_updates(catalog, updates);
+  TB_ASSIGN_OR_RETURN(const PriceImport result, apply_price_updates(catalog, updates, args.force));
   std::vector<std::string> changed;
   for (const PriceChange& c : result.updated) changed.push_back(c.instance);
   TB_ASSIGN_OR_RETURN(const std::string text, render_catalog_with_prices(original, catalog, changed));

@@ -59,16 +59,39 @@ TEST_F(PricingImport, SkyPilotWithDateWritesToOut) {
   const std::string shipped = read_text(TRAINBENCH_CATALOG);
   write_text(catalog, shipped);
   const ProcessResult r = trainbench({"pricing", "import", kSkyPilotFixture, "--format", "skypilot", "--catalog",
-                                      catalog.string(), "--out", out.string(), "--date", "2026-11-25"});
+                                      catalog.string(), "--out", out.string(), "--date", "2026-11-30"});
   ASSERT_TRUE(exited_with(r, 0));
-  EXPECT_EQ(row_of(r.out, "g5.xlarge"), (std::vector<std::string>{"g5.xlarge", "1.006", "1.006", "0.4013", "2026-11-25"}));
+  EXPECT_EQ(row_of(r.out, "g5.xlarge"), (std::vector<std::string>{"g5.xlarge", "1.006", "1.006", "0.4013", "2026-11-30"}));
   EXPECT_EQ(read_text(catalog), shipped) << "--out: the catalog itself is left alone";
   const tb::Expected<tb::InstanceCatalog> c = tb::read_instance_catalog(out.string());
   ASSERT_TRUE(c.ok()) << c.error().message;
   const tb::Instance g5 = *c->find("g5.xlarge");
   EXPECT_EQ(g5.spot_usd_per_hour, 0.4013);
-  EXPECT_EQ(g5.price_date, "2026-11-25");
+  EXPECT_EQ(g5.price_date, "2026-11-30");
   EXPECT_EQ(g5.price_source, "SkyPilot catalog skypilot-aws-small.csv (spot: lowest over us-east-1's regular zones, us-east-1a)");
+}
+
+// An offer file published in 2024 against a catalog whose prices are dated
+// 2026-11-01: exit 2 naming both dates, nothing written; --force imports it.
+TEST_F(PricingImport, AnOlderOfferFileIsRefusedUnlessForced) {
+  const fs::path catalog = dir_ / "instances.csv";
+  const std::string shipped = read_text(TRAINBENCH_CATALOG);
+  write_text(catalog, shipped);
+  std::string offer = read_text(kAwsFixture);
+  const std::size_t at = offer.find("2026-11-20T");
+  ASSERT_NE(at, std::string::npos);
+  offer.replace(at, 10, "2024-05-01");
+  const fs::path old = dir_ / "old-offer.json";
+  write_text(old, offer);
+  const ProcessResult refused = trainbench({"pricing", "import", old.string(), "--catalog", catalog.string()});
+  expect_bad_input(refused, {"p4d.24xlarge", "2026-11-01", "2024-05-01", "--force"}, false, {catalog, old});
+  EXPECT_EQ(read_text(catalog), shipped);
+  const ProcessResult forced =
+      trainbench({"pricing", "import", old.string(), "--catalog", catalog.string(), "--force"});
+  ASSERT_TRUE(exited_with(forced, 0)) << forced.err;
+  const tb::Expected<tb::InstanceCatalog> c = tb::read_instance_catalog(catalog.string());
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->find("p5.48xlarge")->price_date, "2024-05-01");
 }
 
 TEST_F(PricingImport, BadPriceFileExitsTwoAndWritesNothing) {

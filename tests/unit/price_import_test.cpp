@@ -86,7 +86,9 @@ TEST(PriceImportTest, AppliesToTheSameInstanceAndRegionOnly) {
   ASSERT_TRUE(catalog.ok()) << catalog.error().message;
   const Expected<std::vector<PriceUpdate>> u = read_price_file(kAwsFixture, PriceFileFormat::kAws, "");
   ASSERT_TRUE(u.ok()) << u.error().message;
-  const PriceImport result = apply_price_updates(*catalog, *u);
+  const Expected<PriceImport> imported1 = apply_price_updates(*catalog, *u);
+  ASSERT_TRUE(imported1.ok()) << imported1.error().message;
+  const PriceImport& result = *imported1;
   ASSERT_EQ(result.updated.size(), 2u);
   EXPECT_EQ(result.updated[0].instance, "p4d.24xlarge");  // catalog order
   EXPECT_EQ(result.updated[1].instance, "p5.48xlarge");
@@ -102,6 +104,26 @@ TEST(PriceImportTest, AppliesToTheSameInstanceAndRegionOnly) {
   EXPECT_EQ(catalog->find("p4de.24xlarge")->price_date, "2026-11-01") << "not in the file: unchanged";
 }
 
+// An AWS offer file published in 2024 must not silently replace a price
+// dated 2026-11-01: refused naming both dates, catalog untouched, unless forced.
+TEST(PriceImportTest, AnOlderFileDoesNotReplaceANewerPrice) {
+  Expected<InstanceCatalog> catalog = read_instance_catalog(default_instance_catalog_path());
+  ASSERT_TRUE(catalog.ok()) << catalog.error().message;
+  const std::vector<PriceUpdate> old = {
+      {"p5.48xlarge", "us-east-1", 98.32, std::nullopt, "AWS Price List old.json, published 2024-05-01", "2024-05-01"}};
+  const Expected<PriceImport> refused = apply_price_updates(*catalog, old);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kBadInput);
+  for (const char* part : {"p5.48xlarge", "2026-11-01", "2024-05-01", "--force"}) {
+    EXPECT_NE(refused.error().message.find(part), std::string::npos) << part << ": " << refused.error().message;
+  }
+  EXPECT_EQ(catalog->find("p5.48xlarge")->on_demand_usd_per_hour, 55.04) << "unchanged";
+  const Expected<PriceImport> forced = apply_price_updates(*catalog, old, /*replace_newer=*/true);
+  ASSERT_TRUE(forced.ok()) << forced.error().message;
+  EXPECT_EQ(catalog->find("p5.48xlarge")->on_demand_usd_per_hour, 98.32);
+  EXPECT_EQ(catalog->find("p5.48xlarge")->price_date, "2024-05-01");
+}
+
 TEST(PriceImportTest, RewritesOnlyTheUpdatedRowsKeepingComments) {
   const TempDir dir;
   const Expected<std::string> original = read_file(default_instance_catalog_path());
@@ -109,7 +131,9 @@ TEST(PriceImportTest, RewritesOnlyTheUpdatedRowsKeepingComments) {
   const std::string path = dir.write("instances.csv", *original);
   Expected<InstanceCatalog> catalog = read_instance_catalog(path);
   ASSERT_TRUE(catalog.ok()) << catalog.error().message;
-  const PriceImport result = apply_price_updates(*catalog, *read_price_file(kAwsFixture, PriceFileFormat::kAws, ""));
+  const Expected<PriceImport> imported2 = apply_price_updates(*catalog, *read_price_file(kAwsFixture, PriceFileFormat::kAws, ""));
+  ASSERT_TRUE(imported2.ok()) << imported2.error().message;
+  const PriceImport& result = *imported2;
   std::vector<std::string> changed;
   for (const PriceChange& c : result.updated) changed.push_back(c.instance);
   const Expected<std::string> text = render_catalog_with_prices(*original, *catalog, changed);
@@ -158,7 +182,9 @@ TEST(PriceImportTest, UnverifiedAndMissingBecomeVerified) {
       {"y.large", "us-east-1", 0.25, 0.1, "src", "2026-11-20"},
       {"z.large", "us-east-1", 9, std::nullopt, "src", "2026-11-20"},  // another region: ignored
   };
-  const PriceImport result = apply_price_updates(*catalog, updates);
+  const Expected<PriceImport> imported3 = apply_price_updates(*catalog, updates);
+  ASSERT_TRUE(imported3.ok()) << imported3.error().message;
+  const PriceImport& result = *imported3;
   ASSERT_EQ(result.updated.size(), 2u);
   EXPECT_EQ(result.no_price, std::vector<std::string>{"z.large"});
   EXPECT_FALSE(result.updated[0].old_usd_per_hour);
@@ -182,7 +208,7 @@ TEST(PriceImportTest, CatalogWithoutPriceDateColumnCannotTakeAPrice) {
   const std::string path = dir.write("c.csv", csv);
   Expected<InstanceCatalog> catalog = read_instance_catalog(path);
   ASSERT_TRUE(catalog.ok()) << catalog.error().message;
-  apply_price_updates(*catalog, {{"x.large", "us-east-1", 1.5, std::nullopt, "src", "2026-11-20"}});
+  ASSERT_TRUE(apply_price_updates(*catalog, {{"x.large", "us-east-1", 1.5, std::nullopt, "src", "2026-11-20"}}).ok());
   expect_bad(render_catalog_with_prices(csv, *catalog, {"x.large"}), {"c.csv", "no price_source column", "x.large"});
 }
 
@@ -225,14 +251,14 @@ TEST(PriceImportTest, RejectsBadPricesAndUnitsNamingTheSku) {
 
 TEST(PriceImportTest, SkyPilotTakesEachRegionsLowestRegularZoneSpotPrice) {
   const Expected<std::vector<PriceUpdate>> u =
-      read_price_file(kSkyPilotFixture, PriceFileFormat::kSkyPilot, "2026-11-25");
+      read_price_file(kSkyPilotFixture, PriceFileFormat::kSkyPilot, "2026-11-30");
   ASSERT_TRUE(u.ok()) << u.error().message;
   ASSERT_EQ(u->size(), 4u);  // p4d, p5 (us-east-1), p5 (us-west-2), g5; trn2 has no price
   const PriceUpdate* p4d = find_update(*u, "p4d.24xlarge", "us-east-1");
   ASSERT_NE(p4d, nullptr);
   EXPECT_EQ(p4d->usd_per_hour, 21.957642);
   EXPECT_EQ(p4d->spot_usd_per_hour, 8.9472) << "us-east-1a's, below us-east-1b's 9.1234";
-  EXPECT_EQ(p4d->date, "2026-11-25");
+  EXPECT_EQ(p4d->date, "2026-11-30");
   EXPECT_EQ(p4d->source, "SkyPilot catalog skypilot-aws-small.csv (spot: lowest over us-east-1's regular zones, us-east-1a)");
   EXPECT_FALSE(find_update(*u, "p5.48xlarge", "us-east-1")->spot_usd_per_hour);
   EXPECT_EQ(find_update(*u, "p5.48xlarge", "us-west-2")->spot_usd_per_hour, 20.5);
@@ -240,7 +266,9 @@ TEST(PriceImportTest, SkyPilotTakesEachRegionsLowestRegularZoneSpotPrice) {
 
   Expected<InstanceCatalog> catalog = read_instance_catalog(default_instance_catalog_path());
   ASSERT_TRUE(catalog.ok()) << catalog.error().message;
-  const PriceImport result = apply_price_updates(*catalog, *u);
+  const Expected<PriceImport> imported4 = apply_price_updates(*catalog, *u);
+  ASSERT_TRUE(imported4.ok()) << imported4.error().message;
+  const PriceImport& result = *imported4;
   ASSERT_EQ(result.updated.size(), 3u);
   EXPECT_EQ(catalog->find("g5.xlarge")->spot_usd_per_hour, 0.4013);
   EXPECT_FALSE(catalog->find("p5.48xlarge")->spot_usd_per_hour) << "no SpotPrice: left as it was";
