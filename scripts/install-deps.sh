@@ -20,6 +20,8 @@ packages=(
 if [ "${1:-}" = "--test" ]; then
   packages+=(chromium)  # headless: the report test loads the HTML page (tests/cli/history_cli_test.cpp)
   packages+=(python3 python3-numpy)  # the NKI tooling's tests (tests/cli/nki_compile_test.cpp)
+  # Google Benchmark's own compare.py and the SciPy its U test needs (tests/cli/third_party_readers_test.cpp)
+  packages+=(libbenchmark-tools python3-scipy)
 fi
 
 missing=()

@@ -131,6 +131,9 @@ CLI::App* add_run_command(CLI::App& app, tb::RunRequest& run) {
   run_cmd->add_option("-f,--format", run.format, "What to print on stdout")
       ->check(CLI::IsMember({"table", "json", "csv"}))
       ->capture_default_str();
+  run_cmd->add_flag("--median-only", run.median_only,
+                    "benchmarks[] of the result file and JSON output: only each passed problem's median (one entry "
+                    "per problem, for CI benchmark trackers); default: every repetition and aggregate (compare.py)");
   add_backend_options(run_cmd, run.backend_options.values);
   add_model_options(run_cmd, run.model);
   run_cmd->add_option("--db", run.db,

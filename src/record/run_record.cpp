@@ -55,6 +55,40 @@ void derive_figures(ProblemResult& r, double peak_flop_per_s) {
   }
 }
 
+Expected<double> seconds_per_time_unit(std::string_view time_unit) {
+  if (time_unit == "ns") return 1e-9;
+  if (time_unit == "us") return 1e-6;
+  if (time_unit == "ms") return 1e-3;
+  if (time_unit == "s") return 1.0;
+  return bad_input("time unit '" + echo_value(time_unit) + "' is not one of Google Benchmark's: expected ns, us, ms or s");
+}
+
+std::optional<BenchmarkEntry> median_entry(const ProblemResult& r) {
+  if (r.status != ResultStatus::kPassed) return std::nullopt;
+  BenchmarkEntry median;
+  median.run_type = "aggregate";
+  median.aggregate_name = "median";
+  median.aggregate_unit = "time";
+  median.time_unit = "ns";
+  for (const BenchmarkEntry& e : r.entries) {
+    if (e.run_type == "aggregate" && e.aggregate_name == "median") return e;
+  }
+  std::vector<double> real_s, cpu_s;  // the repetitions' times (s)
+  for (const BenchmarkEntry& e : r.entries) {
+    const Expected<double> unit_s = seconds_per_time_unit(e.time_unit);
+    if (e.run_type != "iteration" || !unit_s) continue;
+    real_s.push_back(e.real_time * *unit_s);
+    cpu_s.push_back(e.cpu_time * *unit_s);
+  }
+  if (real_s.empty()) real_s = r.samples_s;  // a projection, or an external tool's samples: no CPU time
+  if (real_s.empty()) return std::nullopt;
+  median.repetitions = static_cast<int>(real_s.size());
+  median.iterations = static_cast<std::int64_t>(real_s.size());  // as GB's aggregates: the repetitions summarized
+  median.real_time = summarize(real_s).median * 1e9;
+  median.cpu_time = cpu_s.empty() ? 0.0 : summarize(cpu_s).median * 1e9;
+  return median;
+}
+
 std::string compute_units_text(const DeviceInfo& device) {
   if (device.compute_units <= 0) return "";
   const char* unit = device.kind == "gpu" ? " SMs" : device.kind == "neuron" ? " NeuronCores" : " threads";

@@ -39,8 +39,12 @@ struct BenchmarkEntry {
   std::int64_t iterations = 0;
   double real_time = 0.0;      // per execution, in `time_unit` (device time: manual timing)
   double cpu_time = 0.0;       // host CPU time of the launching thread per execution, in `time_unit`
-  std::string time_unit;       // "ms"
+  std::string time_unit;       // "ns" (Google Benchmark's default); files of trainbench 0.x before it: "ms"
 };
+
+// Seconds in one `time_unit` of Google Benchmark's: ns, us, ms or s.
+Expected<double> seconds_per_time_unit(std::string_view time_unit);
+
 
 // The nccl-tests figures of a collective (docs/allreduce.md). Times are the
 // slowest rank's: each iteration's time is the maximum over ranks.
@@ -125,6 +129,7 @@ struct RunContext {
   double min_time_s = 0.0;
   double warmup_time_s = 0.0;
   std::uint64_t seed = 0;
+  bool median_only = false;  // run --median-only: `benchmarks` holds one median entry per passed problem
   std::string processes = "single process";  // ProcessGroup::description(): "MPI: 2 processes (Open MPI v4.1.4)"
 };
 
@@ -158,5 +163,13 @@ struct RunRecord {
   std::vector<ProblemResult> results;
   std::optional<ModelRunRecord> model_run;  // set by run --model
 };
+
+// The one entry `--median-only` writes for `r`: Google Benchmark's median
+// aggregate where it computed one; else, with one repetition, that
+// repetition's time; else (a projection, or times an external tool printed)
+// one made from time_s.median, with cpu_time 0 (no launching thread was
+// timed). Always an aggregate named "median", so a tracker's series keeps its
+// name whatever the repetitions. Empty unless `r` passed.
+std::optional<BenchmarkEntry> median_entry(const ProblemResult& r);
 
 }  // namespace tb

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include "common/atomic_file.h"
 #include "common/echo.h"
@@ -112,6 +113,7 @@ const Field<RunContext> kOptionFields[] = {
     {"repetitions", &RunContext::repetitions},
     {"min_time_s", &RunContext::min_time_s, Check::kNonNegative},
     {"warmup_time_s", &RunContext::warmup_time_s, Check::kNonNegative},
+    {"median_only", &RunContext::median_only, Check::kAny, 0, 0, /*optional=*/true},  // absent from older files
 };
 
 template <class T, std::size_t N>
@@ -146,12 +148,20 @@ json result_to_json(const ProblemResult& r) {
   return j;
 }
 
+// Where an entry sorts in Google Benchmark's order (compare.py sorts by it):
+// a family per kernel, in the order the kernels first appear; an instance per
+// problem of that kernel.
+struct EntryIndex {
+  int family = 0;
+  int instance = 0;
+};
+
 // One GB-shaped entry, with our identifying fields added.
-json entry_to_json(const ProblemResult& r, const BenchmarkEntry& e, const RunContext& c) {
+json entry_to_json(const ProblemResult& r, const BenchmarkEntry& e, EntryIndex index, const RunContext& c) {
   const std::string run_name = r.problem + "/" + c.backend;
   json j = {{"name", e.run_type == "aggregate" ? run_name + "_" + e.aggregate_name : run_name},
-            {"family_index", 0},
-            {"per_family_instance_index", 0},
+            {"family_index", index.family},
+            {"per_family_instance_index", index.instance},
             {"run_name", run_name},
             {"run_type", e.run_type},
             {"repetitions", e.repetitions},
@@ -177,7 +187,8 @@ json entry_to_json(const ProblemResult& r, const BenchmarkEntry& e, const RunCon
   // Throughput of this entry's time, where the entry is a time (not stddev or cv).
   const bool is_time = e.run_type == "iteration" || e.aggregate_name == "mean" || e.aggregate_name == "median" ||
                        e.aggregate_name == "min" || e.aggregate_name == "max";
-  if (is_time && e.real_time > 0.0) j["flop_per_s"] = r.flop / (e.real_time * 1e-3);
+  const Expected<double> unit_s = seconds_per_time_unit(e.time_unit);  // checked when read
+  if (is_time && e.real_time > 0.0 && unit_s) j["flop_per_s"] = r.flop / (e.real_time * *unit_s);
   return j;
 }
 
@@ -267,6 +278,9 @@ Expected<BenchmarkEntry> entry_from_json(const Reader& r) {
   TB_ASSIGN_OR_RETURN(e.real_time, r.non_negative("real_time"));
   TB_ASSIGN_OR_RETURN(e.cpu_time, r.non_negative("cpu_time"));
   TB_ASSIGN_OR_RETURN(e.time_unit, r.str("time_unit"));
+  if (const Expected<double> unit = seconds_per_time_unit(e.time_unit); !unit) {
+    return bad_input("field '" + r.path() + ".time_unit': " + unit.error().message);
+  }
   return e;
 }
 
@@ -286,9 +300,18 @@ nlohmann::json to_json(const RunRecord& record) {
   context["trainbench"] = trainbench;
   json benchmarks = json::array();
   json results = json::array();
+  std::map<std::string, EntryIndex> next_index;  // by kernel: the next problem's indices
   for (const ProblemResult& r : record.results) {
-    for (const BenchmarkEntry& e : r.entries) benchmarks.push_back(entry_to_json(r, e, c));
     results.push_back(result_to_json(r));
+    std::vector<BenchmarkEntry> entries = r.entries;
+    if (c.median_only) {
+      const std::optional<BenchmarkEntry> median = median_entry(r);
+      entries = median ? std::vector<BenchmarkEntry>{*median} : std::vector<BenchmarkEntry>{};
+    }
+    if (entries.empty()) continue;
+    const auto it = next_index.try_emplace(r.kernel, EntryIndex{static_cast<int>(next_index.size()), 0}).first;
+    for (const BenchmarkEntry& e : entries) benchmarks.push_back(entry_to_json(r, e, it->second, c));
+    ++it->second.instance;
   }
   json doc = {{"context", context}, {"benchmarks", benchmarks}, {"results", results}};
   if (record.model_run) doc["model_run"] = model_run_to_json(*record.model_run);

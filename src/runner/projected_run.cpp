@@ -171,6 +171,7 @@ Expected<ProjectedRun> project_run(const RunRequest& args) {
   run.record.context = capture_context(kProjected, projected_device(instance, setup), options, args.command_line,
                                        args.executable);
   run.record.context.processes = "none: nothing ran";
+  run.record.context.median_only = args.median_only;
   return run;
 }
 

@@ -41,6 +41,7 @@ struct RunRequest {
   BackendOptions backend_options;  // the backends' own options; threads, timeouts and MPI are set from `options`
   std::string out_dir = "results";
   std::string format = "table";  // table | json | csv (stdout)
+  bool median_only = false;      // benchmarks[]: one median entry per passed problem (docs/results.md)
   double min_busbw_gb_per_s = 0.0;  // exit 1 when collectives' average bus bandwidth is below (GB/s); 0 = no floor
   ModelRequest model;
   std::string db;                // history database to record the run into (docs/nightly.md); empty = none

@@ -125,6 +125,7 @@ RunOutcome run_session(const RunRequest& request, ProcessGroup& group, MpiWorld*
   out.record.context =
       capture_context(**backend, device, request.options, request.command_line, request.executable);
   out.record.context.processes = group.description();
+  out.record.context.median_only = request.median_only;
   observer.started(out.record, out.choice, plan->size());
   run_plan(**backend, device, request, group, *plan, observer, out);
   if (session && !out.stopped && !out.broken && leader) finish_model(*session, device, observer, out);

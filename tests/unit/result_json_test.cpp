@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -297,6 +298,92 @@ TEST(ResultJsonTest, BenchmarksHaveGoogleBenchmarkShapeAndOurFields) {
   EXPECT_FALSE(benchmarks[5].contains("flop_per_s")) << "cv is not a time";
 }
 
+TEST(ResultJsonTest, ThroughputHonoursEachEntrysTimeUnit) {
+  RunRecord rec = sample_record();
+  std::vector<BenchmarkEntry>& entries = rec.results[0].entries;
+  entries[0].real_time = 2e6;  // 2 ms as ns
+  entries[0].time_unit = "ns";
+  entries[1].real_time = 4e3;  // 4 ms as us
+  entries[1].time_unit = "us";
+  const json benchmarks = to_json(rec).at("benchmarks");
+  EXPECT_EQ(benchmarks[0].at("time_unit"), "ns");
+  EXPECT_DOUBLE_EQ(benchmarks[0].at("flop_per_s").get<double>(), 65536 / 2e-3);
+  EXPECT_EQ(benchmarks[1].at("time_unit"), "us");
+  EXPECT_DOUBLE_EQ(benchmarks[1].at("flop_per_s").get<double>(), 65536 / 4e-3);
+  const Expected<RunRecord> back = from_json(to_json(rec));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->results[0].entries[0].time_unit, "ns");
+  EXPECT_EQ(back->results[0].entries[1].time_unit, "us");
+}
+
+TEST(ResultJsonTest, EachProblemHasItsOwnFamilyAndInstanceIndices) {
+  // Google Benchmark's order: a family per kernel as first seen, an instance per problem of it.
+  RunRecord rec = sample_record();
+  ProblemResult attention = problem_result("attention:b=1,h=2,s=64,d=32,dtype=fp32", ResultStatus::kPassed, kSeed);
+  attention.entries = {iteration(0, 1.0), iteration(1, 1.0)};
+  ProblemResult second_gemm = problem_result("gemm:m=32,n=32,k=32,dtype=fp32", ResultStatus::kPassed, kSeed);
+  second_gemm.entries = {iteration(0, 1.0), iteration(1, 1.0), aggregate("median", 1.0)};
+  rec.results.push_back(attention);
+  rec.results.push_back(second_gemm);
+  std::map<std::string, std::pair<int, int>> index;  // by problem
+  const json doc = to_json(rec);
+  for (const json& b : doc.at("benchmarks")) {
+    const std::pair<int, int> i{b.at("family_index"), b.at("per_family_instance_index")};
+    const auto it = index.try_emplace(b.at("problem").get<std::string>(), i).first;
+    EXPECT_EQ(it->second, i) << "every entry of a problem has the same indices: " << b.dump();
+  }
+  ASSERT_EQ(index.size(), 3u) << "the failed and skipped problems have no entries";
+  EXPECT_EQ(index.at(kPassed), std::make_pair(0, 0));
+  EXPECT_EQ(index.at(attention.problem), std::make_pair(1, 0));
+  EXPECT_EQ(index.at(second_gemm.problem), std::make_pair(0, 1));
+}
+
+TEST(ResultJsonTest, MedianOnlyWritesOneMedianEntryPerPassedProblem) {
+  RunRecord rec = sample_record();
+  rec.context.median_only = true;
+  ProblemResult one_repetition = problem_result("gemm:m=32,n=32,k=32,dtype=fp32", ResultStatus::kPassed, kSeed);
+  one_repetition.entries = {iteration(0, 5.0)};  // 5 ms; cpu 7.5 ms
+  one_repetition.entries[0].repetitions = 1;
+  ProblemResult projected = problem_result("gemm:m=16,n=16,k=16,dtype=fp32", ResultStatus::kPassed, kSeed);
+  projected.provenance = "projected";
+  projected.samples_s = {2.5e-6};  // no entries: nothing was timed
+  rec.results.push_back(one_repetition);
+  rec.results.push_back(projected);
+
+  const json doc = to_json(rec);
+  const json& benchmarks = doc.at("benchmarks");
+  ASSERT_EQ(benchmarks.size(), 3u) << "one per passed problem: " << benchmarks.dump(2);
+  for (const json& b : benchmarks) {
+    EXPECT_EQ(b.at("run_type"), "aggregate");
+    EXPECT_EQ(b.at("aggregate_name"), "median");
+    EXPECT_EQ(b.at("name"), b.at("problem").get<std::string>() + "/cpu_median");
+  }
+  EXPECT_EQ(benchmarks[0].at("real_time"), 3.0) << "Google Benchmark's own median aggregate";
+  EXPECT_EQ(benchmarks[0].at("time_unit"), "ms");
+  EXPECT_DOUBLE_EQ(benchmarks[1].at("real_time").get<double>(), 5e6) << "the one repetition, in ns";
+  EXPECT_DOUBLE_EQ(benchmarks[1].at("cpu_time").get<double>(), 7.5e6);
+  EXPECT_EQ(benchmarks[1].at("iterations"), 1);
+  EXPECT_DOUBLE_EQ(benchmarks[2].at("real_time").get<double>(), 2500.0) << "the projection's median, in ns";
+  EXPECT_EQ(benchmarks[2].at("cpu_time"), 0.0) << "no thread was timed";
+  EXPECT_EQ(benchmarks[2].at("provenance"), "projected");
+  EXPECT_EQ(doc.at("context").at("trainbench").at("options").at("median_only"), true);
+
+  // Read back and written again, the file keeps the same entries.
+  const Expected<RunRecord> back = from_json(doc);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_TRUE(back->context.median_only);
+  EXPECT_EQ(to_json(*back).at("benchmarks"), benchmarks);
+}
+
+TEST(ResultJsonTest, FilesWithoutMedianOnlyReadAsEveryRepetition) {
+  json doc = to_json(sample_record());
+  doc["context"]["trainbench"]["options"].erase("median_only");
+  const Expected<RunRecord> r = from_json(doc);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_FALSE(r->context.median_only);
+  EXPECT_EQ(to_json(*r).at("benchmarks").size(), 6u);
+}
+
 TEST(ResultJsonTest, ResultsHaveOneRecordPerProblem) {
   const json doc = to_json(sample_record());
   const json& results = doc.at("results");
@@ -551,6 +638,10 @@ TEST(ResultJsonTest, FromJsonRejectsBadDocumentsNamingTheField) {
        {"'$.context.trainbench.device.name'"}},
       {"seed not an integer", [](json& d) { d["context"]["trainbench"]["options"]["seed"] = "42"; },
        {"'$.context.trainbench.options.seed'"}},
+      {"unknown time unit", [](json& d) { d["benchmarks"][1]["time_unit"] = "fortnight"; },
+       {"'$.benchmarks[1].time_unit'", "fortnight", "ns, us, ms or s"}},
+      {"median_only not a boolean", [](json& d) { d["context"]["trainbench"]["options"]["median_only"] = "yes"; },
+       {"'$.context.trainbench.options.median_only'"}},
   };
   for (const Mutation& m : mutations) {
     SCOPED_TRACE(m.what);
