@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "common/atomic_file.h"
+#include "report/collective_report.h"
 #include "report/result_json.h"
 #include "runner/projected_run.h"
 
@@ -23,10 +24,10 @@ int projected_run_command(const RunRequest& args) {
 
   std::cout << render_record(record, args.format);
   if (args.format == "table") {
-    std::cout << "projected: nothing ran on this machine; figures are a roofline projection for " << run->instance
-              << " (docs/cost.md)\n";
-    std::cout << "peak source: " << record.context.device.peak_source << "\n";
-    std::cout << "results: " << *path << "\n";
+    const std::string lines = "projected: nothing ran on this machine; figures are a roofline projection for " +
+                              run->instance + " (docs/cost.md)\npeak source: " + record.context.device.peak_source +
+                              "\nresults: " + *path + "\n";
+    std::cout << (has_collectives(record) ? as_comment_lines(lines) : lines);  // after an nccl-tests table: comments
   }
   return 0;
 }

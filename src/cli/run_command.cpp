@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 #include <optional>
+#include <sstream>
 
 #include "cli/commands.h"
 #include "cli/progress.h"
@@ -101,23 +102,26 @@ int report_stop(const RunStop& stop, ProcessGroup& group) {
   return status;
 }
 
-// The lines below the table: device, backend choice, BLAS, processes, the model report, the file.
+// The lines below the table: device, backend choice, BLAS, processes, the
+// model report, the file. After an nccl-tests table, '#' comments (the model
+// report excepted: a run --model is read as a cost report).
 void print_table_footer(const RunRequest& args, const RunOutcome& out, const std::string& path) {
   const DeviceInfo& device = out.record.context.device;
   const std::string units = compute_units_text(device);
-  std::cout << "device: " << device.name << (units.empty() ? "" : ", " + units) << "; peak source: "
-            << device.peak_source << "\n";
-  if (args.backend == kAutoBackend) std::cout << "backend: " << out.choice.describe() << "\n";
-  const bool collectives = std::any_of(out.record.results.begin(), out.record.results.end(),
-                                       [](const ProblemResult& r) { return r.collective.has_value(); });
+  std::ostringstream lines;
+  lines << "device: " << device.name << (units.empty() ? "" : ", " + units) << "; peak source: " << device.peak_source
+        << "\n";
+  if (args.backend == kAutoBackend) lines << "backend: " << out.choice.describe() << "\n";
+  const bool collectives = has_collectives(out.record);
   for (const auto& [key, value] : device.properties) {
-    if (key == "blas_config" || key == "openblas_coretype_env") std::cout << key << ": " << value << "\n";
-    if (key == "memory_bandwidth_source" && collectives) std::cout << "memcpy bandwidth: " << value << "\n";
-    if (key == "hardware_verification") std::cout << "verified on hardware: " << value << "\n";
+    if (key == "blas_config" || key == "openblas_coretype_env") lines << key << ": " << value << "\n";
+    if (key == "memory_bandwidth_source" && collectives) lines << "memcpy bandwidth: " << value << "\n";
+    if (key == "hardware_verification") lines << "verified on hardware: " << value << "\n";
   }
-  if (collectives) std::cout << "processes: " << out.record.context.processes << "\n";
+  if (collectives) lines << "processes: " << out.record.context.processes << "\n";
+  std::cout << (collectives ? as_comment_lines(lines.str()) : lines.str());
   if (out.comparison) std::cout << render_model_report(*out.record.model_run, *out.comparison);
-  std::cout << "results: " << path << "\n";
+  std::cout << (collectives ? "# " : "") << "results: " << path << "\n";
 }
 
 // Warnings and failures on stderr: the table already carries them; other
@@ -141,8 +145,9 @@ int report_run(const RunRequest& args, const RunOutcome& out, CliRunObserver& ob
     // One transaction: the history gets the whole run or nothing of it.
     const Expected<RecordOutcome> recorded = observer.history()->record(out.record, "run");
     if (!recorded) return report_error(recorded.error());
+    const bool comment = args.format == "table" && has_collectives(out.record);
     (args.format == "table" ? std::cout : std::cerr)
-        << "history: run " << recorded->run_id << " in " << observer.history()->path() << "\n";
+        << (comment ? "# " : "") << "history: run " << recorded->run_id << " in " << observer.history()->path() << "\n";
   }
   for (const std::string& w : out.model_warnings) report_warning(w);
   if (out.model_error && out.model_error->code == ErrorCode::kUnavailable) {

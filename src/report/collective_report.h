@@ -1,6 +1,6 @@
 // The nccl-tests view of collective results: one row per size with the
-// out-of-place and in-place figures side by side, a units row, and the
-// average bus bandwidth footer (docs/allreduce.md). The same numbers are in
+// out-of-place and in-place figures side by side, in nccl-tests' own format,
+// so that its parsers read it (docs/allreduce.md). The same numbers are in
 // the JSON result's `collective` objects.
 #pragma once
 
@@ -11,8 +11,19 @@
 
 namespace tb {
 
-// Empty when the record has no collective results.
+// The collectives as nccl-tests' all_reduce_perf prints them (2.19.6; docs/allreduce.md):
+// one block per rank count, transport and algorithm, each with its parameter
+// line, the three header lines, one 13-column row per size (out-of-place and
+// in-place side by side; N/A where a side did not pass), the footer (the
+// average bus bandwidth a number alone) and the "concluded" line; what
+// nccl-tests does not say in '#' lines. Empty when the record has no collective results.
 std::string render_collective_table(const RunRecord& record);
+
+bool has_collectives(const RunRecord& record);
+
+// `text` with every line made a '#' comment ("# " before it): what follows an
+// nccl-tests table, which its parsers skip.
+std::string as_comment_lines(const std::string& text);
 
 // Mean bus bandwidth over the passed collective results (GB/s, 1 GB = 1e9 B),
 // as nccl-tests' "Avg bus bandwidth"; 0 when there are none.

@@ -111,7 +111,8 @@ std::string render_table(const RunRecord& record) {
     }
     for (const std::string& w : r.warnings) notes += "  " + r.problem + ": warning: " + w + "\n";
   }
-  if (!notes.empty()) out += "notes:\n" + notes;
+  // After an nccl-tests table every line is a '#' comment, as its parsers expect.
+  if (!notes.empty()) out += collectives.empty() ? "notes:\n" + notes : as_comment_lines("notes:\n" + notes);
   return out;
 }
 

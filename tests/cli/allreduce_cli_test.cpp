@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cli_test_support.h"
+#include "support/nccl_tests_output.h"
 
 #ifndef MPIEXEC
 #error "MPIEXEC must name mpirun (empty when CMake found none; set by tests/cli/CMakeLists.txt)"
@@ -41,148 +42,60 @@ std::vector<std::string> lines_starting_with(const std::string& text, const std:
 }
 
 // ---------------------------------------------------------------------------
-// The nccl-tests table on stdout:
-//   #  <blank>  out-of-place  in-place
-//   #  size count type redop ranks algo transport  time algbw busbw #wrong  time algbw busbw #wrong
-//   #  (B) (elements) ... (us) (GB/s) (GB/s) (elem.)  (us) (GB/s) (GB/s) (elem.)
-//   rows...
-//   # Out of bounds values : 0 OK
-//   # Avg bus bandwidth    : 1.234 GB/s
-
-struct Figures {  // one side (out-of-place or in-place) of a row
-  std::string time_us, algbw, busbw, wrong;
-};
-
-struct TableRow {
-  std::string line;
-  long long size = -1, count = -1;
-  std::string type, redop, algo, transport;
-  int ranks = -1;
-  Figures out_of_place, in_place;
-};
-
-struct CollectiveTable {
-  int units_rows = 0;               // tables printed (each has one units row)
-  std::vector<std::string> header;  // the line above the units row
-  std::vector<std::string> units;   // words of the units row, without '#'
-  std::vector<TableRow> rows;
-  std::vector<std::string> bad_rows;  // data lines that do not have the 15 columns
-  std::vector<std::string> out_of_bounds_lines;
-  std::vector<std::string> average_lines;
-  std::string average_gb_per_s;  // the figure of the "# Avg bus bandwidth" line
-};
-
-CollectiveTable parse_collective_table(const std::string& out) {
-  CollectiveTable t;
-  const std::vector<std::string> lines = lines_of(out);
-  bool in_rows = false;
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    const std::string& line = lines[i];
-    std::vector<std::string> words = words_of(line);
-    if (starts_with(line, "#") && contains(line, "(elements)")) {
-      ++t.units_rows;
-      t.units.assign(words.begin() + 1, words.end());
-      if (i > 0) t.header = words_of(lines[i - 1]);
-      in_rows = true;
-      continue;
-    }
-    if (starts_with(line, "# Out of bounds values")) t.out_of_bounds_lines.push_back(line);
-    if (starts_with(line, "# Avg bus bandwidth")) {
-      t.average_lines.push_back(line);
-      if (words.size() >= 2) t.average_gb_per_s = words[words.size() - 2];
-    }
-    if (!in_rows) continue;
-    if (line.empty() || starts_with(line, "#")) {
-      in_rows = false;
-      continue;
-    }
-    if (words.size() != 15) {
-      t.bad_rows.push_back(line);
-      continue;
-    }
-    TableRow r;
-    r.line = line;
-    try {
-      r.size = std::stoll(words[0]);
-      r.count = std::stoll(words[1]);
-      r.ranks = std::stoi(words[4]);
-    } catch (const std::exception&) {
-      t.bad_rows.push_back(line);
-      continue;
-    }
-    r.type = words[2];
-    r.redop = words[3];
-    r.algo = words[5];
-    r.transport = words[6];
-    r.out_of_place = {words[7], words[8], words[9], words[10]};
-    r.in_place = {words[11], words[12], words[13], words[14]};
-    t.rows.push_back(std::move(r));
-  }
-  return t;
-}
-
-// A figure printed with `digits` decimals, as a number; NaN when it is not one ("-", "error").
-double number(const std::string& text) {
-  char* end = nullptr;
-  const double v = std::strtod(text.c_str(), &end);
-  return end != text.c_str() && *end == '\0' ? v : std::nan("");
-}
+// The nccl-tests table on stdout, read with the rules of nccl-tests' own
+// parsers (tests/support/nccl_tests_output.h): one all_reduce_perf block per
+// algorithm, every line after it a '#' comment.
 
 // The figures of a passed run: a positive time, bandwidths >= 0 (a few bytes
-// print as 0.000 GB/s), no wrong element.
-void expect_passed_figures(const Figures& f, const std::string& side, const std::string& line) {
-  EXPECT_GT(number(f.time_us), 0.0) << side << " time in: " << line;
-  EXPECT_GE(number(f.algbw), 0.0) << side << " algbw in: " << line;
-  EXPECT_GE(number(f.busbw), 0.0) << side << " busbw in: " << line;
+// print as 0.00 GB/s), no wrong element.
+void expect_passed_figures(const NcclTestsSide& f, const std::string& side, const std::string& line) {
+  EXPECT_GT(nccl_number(f.time_us).value_or(-1.0), 0.0) << side << " time in: " << line;
+  EXPECT_GE(nccl_number(f.algbw).value_or(-1.0), 0.0) << side << " algbw in: " << line;
+  EXPECT_GE(nccl_number(f.busbw).value_or(-1.0), 0.0) << side << " busbw in: " << line;
   EXPECT_EQ(f.wrong, "0") << side << " #wrong in: " << line;
 }
 
-const std::vector<std::string> kUnits = {"(B)",     "(elements)", "(us)",   "(GB/s)", "(GB/s)",
-                                         "(elem.)", "(us)",       "(GB/s)", "(GB/s)", "(elem.)"};
-const std::vector<std::string> kHeader = {"#",    "size",  "count", "type",   "redop", "ranks", "algo",  "transport",
-                                          "time", "algbw", "busbw", "#wrong", "time",  "algbw", "busbw", "#wrong"};
-
-// Checks the whole table: one table, the header and units rows, the rows
-// `expected` (size, type, algo in order), all passed with #wrong 0, the
-// out-of-bounds line, and the average equal to the mean of the rows' busbw.
 struct ExpectedRow {
   long long size;
   long long count;
-  std::string type;
-  std::string algo;
+  std::string type;  // nccl-tests' name: float, bfloat16, half
 };
 
+// Checks stdout: one block per algorithm of `algos`, in order, each saying
+// its ranks, algorithm and transport, with the rows `expected` (in order), all
+// passed with #wrong 0, the out-of-bounds line, and the average equal to the
+// mean of the block's printed busbw; no line a parser would trip on.
 void expect_collective_table(const std::string& out, int ranks, const std::string& transport,
-                             const std::vector<ExpectedRow>& expected) {
-  const CollectiveTable t = parse_collective_table(out);
-  ASSERT_EQ(t.units_rows, 1) << "expected exactly one nccl-tests table on stdout:\n" << out;
-  EXPECT_EQ(t.units, kUnits) << out;
-  EXPECT_EQ(t.header, kHeader) << out;
-  EXPECT_EQ(lines_starting_with(out, "#").size(), 5u) << "three header lines, two summary lines, no more:\n" << out;
-  EXPECT_TRUE(contains(out, "out-of-place") && contains(out, "in-place")) << out;
-  EXPECT_TRUE(t.bad_rows.empty()) << "malformed row: " << t.bad_rows.front();
-  ASSERT_EQ(t.rows.size(), expected.size()) << "one row per size, pairing out-of-place and in-place:\n" << out;
-  double busbw_sum = 0.0;
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    const TableRow& r = t.rows[i];
-    EXPECT_EQ(r.size, expected[i].size) << r.line;
-    EXPECT_EQ(r.count, expected[i].count) << r.line;
-    EXPECT_EQ(r.type, expected[i].type) << r.line;
-    EXPECT_EQ(r.algo, expected[i].algo) << r.line;
-    EXPECT_EQ(r.redop, "sum") << r.line;
-    EXPECT_EQ(r.ranks, ranks) << r.line;
-    EXPECT_EQ(r.transport, transport) << r.line;
-    expect_passed_figures(r.out_of_place, "out-of-place", r.line);
-    expect_passed_figures(r.in_place, "in-place", r.line);
-    busbw_sum += number(r.out_of_place.busbw) + number(r.in_place.busbw);
+                             const std::vector<std::string>& algos, const std::vector<ExpectedRow>& expected) {
+  const NcclTestsOutput parsed = parse_nccl_tests_output(out);
+  EXPECT_TRUE(parsed.problems.empty()) << parsed.problems.front() << "\n" << out;
+  ASSERT_EQ(parsed.runs.size(), algos.size()) << "one all_reduce_perf block per algorithm:\n" << out;
+  std::size_t at = 0;
+  for (std::size_t b = 0; b < algos.size(); ++b) {
+    const std::string says = "all-reduce over " + std::to_string(ranks) + " ranks, algo " + algos[b] +
+                             ", transport " + transport + " ";
+    at = out.find(says, at);
+    EXPECT_NE(at, std::string::npos) << "no block says '" << says << "' in order:\n" << out;
+    const NcclTestsRun& run = parsed.runs[b];
+    ASSERT_EQ(run.rows.size(), expected.size()) << "one row per size, pairing out-of-place and in-place:\n" << out;
+    double busbw_sum = 0.0;
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+      const NcclTestsRow& r = run.rows[i];
+      EXPECT_EQ(r.size, expected[i].size) << r.line;
+      EXPECT_EQ(r.count, expected[i].count) << r.line;
+      EXPECT_EQ(r.type, expected[i].type) << r.line;
+      EXPECT_EQ(r.redop, "sum") << r.line;
+      EXPECT_EQ(r.root, "-1") << r.line;
+      expect_passed_figures(r.out_of_place, "out-of-place", r.line);
+      expect_passed_figures(r.in_place, "in-place", r.line);
+      busbw_sum += nccl_number(r.out_of_place.busbw).value_or(0) + nccl_number(r.in_place.busbw).value_or(0);
+    }
+    EXPECT_EQ(run.out_of_bounds_line, "# Out of bounds values : 0 OK") << out;
+    ASSERT_TRUE(run.average.has_value()) << "the footer's number, alone: " << run.average_line;
+    // The average is over unrounded figures; the rows are rounded to 2 decimals.
+    EXPECT_NEAR(*run.average, busbw_sum / (2.0 * static_cast<double>(expected.size())), 0.0051) << out;
+    EXPECT_TRUE(run.concluded) << out;
   }
-  EXPECT_EQ(t.out_of_bounds_lines, std::vector<std::string>{"# Out of bounds values : 0 OK"}) << out;
-  ASSERT_EQ(t.average_lines.size(), 1u) << out;
-  EXPECT_TRUE(t.average_lines[0].ends_with(" GB/s")) << t.average_lines[0];
-  // The average is over unrounded figures; the rows are rounded to 3 decimals.
-  EXPECT_NEAR(number(t.average_gb_per_s), busbw_sum / (2.0 * static_cast<double>(expected.size())), 0.0011)
-      << t.average_lines[0] << "\n"
-      << out;
 }
 
 // ---------------------------------------------------------------------------
@@ -293,7 +206,7 @@ TEST_P(AllreduceThreads, RunsVerifiesAndPrintsTheNcclTestsTable) {
   // 4100 B = 1025 fp32 elements: a count no rank count above 1 divides.
   const ProcessResult r = run_quick({"--problem", "allreduce:bytes=1K|4100,ranks=" + std::to_string(ranks)});
   ASSERT_TRUE(exited_with(r, 0));
-  expect_collective_table(r.out, ranks, "threads", {{1024, 256, "fp32", "ring"}, {4100, 1025, "fp32", "ring"}});
+  expect_collective_table(r.out, ranks, "threads", {"ring"}, {{1024, 256, "float"}, {4100, 1025, "float"}});
   EXPECT_EQ(r.err, "") << "a passing run prints nothing on stderr";
   const json doc = only_result_file(out_, r);
   expect_collective_results(doc, ranks, "threads",
@@ -313,14 +226,17 @@ using AllreduceCli = CliTest;
 TEST_F(AllreduceCli, MinBusbwAboveTheAverageExitsOneNamingBoth) {
   const ProcessResult r = run_quick({"--problem", "allreduce:bytes=4K,ranks=2", "--min-busbw", "1e9"});
   ASSERT_TRUE(exited_with(r, 1));
-  const CollectiveTable t = parse_collective_table(r.out);
-  ASSERT_FALSE(t.average_gb_per_s.empty()) << r.out;
+  const NcclTestsOutput t = parse_nccl_tests_output(r.out);
+  ASSERT_EQ(t.runs.size(), 1u) << r.out;
+  const std::vector<std::string> average_words = words_of(t.runs[0].average_line);
+  ASSERT_FALSE(average_words.empty()) << r.out;
+  const std::string average = average_words.back();
   const std::vector<std::string> messages = lines_starting_with(r.err, "trainbench:");
   ASSERT_EQ(messages.size(), 1u) << r.describe();
   EXPECT_TRUE(contains(messages[0], "--min-busbw")) << messages[0];
   EXPECT_TRUE(contains(messages[0], "1e+09")) << "the floor as given: " << messages[0];
-  EXPECT_TRUE(contains(messages[0], t.average_gb_per_s + " GB/s"))
-      << "the average the table printed (" << t.average_gb_per_s << "): " << messages[0];
+  EXPECT_TRUE(contains(messages[0], average + " GB/s"))
+      << "the average the table printed (" << average << "): " << messages[0];
   // Not bad input: the measurements are kept.
   only_result_file(out_, r);
 }
@@ -445,16 +361,9 @@ TEST_P(MpiAllreduceRanks, RingAndMpiAlgorithmsPassOnRankZeroOnly) {
       mpirun(np, {"--problem", "allreduce:bytes=4|4100,dtype=fp32,algo=ring|mpi,ranks=" + std::to_string(np),
                   "--problem", "allreduce:bytes=2|4102,dtype=bf16,algo=ring|mpi,ranks=" + std::to_string(np)});
   ASSERT_TRUE(exited_with(r, 0));
-  expect_collective_table(r.out, np, "mpi",
-                          {{4, 1, "fp32", "ring"},
-                           {4, 1, "fp32", "mpi"},
-                           {4100, 1025, "fp32", "ring"},
-                           {4100, 1025, "fp32", "mpi"},
-                           {2, 1, "bf16", "ring"},
-                           {2, 1, "bf16", "mpi"},
-                           {4102, 2051, "bf16", "ring"},
-                           {4102, 2051, "bf16", "mpi"}});
-  EXPECT_EQ(lines_starting_with(r.out, "results: ").size(), 1u) << "rank 0 only prints:\n" << r.out;
+  expect_collective_table(r.out, np, "mpi", {"ring", "mpi"},
+                          {{4, 1, "float"}, {4100, 1025, "float"}, {2, 1, "bfloat16"}, {4102, 2051, "bfloat16"}});
+  EXPECT_EQ(lines_starting_with(r.out, "# results: ").size(), 1u) << "rank 0 only prints:\n" << r.out;
   EXPECT_EQ(lines_starting_with(r.err, "trainbench"), std::vector<std::string>{}) << r.err;
   const json doc = only_result_file(out_, r);
   std::vector<ExpectedResult> expected;
@@ -496,7 +405,7 @@ TEST_F(MpiAllreduce, MinBusbwAboveTheAverageExitsOneUnderMpirun) {
   const std::vector<std::string> messages = lines_starting_with(r.err, "trainbench:");
   ASSERT_EQ(messages.size(), 1u) << r.describe();
   EXPECT_TRUE(contains(messages[0], "--min-busbw 1e+09")) << messages[0];
-  EXPECT_EQ(parse_collective_table(r.out).units_rows, 1) << r.out;
+  EXPECT_EQ(parse_nccl_tests_output(r.out).runs.size(), 1u) << r.out;
   only_result_file(out_, r);
 }
 
