@@ -64,11 +64,14 @@ constexpr const char* kRunColumns =
     "command_line, environment_json, source, memory_bandwidth_bytes_per_s, "
     "(SELECT count(*) FROM measurements m WHERE m.run_id = runs.id) FROM runs ";
 
-constexpr const char* kMeasurementColumns =
-    "SELECT m.run_id, m.problem, m.kernel, m.dtype, m.status, m.provenance, m.flop, m.min_bytes, m.median_s, "
-    "m.p10_s, m.p90_s, m.cv, m.flop_per_s, m.bytes_per_s, m.fraction_of_peak, m.id, s.time_s "
-    "FROM measurements m JOIN runs r ON r.id = m.run_id "
-    "LEFT JOIN samples s ON s.measurement_id = m.id ";
+// The measurement columns of a history at schema `version` (peak_dtype: version 4 on).
+std::string measurement_columns(int version) {
+  return std::string("SELECT m.run_id, m.problem, m.kernel, m.dtype, m.status, m.provenance, m.flop, m.min_bytes, "
+                     "m.median_s, m.p10_s, m.p90_s, m.cv, m.flop_per_s, m.bytes_per_s, m.fraction_of_peak, m.id, "
+                     "s.time_s, ") +
+         (version >= 4 ? "m.peak_dtype" : "''") +
+         " FROM measurements m JOIN runs r ON r.id = m.run_id LEFT JOIN samples s ON s.measurement_id = m.id ";
+}
 constexpr const char* kMeasurementOrder = " ORDER BY r.timestamp_utc, r.id, m.position, s.repetition";
 
 }  // namespace
@@ -80,7 +83,7 @@ struct HistoryDb::Impl {
 
   // The statements record() reuses, prepared on its first call.
   struct Inserts {
-    Statement find_run, run, peak, measurement, sample, cost;
+    Statement find_run, run, peak, measurement, sample, cost, model_run;
   };
   std::optional<Inserts> inserts;
 
@@ -110,8 +113,8 @@ Status HistoryDb::Impl::prepare_inserts() {
   TB_ASSIGN_OR_RETURN(Statement measurement,
                       prepare("INSERT INTO measurements (run_id, position, problem, kernel, dtype, status, "
                               "provenance, flop, min_bytes, median_s, p10_s, p90_s, cv, flop_per_s, bytes_per_s, "
-                              "fraction_of_peak) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-                              "?14, ?15, ?16)"));
+                              "fraction_of_peak, peak_dtype) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                              "?12, ?13, ?14, ?15, ?16, ?17)"));
   TB_ASSIGN_OR_RETURN(Statement sample,
                       prepare("INSERT INTO samples (measurement_id, repetition, time_s) VALUES (?1, ?2, ?3)"));
   TB_ASSIGN_OR_RETURN(Statement cost,
@@ -119,8 +122,10 @@ Status HistoryDb::Impl::prepare_inserts() {
                               "tokens_per_s_instance, mfu, usd_per_hour, usd_per_million_tokens, price_source, "
                               "price_date, stated_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
                               "?13)"));
-  inserts = Inserts{std::move(find_run), std::move(run), std::move(peak), std::move(measurement), std::move(sample),
-                    std::move(cost)};
+  TB_ASSIGN_OR_RETURN(Statement model_run,
+                      prepare("INSERT INTO model_runs (run_id, model, no_cost_reason) VALUES (?1, ?2, ?3)"));
+  inserts = Inserts{std::move(find_run),    std::move(run),    std::move(peak),     std::move(measurement),
+                    std::move(sample),      std::move(cost),   std::move(model_run)};
   return {};
 }
 
@@ -156,7 +161,7 @@ Expected<RecordOutcome> HistoryDb::Impl::record_in_transaction(const RunRecord& 
     TB_RETURN_IF_ERROR(in.measurement.bind(run_id, static_cast<std::int64_t>(i), r.problem, r.kernel, r.dtype,
                                            status_name(r.status), r.provenance, r.flop, r.min_bytes, r.time_s.median,
                                            r.time_s.p10, r.time_s.p90, r.time_s.cv, r.flop_per_s, r.bytes_per_s,
-                                           r.fraction_of_peak));
+                                           r.fraction_of_peak, r.peak_dtype));
     TB_RETURN_IF_ERROR(in.measurement.run());
     const std::int64_t measurement_id = db.last_insert_rowid();
     for (std::size_t k = 0; k < r.samples_s.size(); ++k) {
@@ -167,7 +172,10 @@ Expected<RecordOutcome> HistoryDb::Impl::record_in_transaction(const RunRecord& 
   }
 
   if (record.model_run) {
-    const std::vector<CostRow>& rows = record.model_run->comparison;
+    const ModelRunRecord& m = *record.model_run;
+    TB_RETURN_IF_ERROR(in.model_run.bind(run_id, m.model.name, m.comparison_error));
+    TB_RETURN_IF_ERROR(in.model_run.run());
+    const std::vector<CostRow>& rows = m.comparison;
     for (std::size_t i = 0; i < rows.size(); ++i) {
       const CostRow& row = rows[i];
       const bool priced = row.price.usd_per_hour.has_value();
@@ -219,7 +227,7 @@ Expected<std::vector<HistoryRun>> HistoryDb::Impl::read_runs(const std::string& 
 template <typename Value>
 Expected<std::vector<HistoryMeasurement>> HistoryDb::Impl::read_measurements(const std::string& where,
                                                                              const Value& value) const {
-  TB_ASSIGN_OR_RETURN(Statement select, db.prepare(std::string(kMeasurementColumns) + where + kMeasurementOrder));
+  TB_ASSIGN_OR_RETURN(Statement select, db.prepare(measurement_columns(version) + where + kMeasurementOrder));
   TB_RETURN_IF_ERROR(select.bind(value));
   std::vector<HistoryMeasurement> measurements;
   std::int64_t current_id = -1;  // measurements.id of measurements.back()
@@ -239,6 +247,7 @@ Expected<std::vector<HistoryMeasurement>> HistoryDb::Impl::read_measurements(con
       double* const number[] = {&m.flop, &m.min_bytes,  &m.median_s,    &m.p10_s,           &m.p90_s,
                                 &m.cv,   &m.flop_per_s, &m.bytes_per_s, &m.fraction_of_peak};
       for (int i = 0; i < static_cast<int>(std::size(number)); ++i) *number[i] = select.column_double(6 + i);
+      m.peak_dtype = select.column_text(17);
       measurements.push_back(std::move(m));
     }
     if (!select.column_is_null(16)) measurements.back().samples_s.push_back(select.column_double(16));
@@ -369,6 +378,16 @@ Expected<std::vector<HistoryMeasurement>> HistoryDb::measurements(std::int64_t r
 Expected<std::vector<HistoryMeasurement>> HistoryDb::measurements_since(const std::string& since_utc) const {
   TB_RETURN_IF_ERROR(check_since(since_utc));
   return impl_->read_measurements("WHERE r.timestamp_utc >= ?1", since_utc);
+}
+
+Expected<std::optional<HistoryModelRun>> HistoryDb::model_run(std::int64_t run_id) const {
+  if (impl_->version < 4) return std::optional<HistoryModelRun>();  // no model_runs table before version 4
+  TB_ASSIGN_OR_RETURN(Statement select,
+                      impl_->db.prepare("SELECT model, no_cost_reason FROM model_runs WHERE run_id = ?1"));
+  TB_RETURN_IF_ERROR(select.bind(run_id));
+  TB_ASSIGN_OR_RETURN(const bool row, select.step());
+  if (!row) return std::optional<HistoryModelRun>();
+  return std::optional<HistoryModelRun>(HistoryModelRun{run_id, select.column_text(0), select.column_text(1)});
 }
 
 Expected<std::vector<HistoryCost>> HistoryDb::costs(std::int64_t run_id) const {

@@ -21,7 +21,7 @@
 namespace tb {
 
 // The schema version this build writes and the newest it reads.
-inline constexpr int kHistorySchemaVersion = 3;
+inline constexpr int kHistorySchemaVersion = 4;
 
 struct HistoryRun {
   std::int64_t id = 0;
@@ -53,6 +53,14 @@ struct HistoryMeasurement {
   double flop_per_s = 0.0;         // (FLOP/s)
   double bytes_per_s = 0.0;        // (B/s)
   double fraction_of_peak = -1.0;  // (fraction); -1 when unknown
+  std::string peak_dtype;          // whose peak fraction_of_peak uses; "" before schema version 4
+};
+
+// A run --model's model, and why it has no cost comparison.
+struct HistoryModelRun {
+  std::int64_t run_id = 0;
+  std::string model;
+  std::string no_cost_reason;  // the error that stopped the comparison; "" when there was none
 };
 
 // One row of a run's cost comparison (run --model), as the result file had it.
@@ -111,6 +119,8 @@ class HistoryDb {
   // Every measurement of the runs at or after `since_utc` (empty = all), by run then recorded order.
   Expected<std::vector<HistoryMeasurement>> measurements_since(const std::string& since_utc = "") const;
   Expected<std::vector<HistoryCost>> costs(std::int64_t run_id) const;
+  // The run's model run; nullopt for other runs and for runs recorded before schema version 4.
+  Expected<std::optional<HistoryModelRun>> model_run(std::int64_t run_id) const;
   // "ok", or SQLite's integrity_check findings.
   Expected<std::string> integrity_check() const;
 

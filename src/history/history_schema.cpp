@@ -87,6 +87,17 @@ CREATE INDEX measurements_problem ON measurements (problem, run_id);
     R"sql(
 ALTER TABLE costs ADD COLUMN stated_error TEXT NOT NULL DEFAULT '';
 )sql",
+    // Version 4: the peak each measurement was compared with (its dtype, or the
+    // precision it computed in), and each run --model's model and, when it has no
+    // cost comparison, why.
+    R"sql(
+ALTER TABLE measurements ADD COLUMN peak_dtype TEXT NOT NULL DEFAULT '';
+CREATE TABLE model_runs (
+  run_id INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+  model TEXT NOT NULL,
+  no_cost_reason TEXT NOT NULL
+);
+)sql",
 };
 static_assert(std::size(kMigrations) == kHistorySchemaVersion, "one migration per schema version");
 

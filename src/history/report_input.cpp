@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <optional>
 #include <nlohmann/json.hpp>
 
+#include "catalog/instance_catalog.h"
 #include "kernels/kernel_registry.h"
+#include "kernels/problem.h"
 
 namespace tb {
 namespace {
@@ -62,13 +65,23 @@ std::string peak_source(const HistoryRun& run) {
   return env.at(ptr).get<std::string>();
 }
 
+bool is_collective(const HistoryMeasurement& m) {
+  const KernelInfo* kernel = find_kernel(m.kernel);
+  return kernel != nullptr && kernel->collective;
+}
+
+std::string run_title(const HistoryRun& run) {
+  return "run " + std::to_string(run.id) + ", " + run.timestamp_utc + ", " + run.device + " (" + run.backend + ")";
+}
+
+// The compute kernels of the run: collectives have a bandwidth view of their own.
 Roofline roofline_of(const HistoryRun& run, const std::vector<HistoryMeasurement>& measurements) {
   Roofline r;
-  r.title = "run " + std::to_string(run.id) + ", " + run.timestamp_utc + ", " + run.device + " (" + run.backend +
-            "); peaks: " + peak_source(run);
+  r.title = run_title(run) + "; peaks: " + peak_source(run);
   for (const HistoryMeasurement& m : measurements) {
-    if (m.run_id != run.id || m.status != "passed" || m.flop <= 0 || m.min_bytes <= 0 || m.flop_per_s <= 0) continue;
-    r.points.push_back({m.problem, m.dtype, m.flop / m.min_bytes, m.flop_per_s});
+    if (m.run_id != run.id || m.status != "passed" || is_collective(m)) continue;
+    if (m.flop <= 0 || m.min_bytes <= 0 || m.flop_per_s <= 0) continue;
+    r.points.push_back({m.problem, m.dtype, m.flop / m.min_bytes, m.flop_per_s, m.peak_dtype});
   }
   for (const auto& [dtype, peak] : run.peak_flop_per_s) {
     if (peak > 0) r.compute.push_back({dtype + " peak", peak, dtype});
@@ -77,26 +90,87 @@ Roofline roofline_of(const HistoryRun& run, const std::vector<HistoryMeasurement
   return r;
 }
 
-// The cost chart: the latest run of the window that has a cost comparison.
+// The run's passed all-reduces: busbw (algbw x the problem's bus factor) by
+// size, one line per dtype, rank count, algorithm, transport and placement.
+// `catalog`: the instance catalog, for the run's instance's link bandwidth (nullptr: not read).
+BandwidthView bandwidth_of(const HistoryRun& run, const std::vector<HistoryMeasurement>& measurements,
+                           const InstanceCatalog* catalog) {
+  BandwidthView v;
+  v.title = run_title(run);
+  for (const HistoryMeasurement& m : measurements) {
+    if (m.run_id != run.id || m.status != "passed" || !is_collective(m) || m.bytes_per_s <= 0) continue;
+    const Expected<ProblemPtr> problem = parse_problem(m.problem);
+    if (!problem) continue;
+    const std::optional<CollectiveInfo> c = (*problem)->collective();
+    if (!c) continue;
+    const std::string group = m.dtype + ", " + std::to_string(c->ranks) + " ranks, " + c->algo + " over " +
+                              c->transport + (c->in_place ? ", in-place" : ", out-of-place");
+    v.points.push_back({m.problem, group, m.min_bytes, m.bytes_per_s * c->bus_factor});
+  }
+  if (v.points.empty()) return v;
+  if (run.memory_bandwidth_bytes_per_s > 0) {
+    v.ceilings.push_back({run.device_kind == "cpu" ? "memory bandwidth (memcpy, measured at start)"
+                                                   : "device memory bandwidth",
+                          run.memory_bandwidth_bytes_per_s});
+  }
+  if (catalog != nullptr && !run.instance.empty()) {
+    for (const Instance& i : catalog->instances) {
+      if (i.name == run.instance && i.intra_node_link_gb_per_s) {
+        v.ceilings.push_back({"intra-node link per accelerator (catalog, " + i.name + ")",
+                              *i.intra_node_link_gb_per_s * 1e9});
+      }
+    }
+  }
+  return v;
+}
+
+// "run 14 (model llama3.2-1b)".
+std::string model_run_name(const HistoryRun& run, const std::optional<HistoryModelRun>& model) {
+  return "run " + std::to_string(run.id) + (model && !model->model.empty() ? " (model " + model->model + ")" : "");
+}
+
+// The cost chart: the latest run of the window whose comparison has a priced
+// row. A model run without one is said, with why: the latest such when there
+// is no chart, a newer one than the chart's otherwise.
 Status add_latest_costs(const std::vector<HistoryRun>& runs, HistoryDb& db, HtmlReportInput& input) {
+  std::string unexplained;  // the newest model run without a drawable cost, and why
   for (auto it = runs.rbegin(); it != runs.rend(); ++it) {
-    const Expected<std::vector<HistoryCost>> costs = db.costs(it->id);
-    if (!costs) return costs.error();
-    if (costs->empty()) continue;
-    input.cost_title = "run " + std::to_string(it->id) + ", " + it->timestamp_utc + ": " + it->command_line;
+    TB_ASSIGN_OR_RETURN(const std::vector<HistoryCost> costs, db.costs(it->id));
+    TB_ASSIGN_OR_RETURN(const std::optional<HistoryModelRun> model, db.model_run(it->id));
+    if (costs.empty() && !model) continue;  // not a model run
     std::string unpriced;
-    for (const HistoryCost& c : *costs) {
+    std::vector<CostBar> bars;
+    for (const HistoryCost& c : costs) {
       if (c.usd_per_million_tokens <= 0) {
         unpriced += (unpriced.empty() ? "" : ", ") + c.label;
         continue;
       }
       std::string note = c.pricing + ", " + c.settings + ", price " + c.price_date + " (" + c.price_source + ")";
       if (!c.stated_error.empty()) note += "; stated error " + c.stated_error;
-      input.costs.push_back({c.label, c.provenance, c.usd_per_million_tokens, note});
+      bars.push_back({c.label, c.provenance, c.usd_per_million_tokens, note});
     }
+    if (bars.empty()) {
+      if (!unexplained.empty()) continue;
+      const std::string name = model_run_name(*it, model);
+      if (!costs.empty()) {
+        unexplained = name + " compared " + std::to_string(costs.size()) + (costs.size() == 1 ? " row" : " rows") +
+                      ", none with a price (" + unpriced +
+                      "): price this machine with --price USD/h, or compare catalog instances that have one.";
+      } else if (model && !model->no_cost_reason.empty()) {
+        unexplained = name + " has no cost comparison: " + model->no_cost_reason;
+      } else {
+        unexplained = name + " has no cost rows in the history (a result file recorded by trainbench history "
+                      "import brings its measurements, not its cost table).";
+      }
+      continue;
+    }
+    input.costs = std::move(bars);
+    input.cost_title = "run " + std::to_string(it->id) + ", " + it->timestamp_utc + ": " + it->command_line;
     if (!unpriced.empty()) input.cost_title += " (no price, not drawn: " + unpriced + ")";
-    break;
+    if (!unexplained.empty()) input.cost_note = "A newer model run is not drawn: " + unexplained;
+    return {};
   }
+  input.cost_note = unexplained;
   return {};
 }
 
@@ -129,7 +203,14 @@ Expected<HtmlReportInput> build_report_input(const TrackedWindow& window, Histor
     input.notes.push_back(std::to_string(single) + " series with a single run are not plotted (trainbench history list "
                           "shows every run).");
   }
-  if (!runs.empty()) input.roofline = roofline_of(runs.back(), window.measurements);
+  // Each view from the newest run that has something for it (a model run has no all-reduce on one device).
+  for (auto it = runs.rbegin(); it != runs.rend() && input.roofline.points.empty(); ++it) {
+    input.roofline = roofline_of(*it, window.measurements);
+  }
+  const Expected<InstanceCatalog> catalog = read_instance_catalog(default_instance_catalog_path());
+  for (auto it = runs.rbegin(); it != runs.rend() && input.bandwidth.points.empty(); ++it) {
+    input.bandwidth = bandwidth_of(*it, window.measurements, catalog ? &*catalog : nullptr);
+  }
   TB_RETURN_IF_ERROR(add_latest_costs(runs, db, input));
   return input;
 }

@@ -156,6 +156,7 @@ struct ModelRunRecord {
   double train_tokens = 0.0;          // token budget of the time/cost columns (tokens); 0 = none
   std::string pricing;                // "on-demand", "spot", "capacity-block"
   std::vector<CostRow> comparison;
+  std::string comparison_error;       // why `comparison` is empty (the step could not be timed, ...); "" otherwise
 };
 
 struct RunRecord {

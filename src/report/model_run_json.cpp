@@ -155,7 +155,8 @@ json model_run_to_json(const ModelRunRecord& m) {
   j["step_time"] = m.step ? step_to_json(*m.step) : json(nullptr);
   j["comparison"] = {{"train_tokens", m.train_tokens},
                      {"pricing", m.pricing},
-                     {"rows", cost_rows_to_json(m.comparison, m.train_tokens)}};
+                     {"rows", cost_rows_to_json(m.comparison, m.train_tokens)},
+                     {"error", m.comparison_error}};
   return j;
 }
 
@@ -177,6 +178,13 @@ Expected<ModelRunRecord> model_run_from_json(const Reader& r) {
   if (r.has("step_time") && !r.is_null("step_time")) {
     TB_ASSIGN_OR_RETURN(const Reader step, r.object("step_time"));
     TB_ASSIGN_OR_RETURN(m.step, step_from_json(step));
+  }
+  // The rows are the cost table as shown (trainbench cost recomputes it); only why it is empty is read back.
+  if (r.has("comparison")) {
+    TB_ASSIGN_OR_RETURN(const Reader comparison, r.object("comparison"));
+    if (comparison.has("error")) {  // optional: absent from files written before it
+      TB_ASSIGN_OR_RETURN(m.comparison_error, comparison.str("error"));
+    }
   }
   return m;
 }

@@ -211,12 +211,20 @@ Expected<Comparison> finish_model_run(const ModelSession& session, const DeviceI
   m.pricing = std::string(pricing_name(session.setup.pricing));
   Expected<std::vector<double>> seconds = item_seconds(m.items);
   if (!seconds) {
+    m.comparison_error = seconds.error().message;
     record.model_run = std::move(m);
     return seconds.error();
   }
-  TB_ASSIGN_OR_RETURN(m.step, compose_step(session.step, *seconds, m.step_options));
+  Expected<StepTime> step = compose_step(session.step, *seconds, m.step_options);
+  if (!step) {
+    m.comparison_error = step.error().message;
+    record.model_run = std::move(m);
+    return step.error();
+  }
+  m.step = *step;
   Expected<Comparison> comparison = compare_with_instances(session.step, *seconds, device, session.setup);
   if (comparison) m.comparison = comparison->rows;
+  else m.comparison_error = comparison.error().message;
   record.model_run = std::move(m);
   return comparison;
 }

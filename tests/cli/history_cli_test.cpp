@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <random>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -409,6 +410,60 @@ TEST_F(Report, AModelRunGivesTheCostChartAndTheRoofline) {
   ASSERT_TRUE(peaks.contains("fp32")) << peaks.dump();
   for (const auto& [dtype, value] : peaks.items()) EXPECT_NE(page.find(dtype + " peak"), std::string::npos) << dtype;
   EXPECT_EQ(page.find("No cost comparison"), std::string::npos);
+}
+
+// A history of this machine as `make run` and a nightly job leave it: every
+// section draws what it should, and says why where it cannot. The nightly
+// GEMMs run with the instruction set capped at AVX2, so that bf16 is computed
+// in fp32 on any machine, and the history records the fp32 peak as its roof.
+TEST_F(Report, EachSectionDrawsThisMachinesOwnHistory) {
+  ProcessOptions avx2;
+  avx2.env = {"TRAINBENCH_MAX_ISA=avx2", "ONEDNN_MAX_CPU_ISA=AVX2"};
+  for (int night = 0; night < 2; ++night) {
+    std::vector<std::string> args = {"run", "--problem", "gemm:m=128,n=128,k=128,dtype=fp32|bf16", "--problem",
+                                     "allreduce:bytes=64K|1M,ranks=2", "--db", db().string(), "--out", out_.string()};
+    args.insert(args.end(), kQuick.begin(), kQuick.end());
+    ASSERT_TRUE(exited_with(trainbench(args, avx2), 0));
+  }
+  // A model run with nothing priced: this machine has no price and no instance is compared.
+  ASSERT_TRUE(exited_with(run_quick({"--model", "llama3.2-1b", "--tokens", "16", "--instance", "none", "--db",
+                                     db().string()}),
+                          0));
+  const fs::path html = dir_ / "report.html";
+  ASSERT_TRUE(exited_with(trainbench({"report", "--db", db().string(), "-o", html.string(), "--since", "all"}), 0));
+  const std::string page = read_text(html);
+  const auto section = [&page](const std::string& id) {
+    const std::size_t at = page.find("<section id=\"" + id + "\">");
+    return at == std::string::npos ? std::string() : page.substr(at, page.find("</section>", at) - at);
+  };
+  // Roofline: the model run's kernels, none of them an all-reduce.
+  const std::string roofline = section("roofline");
+  EXPECT_EQ(roofline.find("allreduce"), std::string::npos) << "all-reduces are not roofline points";
+  EXPECT_NE(roofline.find("<circle class=\"rpt\""), std::string::npos);
+  // The bandwidth view: the nightly runs' all-reduces (the model run has none), under the memcpy ceiling.
+  const std::string bandwidth = section("bandwidth");
+  for (const char* needle : {"class=\"plot bandwidth\"", ">64 KiB<", ">1 MiB<", "memory bandwidth (memcpy",
+                             "fp32, 2 ranks, ring over threads, in-place"}) {
+    EXPECT_NE(bandwidth.find(needle), std::string::npos) << needle;
+  }
+  // Cost: why there is none.
+  EXPECT_NE(section("cost").find("No cost to draw: run 3 (model llama3.2-1b) compared 1 row, none with a price"),
+            std::string::npos)
+      << section("cost");
+  // Throughput: ticks with the time of day.
+  EXPECT_TRUE(std::regex_search(section("throughput"), std::regex(">[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]")))
+      << "no date-and-time tick";
+  // The nightly bf16 GEMM was compared with the fp32 peak, and the history keeps it for its roof.
+  {
+    RawDb raw(db());
+    EXPECT_EQ(raw.column("SELECT peak_dtype FROM measurements WHERE problem LIKE 'gemm:m=128%bf16' LIMIT 1"),
+              std::vector<std::string>{"fp32"});
+  }
+  const std::optional<std::string> chromium = find_chromium();
+  ASSERT_TRUE(chromium.has_value()) << "Chromium is needed for this test: scripts/install-deps.sh --test";
+  const BrowserLoad load = load_in_chromium(*chromium, html.string(), (dir_ / "report.png").string());
+  ASSERT_TRUE(load.loaded) << load.log;
+  EXPECT_TRUE(load.console_errors.empty()) << load.console_errors.front();
 }
 
 TEST_F(Report, AnEmptyWindowStillWritesAPageAndBadOutputIsRefused) {

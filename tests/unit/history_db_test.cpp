@@ -265,7 +265,7 @@ TEST(HistoryDb, ANewerSchemaVersionIsRefusedAndLeftUnchanged) {
     const tb::Expected<HistoryDb> db = HistoryDb::open(path, mode);
     ASSERT_FALSE(db.ok());
     EXPECT_EQ(db.error().code, tb::ErrorCode::kBadInput);
-    EXPECT_EQ(db.error().message, path + " has history schema version 7, newer than this trainbench reads (3); use a "
+    EXPECT_EQ(db.error().message, path + " has history schema version 7, newer than this trainbench reads (4); use a "
                                          "newer trainbench or another --db");
   }
   EXPECT_EQ(bytes_of(path), before);
@@ -384,7 +384,7 @@ INSERT INTO samples VALUES (1, 0, 3e-3), (1, 1, 1e-3), (1, 2, 2e-3);
     EXPECT_TRUE(reader.costs(1)->empty());
   }
   HistoryDb db = open_or_die(path);
-  EXPECT_EQ(db.schema_version(), 3);
+  EXPECT_EQ(db.schema_version(), 4);
   const tb::Expected<std::vector<tb::HistoryRun>> runs = db.runs();
   ASSERT_TRUE(runs.ok());
   ASSERT_EQ(runs->size(), 1u);
@@ -394,10 +394,37 @@ INSERT INTO samples VALUES (1, 0, 3e-3), (1, 1, 1e-3), (1, 2, 2e-3);
   ASSERT_TRUE(ms.ok());
   ASSERT_EQ(ms->size(), 1u);
   EXPECT_EQ((*ms)[0].samples_s, (std::vector<double>{3e-3, 1e-3, 2e-3}));
+  EXPECT_EQ((*ms)[0].peak_dtype, "") << "not recorded before version 4";
   EXPECT_TRUE(db.costs(1)->empty());
+  EXPECT_FALSE(db.model_run(1)->has_value());
   // The new version's table is usable.
   ASSERT_TRUE(db.record(tbtest::sample_run("2026-11-25T21:39:08Z"), "run").ok());
   EXPECT_EQ(*db.integrity_check(), "ok");
+}
+
+// Version 4: the peak each measurement was compared with, and each model run with why it has no cost.
+TEST(HistoryDb, RecordsThePeakDtypeAndTheModelRunWithWhyItHasNoCost) {
+  tbtest::TempDir dir;
+  HistoryDb db = open_or_die(dir.file("h.db"));
+  tb::RunRecord record = tbtest::sample_run("2026-11-25T21:39:08Z");
+  record.results[0].peak_dtype = "fp32";
+  record.results[0].dtype = "bf16";
+  record.model_run.emplace();
+  record.model_run->model.name = "llama3.2-1b";
+  record.model_run->comparison_error = "attention:b=1,...: skipped: no fused attention on this backend";
+  const tb::Expected<tb::RecordOutcome> outcome = db.record(record, "run");
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message;
+  const tb::Expected<std::vector<tb::HistoryMeasurement>> ms = db.measurements(outcome->run_id);
+  ASSERT_TRUE(ms.ok());
+  EXPECT_EQ((*ms)[0].peak_dtype, "fp32");
+  const tb::Expected<std::optional<tb::HistoryModelRun>> model = db.model_run(outcome->run_id);
+  ASSERT_TRUE(model.ok() && model->has_value());
+  EXPECT_EQ((*model)->model, "llama3.2-1b");
+  EXPECT_EQ((*model)->no_cost_reason, record.model_run->comparison_error);
+  // A run that is not a model run has none.
+  const tb::Expected<tb::RecordOutcome> plain = db.record(tbtest::sample_run("2026-11-26T21:39:08Z"), "run");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(db.model_run(plain->run_id)->has_value());
 }
 
 TEST(HistoryDb, MigrateRefusesAVersionThatDoesNotExist) {
@@ -405,9 +432,9 @@ TEST(HistoryDb, MigrateRefusesAVersionThatDoesNotExist) {
   tb::Expected<tb::sqlite::Database> raw =
       tb::sqlite::Database::open(dir.file("h.db"), tb::sqlite::Database::Access::kReadWriteCreate);
   ASSERT_TRUE(raw.ok());
-  const tb::Status status = tb::history::migrate(*raw, 4);
+  const tb::Status status = tb::history::migrate(*raw, 5);
   ASSERT_FALSE(status.ok());
-  EXPECT_EQ(status.error().message, "history schema version 4 does not exist (expected 1 to 3)");
+  EXPECT_EQ(status.error().message, "history schema version 5 does not exist (expected 1 to 4)");
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "report/html/html_report.h"
+#include "report/html/svg_plot.h"
 #include "support/chromium.h"
 #include "support/temp_dir.h"
 #include "support/text.h"
@@ -90,12 +91,12 @@ HtmlReportInput sample_input() {
   in.series.push_back(series("allreduce:bytes=268435456,dtype=fp32,ranks=8", "GB/s", 60, 9.4, 0.02, 4));
 
   in.roofline.title = "run 1059, 2026-11-25T02:15:00Z, AMD EPYC 9R14 (cpu)";
-  in.roofline.points = {{"gemm:m=4096,n=4096,k=4096,dtype=bf16", "bf16", 1365.3, 1.86e12},
-                        {"gemm:m=512,n=512,k=512,dtype=bf16", "bf16", 170.7, 0.92e12},
-                        {"gemm:m=4096,n=4096,k=64,dtype=bf16", "bf16", 30.1, 0.41e12},
-                        {"attention:b=4,h=16,s=2048,d=128,dtype=bf16,causal=1", "bf16", 512.0, 1.42e12},
-                        {"gemm:m=4096,n=4096,k=4096,dtype=fp32", "fp32", 682.7, 1.06e12},
-                        {"gemm:m=4096,n=1,k=4096,dtype=fp32", "fp32", 0.5, 0.19e12}};
+  in.roofline.points = {{"gemm:m=4096,n=4096,k=4096,dtype=bf16", "bf16", 1365.3, 1.86e12, "bf16"},
+                        {"gemm:m=512,n=512,k=512,dtype=bf16", "bf16", 170.7, 0.92e12, "bf16"},
+                        {"gemm:m=4096,n=4096,k=64,dtype=bf16", "bf16", 30.1, 0.41e12, "bf16"},
+                        {"attention:b=4,h=16,s=2048,d=128,dtype=bf16,causal=1", "bf16", 512.0, 1.42e12, "bf16"},
+                        {"gemm:m=4096,n=4096,k=4096,dtype=fp32", "fp32", 682.7, 1.06e12, "fp32"},
+                        {"gemm:m=4096,n=1,k=4096,dtype=fp32", "fp32", 0.5, 0.19e12, "fp32"}};
   in.roofline.compute = {{"bf16 peak (spec: 96 cores x 2.6 GHz x 32 FLOP/cycle)", 6.4e12, "bf16"},
                          {"fp32 peak (spec: 96 cores x 2.6 GHz x 16 FLOP/cycle)", 3.2e12, "fp32"}};
   in.roofline.memory_bytes_per_s = 460e9;
@@ -113,7 +114,7 @@ HtmlReportInput hostile_sample_input() {
   HtmlReportInput in = sample_input();
   in.series.push_back(series(kScript, "TFLOP/s", 30, 1.0, 0.01, 5));
   in.series.back().subtitle = kQuotes;
-  in.roofline.points.push_back({kQuotes, "bf16", 64, 0.5e12});
+  in.roofline.points.push_back({kQuotes, "bf16", 64, 0.5e12, "bf16"});
   in.costs.push_back({"<img src=x onerror=alert(1)>", "projected", 2.5, kScript});
   return in;
 }
@@ -136,7 +137,7 @@ HtmlReportInput every_field_hostile() {
   s.changes = {{1, -0.2, 0.01}};
   in.series.push_back(s);
   in.roofline.title = hostile("roofline_title");
-  in.roofline.points = {{hostile("point_label"), hostile("dtype"), 10, 1e11}};
+  in.roofline.points = {{hostile("point_label"), hostile("dtype"), 10, 1e11, hostile("roof_dtype")}};
   in.roofline.compute = {{hostile("ceiling_label"), 1e12, hostile("dtype")}};
   in.roofline.memory_bytes_per_s = 1e11;
   in.costs = {{hostile("cost_label"), hostile("provenance"), 1.0, hostile("cost_note")}};
@@ -254,9 +255,112 @@ TEST(HtmlReport, EmptySectionsSaySoAndDrawNothing) {
   const std::string html = render_html_report(HtmlReportInput{});
   EXPECT_FALSE(contains(html, "<svg"));
   expect_contains_all(html, {"No throughput history in the database: record runs with <code>trainbench run --db</code>",
-                             "No roofline: the latest run has no measured problem",
-                             "No cost comparison in the history: record a <code>trainbench run --model</code> run.",
+                             "No roofline: no run in the window has a measured compute kernel",
+                             "No all-reduce in the history's runs",
+                             "No model run in the history: record a <code>trainbench run --model</code> run.",
                              "<title>trainbench nightly report</title>"});
+}
+
+// ---- Issue 20: what each section says and draws ------------------------------------
+
+TEST(HtmlReport, TheCostSectionSaysWhyItHasNothingToDraw) {
+  HtmlReportInput in;
+  in.cost_note = "run 4 (model llama3.2-1b) compared 1 row, none with a price (this machine (AMD EPYC)): price it";
+  const std::string html = render_html_report(in);
+  EXPECT_TRUE(contains(html, "No cost to draw: run 4 (model llama3.2-1b) compared 1 row, none with a price"));
+  EXPECT_FALSE(contains(html, "No model run in the history")) << "a model run was recorded";
+  // With a chart, the note about a newer run stands beside it.
+  in = sample_input();
+  in.cost_note = "A newer model run is not drawn: run 9 (model x) has no cost comparison: skipped";
+  const std::string with_chart = render_html_report(in);
+  EXPECT_TRUE(contains(with_chart, "A newer model run is not drawn: run 9"));
+  EXPECT_TRUE(contains(with_chart, "class=\"cost projected\""));
+}
+
+TEST(HtmlReport, PointsSitUnderTheCeilingOfThePrecisionTheyComputedIn) {
+  HtmlReportInput in;
+  // bf16 widened to fp32 on an AVX2 CPU: only an fp32 peak, which is its roof.
+  in.roofline.points = {{"gemm:m=512,n=512,k=512,dtype=bf16", "bf16", 200, 60e9, "fp32"},
+                        {"gemm:m=512,n=512,k=512,dtype=fp32", "fp32", 100, 180e9, "fp32"}};
+  in.roofline.compute = {{"fp32 peak", 200e9, "fp32"}};
+  in.roofline.memory_bytes_per_s = 30e9;
+  const std::string html = render_html_report(in);
+  // 60 / 200 of the fp32 roof, not a dash for a missing bf16 ceiling.
+  expect_contains_all(html, {">200 GFLOP/s (fp32)<", ">30.0%<", ">90.0%<",
+                             "bf16 points sit under the fp32 ceiling: this device computed them in fp32"});
+}
+
+// The numbers of crowded points: never on top of one another or of a marker;
+// those with no clear place are left to the table, and the page says how many.
+TEST(HtmlReport, PointLabelsNeverOverlap) {
+  HtmlReportInput in;
+  for (int i = 0; i < 40; ++i) {
+    in.roofline.points.push_back({"gemm:" + std::to_string(i), "bf16", 200.0 + 3.0 * (i % 7), 5e11 + 4e9 * (i % 5), "bf16"});
+  }
+  in.roofline.compute = {{"bf16 peak", 8e11, "bf16"}};
+  in.roofline.memory_bytes_per_s = 36e9;
+  const std::string html = render_html_report(in);
+  std::vector<html::Box> labels, markers;
+  for (std::size_t at = html.find("<text class=\"rpt-num\""); at != std::string::npos;
+       at = html.find("<text class=\"rpt-num\"", at + 1)) {
+    double x = 0, y = 0;
+    char number[16] = {};
+    ASSERT_EQ(std::sscanf(html.c_str() + at, "<text class=\"rpt-num\" x=\"%lf\" y=\"%lf\">%15[0-9]", &x, &y, number), 3)
+        << html.substr(at, 80);
+    labels.push_back(html::label_box(number, x, y - 9));
+  }
+  for (std::size_t at = html.find("<circle class=\"rpt\""); at != std::string::npos;
+       at = html.find("<circle class=\"rpt\"", at + 1)) {
+    double cx = 0, cy = 0;
+    ASSERT_EQ(std::sscanf(html.c_str() + at, "<circle class=\"rpt\" cx=\"%lf\" cy=\"%lf\"", &cx, &cy), 2);
+    markers.push_back({cx - 5, cy - 5, 10, 10});
+  }
+  ASSERT_EQ(markers.size(), 40u);
+  ASSERT_GE(labels.size(), 10u) << "most crowded points still get their number";
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    for (std::size_t j = i + 1; j < labels.size(); ++j) EXPECT_FALSE(labels[i].overlaps(labels[j], 1.0)) << i << " " << j;
+    for (const html::Box& m : markers) EXPECT_FALSE(labels[i].overlaps(m, 1.0)) << "label " << i << " on a marker";
+  }
+  if (labels.size() < 40) {
+    EXPECT_TRUE(contains(html, std::to_string(40 - labels.size()) + " point numbers left out where points crowd"));
+  }
+}
+
+TEST(HtmlReport, AllReducesHaveABandwidthViewUnderTheirCeilings) {
+  HtmlReportInput in;
+  in.bandwidth.title = "run 7, 2026-12-07T20:14:29Z, AMD EPYC (cpu)";
+  for (const double bytes : {65536.0, 1048576.0, 16777216.0}) {
+    in.bandwidth.points.push_back({"allreduce:bytes=" + std::to_string(bytes), "fp32, 2 ranks, ring over threads, out-of-place",
+                                   bytes, 9e9});
+  }
+  in.bandwidth.ceilings = {{"memory bandwidth (memcpy, measured at start)", 36e9}};
+  const std::string html = render_html_report(in);
+  expect_contains_all(html, {"<section id=\"bandwidth\">", "class=\"plot bandwidth\"", "class=\"bw-line\"",
+                             "memory bandwidth (memcpy, measured at start) \xC2\xB7 36 GB/s", ">25.0%<", ">64 KiB<",
+                             ">16 MiB<", "bus bandwidth (GB/s)"});
+  EXPECT_EQ(count_of(html, "<circle class=\"rpt\""), 3u);
+  EXPECT_FALSE(contains(render_html_report(HtmlReportInput{}), "class=\"plot bandwidth\""));
+}
+
+TEST(HtmlReport, TimeTicksCarryTheTimeOfDay) {
+  HtmlReportInput in;
+  ReportSeries s = series("gemm:m=64,n=64,k=64,dtype=fp32", "GFLOP/s", 3, 1.0, 0.01, 1);
+  s.points[0].timestamp_utc = "2026-12-07T01:02:03Z";
+  s.points[1].timestamp_utc = "2026-12-07T09:30:00Z";
+  s.points[2].timestamp_utc = "2026-12-07T20:13:59Z";
+  in.series = {s};
+  std::string html = render_html_report(in);
+  expect_contains_all(html, {">12-07 01:02<", ">12-07 09:30<", ">12-07 20:13<", "UTC date and time, 2026"});
+  // Runs of the same minute: seconds tell them apart.
+  in.series[0].points[1].timestamp_utc = "2026-12-07T01:02:40Z";
+  in.series[0].points[2].timestamp_utc = "2026-12-07T01:02:55Z";
+  html = render_html_report(in);
+  expect_contains_all(html, {">12-07 01:02:03<", ">12-07 01:02:40<", ">12-07 01:02:55<"});
+  // Across years, the year is on each tick.
+  in.series[0].points[0].timestamp_utc = "2025-12-31T23:00:00Z";
+  in.series[0].points[2].timestamp_utc = "2026-12-07T20:13:59Z";
+  html = render_html_report(in);
+  EXPECT_TRUE(contains(html, ">2025-12-31 23:00<")) << "with the year";
 }
 
 TEST(HtmlReport, OnlySingleRunSeriesSayNoSeriesHasTwoRunsYet) {
@@ -271,7 +375,7 @@ TEST(HtmlReport, OnlySingleRunSeriesSayNoSeriesHasTwoRunsYet) {
 
 TEST(HtmlReport, RooflineWithoutKnownCeilingsSaysSo) {
   HtmlReportInput in;
-  in.roofline.points = {{"gemm:m=64,n=64,k=64,dtype=fp32", "fp32", 10.7, 2e10}};
+  in.roofline.points = {{"gemm:m=64,n=64,k=64,dtype=fp32", "fp32", 10.7, 2e10, "fp32"}};
   const std::string html = render_html_report(in);
   EXPECT_EQ(count_of(html, "<svg "), 1u);
   EXPECT_EQ(count_of(html, "<circle class=\"rpt\""), 1u);

@@ -112,21 +112,28 @@ void append_table(std::string& out, const std::vector<const CostBar*>& bars) {
 
 }  // namespace
 
-void append_cost_section(std::string& out, std::string_view cost_title, const std::vector<CostBar>& costs) {
+void append_cost_section(std::string& out, std::string_view cost_title, const std::vector<CostBar>& costs,
+                         std::string_view note) {
   out += "<section id=\"cost\"><h2>USD per 1M tokens by instance</h2>";
   std::vector<const CostBar*> bars;
   for (const CostBar& b : costs) {
     if (std::isfinite(b.usd_per_million_tokens) && b.usd_per_million_tokens > 0) bars.push_back(&b);
   }
   if (bars.empty()) {
-    out += "<p class=\"empty\">No cost comparison in the history: record a <code>trainbench run --model</code> "
-           "run.</p></section>";
+    if (!note.empty()) {
+      append_element(out, "p", "empty", "No cost to draw: " + std::string(note));
+    } else {
+      out += "<p class=\"empty\">No model run in the history: record a <code>trainbench run --model</code> "
+             "run.</p>";
+    }
+    out += "</section>";
     return;
   }
   std::stable_sort(bars.begin(), bars.end(), [](const CostBar* a, const CostBar* b) {
     return a->usd_per_million_tokens < b->usd_per_million_tokens;
   });
   if (!cost_title.empty()) append_element(out, "p", "sub", cost_title);
+  if (!note.empty()) append_element(out, "p", "empty", std::string(note));
   out += "<figure class=\"card wide\">";
   append_svg(out, bars);
   out += "<p class=\"units\">USD per 1M training tokens = instance price per hour / (tokens per "

@@ -1,7 +1,7 @@
 // The page around the sections: head (charset, a Content-Security-Policy
 // that forbids fetching anything, inline CSS with system fonts only), the
 // header (title, generation time, source, notes), a table of contents, and
-// the three sections (report_sections.h). No scripts at all.
+// the four sections (report_sections.h). No scripts at all.
 #include "report/html/html_report.h"
 
 #include "report/html/html_text.h"
@@ -69,6 +69,8 @@ th,td{text-align:left;padding:5px 10px;border-bottom:1px solid var(--line);overf
 th{font-weight:600;color:var(--muted);background:#fafbfc}
 tr.measured td{font-weight:600}
 .rpt-num{font-size:10.5px;font-weight:600;fill:var(--ink)}
+.leader{stroke:#9aa5b1;stroke-width:0.8}
+.bw-line{fill:none;stroke:var(--c);stroke-width:1.6}
 .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 footer{color:var(--muted);font-size:12px;padding:0 32px 24px}
 )css";
@@ -107,7 +109,8 @@ void append_header(std::string& out, const HtmlReportInput& in) {
     out += "</ul>";
   }
   out += "<nav><a href=\"#throughput\">Throughput over time (" + std::to_string(in.series.size()) +
-         ")</a><a href=\"#roofline\">Roofline</a><a href=\"#cost\">Cost per token</a></nav></header>";
+         ")</a><a href=\"#roofline\">Roofline</a><a href=\"#bandwidth\">All-reduce bandwidth</a>"
+         "<a href=\"#cost\">Cost per token</a></nav></header>";
 }
 
 // About the size of the page, so that the string grows once or twice, not tens of times.
@@ -128,7 +131,8 @@ std::string render_html_report(const HtmlReportInput& input) {
   out += "<main>";
   html::append_throughput_section(out, input.series, input.single_run_series);
   html::append_roofline_section(out, input.roofline);
-  html::append_cost_section(out, input.cost_title, input.costs);
+  html::append_bandwidth_section(out, input.bandwidth);
+  html::append_cost_section(out, input.cost_title, input.costs, input.cost_note);
   out += "</main><footer>trainbench report \xC2\xB7 self-contained: no scripts, no network requests</footer>"
          "</body></html>\n";
   return out;

@@ -41,7 +41,10 @@ class DtypeColours {
   std::vector<std::string> seen_;
 };
 
-// The attainable FLOP/s at intensity `i` for `dtype`: min(its peak, bandwidth x i); 0 when unknown.
+// The dtype whose ceiling is `p`'s roof: the precision it computed in.
+const std::string& roof_dtype(const RooflinePoint& p) { return p.roof_dtype.empty() ? p.dtype : p.roof_dtype; }
+
+// The attainable FLOP/s at intensity `i` under the ceiling of `dtype`: min(its peak, bandwidth x i); 0 when unknown.
 double roof_at(const Roofline& r, const std::string& dtype, double i) {
   for (const RooflineCeiling& c : r.compute) {
     if (!dtype.empty() && c.dtype == dtype && positive(c.flop_per_s)) {
@@ -69,7 +72,7 @@ std::vector<Tick> log_axis_ticks(double lo, double hi, bool plain) {
 std::string flops_text(double v) { return format_si(v) + "FLOP/s"; }
 
 std::string percent_of_roof(const Roofline& r, const RooflinePoint& p) {
-  const double roof = roof_at(r, p.dtype, p.flop_per_byte);
+  const double roof = roof_at(r, roof_dtype(p), p.flop_per_byte);
   return roof > 0 ? fixed(100.0 * p.flop_per_s / roof, 1) + "%" : "\xE2\x80\x94";  // em dash
 }
 
@@ -119,26 +122,56 @@ void append_compute_ceilings(std::string& out, const Roofline& r, const Frame& f
   }
 }
 
-// Each point numbered as its row in the table below the plot; its tooltip names it.
-void append_points(std::string& out, const Roofline& r, const Frame& f, const DtypeColours& colours) {
+constexpr double kMarkerRadius = 5;
+
+// Each point numbered as its row in the table below the plot, the number
+// placed clear of every other label and marker (a leader line where it had
+// to move away); its tooltip names it. Returns the numbers left out.
+int append_points(std::string& out, const Roofline& r, const Frame& f, const DtypeColours& colours) {
+  std::vector<std::size_t> drawn;
+  std::vector<std::pair<double, double>> at;
+  std::vector<std::string> numbers;
   for (std::size_t i = 0; i < r.points.size(); ++i) {
     const RooflinePoint& p = r.points[i];
     if (!positive(p.flop_per_byte) || !positive(p.flop_per_s)) continue;
-    const double px = f.x(p.flop_per_byte), py = f.y(p.flop_per_s);
+    drawn.push_back(i);
+    at.emplace_back(f.x(p.flop_per_byte), f.y(p.flop_per_s));
+    numbers.push_back(std::to_string(i + 1));
+  }
+  const std::vector<std::optional<Box>> labels = place_labels(at, numbers, kArea, kMarkerRadius);
+  int left_out = 0;
+  for (std::size_t k = 0; k < drawn.size(); ++k) {
+    const RooflinePoint& p = r.points[drawn[k]];
+    const auto [px, py] = at[k];
     out += "<g class=\"" + colours.of(p.dtype) + "\">";
-    append_title(out, "#" + std::to_string(i + 1) + " " + p.label + " \xC2\xB7 " + p.dtype + " \xC2\xB7 " +
-                          significant(p.flop_per_byte, 3) + " FLOP/B \xC2\xB7 " + flops_text(p.flop_per_s) +
-                          " \xC2\xB7 " + percent_of_roof(r, p) + " of roof");
+    std::string tip = "#" + numbers[k] + " " + p.label + " \xC2\xB7 " + p.dtype + " \xC2\xB7 " +
+                      significant(p.flop_per_byte, 3) + " FLOP/B \xC2\xB7 " + flops_text(p.flop_per_s) +
+                      " \xC2\xB7 " + percent_of_roof(r, p) + " of the " + roof_dtype(p) + " roof";
+    append_title(out, tip);
     out += "<circle class=\"rpt\"";
     append_coord_attr(out, "cx", px);
     append_coord_attr(out, "cy", py);
     out += " r=\"5\"/>";
-    append_text(out, "rpt-num", px + 7, py - 6, "start", std::to_string(i + 1));
+    if (const std::optional<Box>& box = labels[k]) {
+      // Nearest point of the label's box; a leader from the marker's edge when the label stands off.
+      const double nx = std::clamp(px, box->x, box->x + box->width);
+      const double ny = std::clamp(py, box->y, box->y + box->height);
+      const double distance = std::hypot(nx - px, ny - py);
+      if (distance > kMarkerRadius + 6) {
+        const double ux = (nx - px) / distance, uy = (ny - py) / distance;
+        append_line(out, "leader", px + ux * (kMarkerRadius + 1), py + uy * (kMarkerRadius + 1), nx - ux, ny - uy);
+      }
+      append_text(out, "rpt-num", box->x, box->y + 9, "start", numbers[k]);
+    } else {
+      ++left_out;
+    }
     out += "</g>";
   }
+  return left_out;
 }
 
-void append_svg(std::string& out, const Roofline& r, const DtypeColours& colours) {
+// Returns the point numbers left out of the plot (no clear place for them).
+int append_svg(std::string& out, const Roofline& r, const DtypeColours& colours) {
   double x_min = INFINITY, x_max = 0, y_min = INFINITY, y_max = 0;
   for (const RooflinePoint& p : r.points) {
     if (!positive(p.flop_per_byte) || !positive(p.flop_per_s)) continue;
@@ -166,8 +199,9 @@ void append_svg(std::string& out, const Roofline& r, const DtypeColours& colours
               "arithmetic intensity (FLOP/B, log scale)", "achieved FLOP/s (log scale)");
   if (positive(r.memory_bytes_per_s)) append_memory_ceiling(out, r, f);
   append_compute_ceilings(out, r, f, colours);
-  append_points(out, r, f, colours);
+  const int left_out = append_points(out, r, f, colours);
   out += "</svg>";
+  return left_out;
 }
 
 void append_legend(std::string& out, const DtypeColours& colours) {
@@ -186,14 +220,14 @@ void append_table(std::string& out, const Roofline& r) {
          "<th class=\"num\">of roof</th></tr></thead><tbody>";
   for (std::size_t i = 0; i < r.points.size(); ++i) {
     const RooflinePoint& p = r.points[i];
-    const double roof = roof_at(r, p.dtype, p.flop_per_byte);
+    const double roof = roof_at(r, roof_dtype(p), p.flop_per_byte);
     out += "<tr>";
     append_element(out, "td", "num", std::to_string(i + 1));
     append_element(out, "td", "", p.label);
     append_element(out, "td", "", p.dtype);
     append_element(out, "td", "num", significant(p.flop_per_byte, 3));
     append_element(out, "td", "num", flops_text(p.flop_per_s));
-    append_element(out, "td", "num", roof > 0 ? flops_text(roof) : "\xE2\x80\x94");
+    append_element(out, "td", "num", roof > 0 ? flops_text(roof) + " (" + roof_dtype(p) + ")" : "\xE2\x80\x94");
     append_element(out, "td", "num", percent_of_roof(r, p));
     out += "</tr>";
   }
@@ -203,14 +237,14 @@ void append_table(std::string& out, const Roofline& r) {
 }  // namespace
 
 void append_roofline_section(std::string& out, const Roofline& roofline) {
-  out += "<section id=\"roofline\"><h2>Roofline of the latest run</h2>";
+  out += "<section id=\"roofline\"><h2>Roofline of the latest run with compute kernels</h2>";
   if (!roofline.title.empty()) append_element(out, "p", "sub", roofline.title);
   const bool drawable = std::any_of(roofline.points.begin(), roofline.points.end(), [](const RooflinePoint& p) {
     return positive(p.flop_per_byte) && positive(p.flop_per_s);
   });
   if (!drawable) {
-    out += "<p class=\"empty\">No roofline: the latest run has no measured problem with a known arithmetic "
-           "intensity.</p></section>";
+    out += "<p class=\"empty\">No roofline: no run in the window has a measured compute kernel with a known "
+           "arithmetic intensity.</p></section>";
     return;
   }
   DtypeColours colours;
@@ -218,12 +252,30 @@ void append_roofline_section(std::string& out, const Roofline& roofline) {
   for (const RooflineCeiling& c : roofline.compute) colours.add(c.dtype);
 
   out += "<figure class=\"card wide\">";
-  append_svg(out, roofline, colours);
+  const int left_out = append_svg(out, roofline, colours);
   append_legend(out, colours);
+  // Points under another dtype's ceiling: the precision they computed in, said once per pair.
+  std::vector<std::string> said;
+  for (const RooflinePoint& p : roofline.points) {
+    if (roof_dtype(p) == p.dtype) continue;
+    const std::string pair = p.dtype + " under the " + roof_dtype(p) + " roof";
+    if (std::find(said.begin(), said.end(), pair) != said.end()) continue;
+    said.push_back(pair);
+    append_element(out, "p", "units",
+                   p.dtype + " points sit under the " + roof_dtype(p) + " ceiling: this device computed them in " +
+                       roof_dtype(p) + " (no " + p.dtype + " arithmetic of its own), and their % of roof is of the " +
+                       roof_dtype(p) + " peak.");
+  }
+  if (left_out > 0) {
+    append_element(out, "p", "units",
+                   std::to_string(left_out) + (left_out == 1 ? " point number" : " point numbers") +
+                       " left out where points crowd: hover a point for its problem, or read the table.");
+  }
   out += "<p class=\"units\">x: arithmetic intensity, FLOP per minimum byte moved (log) \xC2\xB7 "
          "y: achieved FLOP/s (log; k, M, G, T, P = 10<sup>3</sup>, 10<sup>6</sup>, 10<sup>9</sup>, "
-         "10<sup>12</sup>, 10<sup>15</sup>) \xC2\xB7 roof: min(peak of the dtype, memory bandwidth \xC3\x97 "
-         "intensity) \xC2\xB7 points numbered as in the table; hover one for its problem</p>";
+         "10<sup>12</sup>, 10<sup>15</sup>) \xC2\xB7 roof: min(peak of the dtype each point computed in, memory "
+         "bandwidth \xC3\x97 intensity) \xC2\xB7 points numbered as in the table; hover one for its "
+         "problem \xC2\xB7 all-reduces: bandwidth view below</p>";
   if (roofline.compute.empty()) {
     out += "<p class=\"empty\">Peak FLOP/s of this device unknown: no compute ceilings drawn.</p>";
   }

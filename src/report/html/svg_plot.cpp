@@ -123,6 +123,56 @@ std::vector<double> log_ticks(double lo, double hi) {
   return ticks;
 }
 
+bool Box::overlaps(const Box& o, double gap) const {
+  return x < o.x + o.width + gap && o.x < x + width + gap && y < o.y + o.height + gap && o.y < y + height + gap;
+}
+
+Box label_box(std::string_view text, double x, double y) {
+  constexpr double kCharWidth = 6.5, kHeight = 11;
+  return {x, y, kCharWidth * static_cast<double>(text.size()), kHeight};
+}
+
+std::vector<std::optional<Box>> place_labels(const std::vector<std::pair<double, double>>& points,
+                                             const std::vector<std::string>& texts, const PlotArea& area,
+                                             double marker_radius) {
+  constexpr double kGap = 2;
+  constexpr double kDistances[] = {3, 9, 17, 28};  // px between the marker's edge and the label
+  // Directions: right, upper right, lower right, above, below, left, upper left, lower left.
+  constexpr std::pair<int, int> kDirections[] = {{1, 0}, {1, -1}, {1, 1}, {0, -1}, {0, 1}, {-1, 0}, {-1, -1}, {-1, 1}};
+  std::vector<Box> markers;
+  for (const auto& [px, py] : points) {
+    markers.push_back({px - marker_radius, py - marker_radius, 2 * marker_radius, 2 * marker_radius});
+  }
+  std::vector<Box> placed;
+  std::vector<std::optional<Box>> out(points.size());
+  for (std::size_t i = 0; i < points.size() && i < texts.size(); ++i) {
+    const auto [px, py] = points[i];
+    const Box size = label_box(texts[i], 0, 0);
+    for (const double d : kDistances) {
+      const double reach = marker_radius + d;
+      for (const auto& [dx, dy] : kDirections) {
+        // The box's side facing the point at `reach` from its centre.
+        const double left = dx > 0 ? px + reach : dx < 0 ? px - reach - size.width : px - size.width / 2;
+        const double top = dy > 0 ? py + reach : dy < 0 ? py - reach - size.height : py - size.height / 2;
+        const Box box{left, top, size.width, size.height};
+        if (box.x < area.left || box.x + box.width > area.right() || box.y < area.top ||
+            box.y + box.height > area.bottom()) {
+          continue;
+        }
+        const auto clashes = [&](const Box& other) { return box.overlaps(other, kGap); };
+        if (std::any_of(placed.begin(), placed.end(), clashes) || std::any_of(markers.begin(), markers.end(), clashes)) {
+          continue;
+        }
+        placed.push_back(box);
+        out[i] = box;
+        break;
+      }
+      if (out[i]) break;
+    }
+  }
+  return out;
+}
+
 void append_coord_attr(std::string& out, std::string_view name, double v) {
   out += ' ';
   out += name;

@@ -3,7 +3,9 @@
 // Coordinates are SVG user units (px at 100% zoom); y grows downwards.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -70,6 +72,25 @@ struct Tick {
 void append_axes(std::string& out, const PlotArea& area, const Scale& x, const std::vector<Tick>& x_ticks,
                  const Scale& y, const std::vector<Tick>& y_ticks, std::string_view x_title,
                  std::string_view y_title);
+
+// A label's box in px (x, y its top-left corner).
+struct Box {
+  double x = 0, y = 0, width = 0, height = 0;
+  bool overlaps(const Box& other, double gap) const;  // closer than `gap` px on both axes
+};
+
+// The box of `text` in the page's small bold label font (10.5 px): about
+// 6.5 px a character, 11 px high, its baseline at y + 9.
+Box label_box(std::string_view text, double x, double y);
+
+// Where each point's label goes: for points[i] (marker centres, px) a box of
+// the label `texts[i]` next to it, tried at growing distances in eight
+// directions, inside `area`, clear (by 2 px) of every label already placed
+// and of every marker (radius `marker_radius`). Points are placed in order;
+// nullopt where no place is clear (the caller says so and the table keeps the label).
+std::vector<std::optional<Box>> place_labels(const std::vector<std::pair<double, double>>& points,
+                                             const std::vector<std::string>& texts, const PlotArea& area,
+                                             double marker_radius);
 
 // <svg ...> opening tag with a viewBox of width x height and an accessible name.
 void open_svg(std::string& out, double width, double height, std::string_view css_class,

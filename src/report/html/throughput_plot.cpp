@@ -47,10 +47,25 @@ std::string run_text(const ReportPoint& p) {
   return s;
 }
 
-// The tick label of a point on the x axis: its date, else its run id.
-std::string x_label(const ReportPoint& p) {
-  if (p.timestamp_utc.empty()) return "run " + std::to_string(p.run_id);
-  return std::string(utf8_prefix(p.timestamp_utc, 10));
+// The tick label of a point on the x axis: its date and time of day (UTC),
+// "12-07 20:03", with the year where the series spans more than one
+// ("2025-12-07 20:03"), with seconds where minutes would repeat a label
+// ("12-07 20:03:41"); its run id when it has no timestamp.
+std::string x_label(const ReportPoint& p, bool with_year, bool with_seconds) {
+  const std::string& t = p.timestamp_utc;  // YYYY-MM-DDTHH:MM:SSZ
+  if (t.size() < 19 || t[10] != 'T') return t.empty() ? "run " + std::to_string(p.run_id) : t;
+  return t.substr(with_year ? 0 : 5, with_year ? 10 : 5) + " " + t.substr(11, with_seconds ? 8 : 5);
+}
+
+// Whether the series' timestamps fall in more than one year.
+bool spans_years(const std::vector<ReportPoint>& points) {
+  std::string first_year;
+  for (const ReportPoint& p : points) {
+    if (p.timestamp_utc.size() < 4) continue;
+    if (first_year.empty()) first_year = p.timestamp_utc.substr(0, 4);
+    else if (p.timestamp_utc.compare(0, 4, first_year) != 0) return true;
+  }
+  return false;
 }
 
 struct YRange {
@@ -161,13 +176,23 @@ void append_series_svg(std::string& out, const ReportSeries& s, const std::vecto
   std::vector<Tick> y_ticks;
   for (double v : ticks_at_step(r.lo, r.hi, r.step)) y_ticks.push_back({v, fixed(v, decimals)});
   std::vector<Tick> x_ticks;
+  const bool with_year = spans_years(s.points);
   const double x_step = std::max(1.0, std::round(nice_step(0, static_cast<double>(n - 1), 4)));
-  for (double i : ticks_at_step(0, static_cast<double>(n - 1), x_step)) {
-    x_ticks.push_back({i, x_label(s.points[static_cast<std::size_t>(i)])});
+  for (const bool with_seconds : {false, true}) {
+    x_ticks.clear();
+    for (double i : ticks_at_step(0, static_cast<double>(n - 1), x_step)) {
+      x_ticks.push_back({i, x_label(s.points[static_cast<std::size_t>(i)], with_year, with_seconds)});
+    }
+    const auto repeats = [](const Tick& a, const Tick& b) { return a.label == b.label; };
+    if (std::adjacent_find(x_ticks.begin(), x_ticks.end(), repeats) == x_ticks.end()) break;
   }
+  const std::string year = s.points.front().timestamp_utc.substr(0, std::min<std::size_t>(4, s.points.front().timestamp_utc.size()));
 
   open_svg(out, kWidth, kHeight, "plot throughput", "throughput of " + s.title + " over time");
-  append_axes(out, kArea, x, x_ticks, y, y_ticks, "run (oldest left; dates UTC)", s.unit);
+  append_axes(out, kArea, x, x_ticks, y, y_ticks,
+              with_year || year.empty() ? "run (oldest left; UTC date and time)"
+                                        : "run (oldest left; UTC date and time, " + year + ")",
+              s.unit);
   if (!changes.empty()) {
     std::vector<std::size_t> starts{0};
     for (const ReportChange* c : changes) starts.push_back(c->index);
@@ -202,7 +227,7 @@ void append_series_card(std::string& out, const ReportSeries& s) {
     append_series_svg(out, s, changes);
     out += "<p class=\"units\">y: ";
     append_escaped(out, s.unit);
-    out += ", padded range (not from zero) \xC2\xB7 x: runs in order, dated (UTC) \xC2\xB7 dashed: change "
+    out += ", padded range (not from zero) \xC2\xB7 x: runs in order, by UTC date and time of day \xC2\xB7 dashed: change "
            "point, level change and p-value \xC2\xB7 hover a point for run, commit and value</p>";
   }
   out += "</figure>";
