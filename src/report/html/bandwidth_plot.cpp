@@ -19,9 +19,6 @@ namespace {
 constexpr double kWidth = 960;  // SVG viewBox (px)
 constexpr double kHeight = 380;
 constexpr PlotArea kArea{74, 16, kWidth - 74 - 20, kHeight - 16 - 50};
-constexpr std::size_t kPalette = 6;  // colour classes c0..c5 in the page's CSS
-
-bool positive(double v) { return std::isfinite(v) && v > 0; }
 
 std::string gbps_text(double bytes_per_s) { return significant(bytes_per_s / 1e9, 3) + " GB/s"; }
 
@@ -47,7 +44,7 @@ std::vector<std::string> groups_of(const BandwidthView& v) {
 
 std::string colour_of(const std::vector<std::string>& groups, const std::string& group) {
   const auto it = std::find(groups.begin(), groups.end(), group);
-  return "c" + std::to_string(static_cast<std::size_t>(it - groups.begin()) % kPalette);
+  return colour_class(static_cast<std::size_t>(it - groups.begin()));
 }
 
 bool drawable(const BandwidthPoint& p) { return positive(p.bytes) && positive(p.busbw_bytes_per_s); }

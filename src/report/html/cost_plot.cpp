@@ -117,7 +117,7 @@ void append_cost_section(std::string& out, std::string_view cost_title, const st
   out += "<section id=\"cost\"><h2>USD per 1M tokens by instance</h2>";
   std::vector<const CostBar*> bars;
   for (const CostBar& b : costs) {
-    if (std::isfinite(b.usd_per_million_tokens) && b.usd_per_million_tokens > 0) bars.push_back(&b);
+    if (positive(b.usd_per_million_tokens)) bars.push_back(&b);
   }
   if (bars.empty()) {
     if (!note.empty()) {

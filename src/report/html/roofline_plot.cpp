@@ -20,9 +20,6 @@ namespace {
 constexpr double kWidth = 960;  // SVG viewBox (px)
 constexpr double kHeight = 440;
 constexpr PlotArea kArea{74, 16, kWidth - 74 - 20, kHeight - 16 - 50};
-constexpr std::size_t kPalette = 6;  // colour classes c0..c5 in the page's CSS
-
-bool positive(double v) { return std::isfinite(v) && v > 0; }
 
 // The colour class of a dtype: its position among the dtypes seen, "cg" (grey) when empty.
 class DtypeColours {
@@ -30,7 +27,7 @@ class DtypeColours {
   std::string of(const std::string& dtype) const {
     if (dtype.empty()) return "cg";
     const auto it = std::find(seen_.begin(), seen_.end(), dtype);
-    return "c" + std::to_string(static_cast<std::size_t>(it - seen_.begin()) % kPalette);
+    return colour_class(static_cast<std::size_t>(it - seen_.begin()));
   }
   void add(const std::string& dtype) {
     if (!dtype.empty() && std::find(seen_.begin(), seen_.end(), dtype) == seen_.end()) seen_.push_back(dtype);

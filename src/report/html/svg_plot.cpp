@@ -123,6 +123,13 @@ std::vector<double> log_ticks(double lo, double hi) {
   return ticks;
 }
 
+bool positive(double v) { return std::isfinite(v) && v > 0; }
+
+std::string colour_class(std::size_t index) {
+  constexpr std::size_t kPalette = 6;  // .c0 .. .c5 in html_report.cpp's CSS
+  return "c" + std::to_string(index % kPalette);
+}
+
 bool Box::overlaps(const Box& o, double gap) const {
   return x < o.x + o.width + gap && o.x < x + width + gap && y < o.y + o.height + gap && o.y < y + height + gap;
 }

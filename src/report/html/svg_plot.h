@@ -29,6 +29,13 @@ std::string significant(double v, int significant_digits);
 // 350 -> "350 ", 0.25 -> "250 m". Append the unit: format_si(v) + "FLOP/s".
 std::string format_si(double v);
 
+// A finite value above zero: what a log axis can place and a bar can show.
+bool positive(double v);
+
+// The colour class of the index-th dtype or line of a plot: c0..c5 in the
+// page's CSS, round again after six.
+std::string colour_class(std::size_t index);
+
 // A map from data values to pixels: linear, or linear in log10(value) (values > 0).
 class Scale {
  public:
