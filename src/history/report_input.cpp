@@ -114,11 +114,10 @@ BandwidthView bandwidth_of(const HistoryRun& run, const std::vector<HistoryMeasu
                           run.memory_bandwidth_bytes_per_s});
   }
   if (catalog != nullptr && !run.instance.empty()) {
-    for (const Instance& i : catalog->instances) {
-      if (i.name == run.instance && i.intra_node_link_gb_per_s) {
-        v.ceilings.push_back({"intra-node link per accelerator (catalog, " + i.name + ")",
-                              *i.intra_node_link_gb_per_s * 1e9});
-      }
+    const Expected<Instance> instance = catalog->find(run.instance);
+    if (instance && instance->intra_node_link_gb_per_s) {
+      v.ceilings.push_back({"intra-node link per accelerator (catalog, " + instance->name + ")",
+                            *instance->intra_node_link_gb_per_s * 1e9});
     }
   }
   return v;

@@ -166,10 +166,10 @@ struct RunRecord {
 };
 
 // The one entry `--median-only` writes for `r`: Google Benchmark's median
-// aggregate where it computed one; else, with one repetition, that
-// repetition's time; else (a projection, or times an external tool printed)
-// one made from time_s.median, with cpu_time 0 (no launching thread was
-// timed). Always an aggregate named "median", so a tracker's series keeps its
+// aggregate where it computed one; else the median of its repetition entries
+// (one repetition: that repetition's times); else (a projection, or times an
+// external tool printed) the median of samples_s, with cpu_time 0 (no
+// launching thread was timed). Always an aggregate named "median", so a tracker's series keeps its
 // name whatever the repetitions. Empty unless `r` passed.
 std::optional<BenchmarkEntry> median_entry(const ProblemResult& r);
 
