@@ -1,6 +1,7 @@
 #include "backends/backend_registry.h"
 
 #include "backends/cpu/cpu_backend.h"
+#include "backends/cpu/cpu_options.h"
 #include "backends/cuda/cuda_options.h"
 #include "backends/neuron/neuron_backend.h"
 #include "backends/neuron/neuron_options.h"
@@ -36,7 +37,7 @@ std::unique_ptr<Backend> make_cuda_backend(const BackendOptions&) { return std::
 const std::vector<BackendEntry>& backend_entries() {
   static const std::vector<BackendEntry> entries = {
       {"cpu", "host CPU: OpenBLAS for fp32 GEMM, oneDNN for bf16/fp16",
-       [](const BackendOptions& o) { return make_cpu_backend(CpuEngine::kDefault, o); }, {}},
+       [](const BackendOptions& o) { return make_cpu_backend(CpuEngine::kDefault, o); }, cpu_options()},
       {"cpu-eigen", "host CPU: Eigen for fp32 GEMM",
        [](const BackendOptions& o) { return make_cpu_backend(CpuEngine::kEigen, o); }, {}},
       {"cpu-onednn", "host CPU: oneDNN for every dtype",

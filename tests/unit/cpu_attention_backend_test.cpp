@@ -17,6 +17,8 @@
 
 #include "backends/backend_registry.h"
 #include "backends/cpu/cpu_attention.h"  // kCpuAttentionMaxHeadDim
+#include "backends/cpu/cpu_backend.h"
+#include "backends/cpu/flash_attention.h"  // backward_splits
 #include "kernels/attention/attention_problem.h"
 #include "kernels/kernel_registry.h"
 #include "support/problem_helpers.h"
@@ -29,6 +31,18 @@ constexpr std::uint64_t kSeed = 4321;
 
 std::unique_ptr<Backend> make_backend(const std::string& name) {
   return make_test_backend(name);
+}
+
+// The cpu backend with --cpu-attention `impl` (auto, fused, onednn).
+std::unique_ptr<Backend> cpu_with(const std::string& impl) {
+  BackendOptions options;
+  options.values["--cpu-attention"] = impl;
+  Expected<std::unique_ptr<Backend>> backend = create_backend("cpu", options);
+  if (!backend.ok()) {
+    ADD_FAILURE() << backend.error().message;
+    return nullptr;
+  }
+  return std::move(backend).value();
 }
 
 std::shared_ptr<const AttentionProblem> attention(const std::string& text) {
@@ -81,10 +95,11 @@ const Shape kShapes[] = {
     {1, 2, 1, 1, 129, 16},    // one query row against many keys
 };
 
-using Combo = std::tuple<AttentionPass, DType, bool, Shape>;
+// The last element: --cpu-attention (the fused kernel, the oneDNN composition, or both timed).
+using Combo = std::tuple<AttentionPass, DType, bool, Shape, std::string>;
 
 std::string problem_string(const Combo& c) {
-  const auto& [pass, dtype, causal, s] = c;
+  const auto& [pass, dtype, causal, s, impl] = c;
   return "attention:b=" + std::to_string(s.b) + ",h=" + std::to_string(s.h) + ",kvh=" + std::to_string(s.kvh) +
          ",sq=" + std::to_string(s.sq) + ",skv=" + std::to_string(s.skv) + ",d=" + std::to_string(s.d) +
          ",causal=" + (causal ? "1" : "0") + ",dtype=" + std::string(dtype_name(dtype)) +
@@ -98,7 +113,7 @@ TEST_P(CpuAttentionTest, OutputsVerify) {
   const auto problem = attention(text);
   ASSERT_NE(problem, nullptr);
   ASSERT_EQ(problem->to_string(), text);  // the canonical form: every key given explicitly
-  std::unique_ptr<Backend> backend = make_backend("cpu");
+  std::unique_ptr<Backend> backend = cpu_with(std::get<4>(GetParam()));
   ASSERT_NE(backend, nullptr);
 
   const Support support = backend->supports(*problem);
@@ -152,16 +167,24 @@ TEST_P(CpuAttentionTest, OutputsVerify) {
 }
 
 std::string combo_name(const ::testing::TestParamInfo<Combo>& info) {
-  const auto& [pass, dtype, causal, s] = info.param;
-  return std::string(attention_pass_name(pass)) + "_" + std::string(dtype_name(dtype)) +
+  const auto& [pass, dtype, causal, s, impl] = info.param;
+  return impl + "_" + std::string(attention_pass_name(pass)) + "_" + std::string(dtype_name(dtype)) +
          (causal ? "_causal_" : "_full_") + ::testing::PrintToString(s);
 }
 
-INSTANTIATE_TEST_SUITE_P(All, CpuAttentionTest,
+INSTANTIATE_TEST_SUITE_P(Fp32, CpuAttentionTest,
                          ::testing::Combine(::testing::Values(AttentionPass::kFwd, AttentionPass::kBwd,
                                                               AttentionPass::kFwdBwd),
-                                            ::testing::Values(DType::kFp32, DType::kBf16), ::testing::Bool(),
-                                            ::testing::ValuesIn(kShapes)),
+                                            ::testing::Values(DType::kFp32), ::testing::Bool(),
+                                            ::testing::ValuesIn(kShapes),
+                                            ::testing::Values("fused", "onednn", "auto")),
+                         combo_name);
+// bf16: the fused kernel only (the composition is fp32 only; auto has one candidate).
+INSTANTIATE_TEST_SUITE_P(Bf16, CpuAttentionTest,
+                         ::testing::Combine(::testing::Values(AttentionPass::kFwd, AttentionPass::kBwd,
+                                                              AttentionPass::kFwdBwd),
+                                            ::testing::Values(DType::kBf16), ::testing::Bool(),
+                                            ::testing::ValuesIn(kShapes), ::testing::Values("auto")),
                          combo_name);
 
 // ---- Unsupported problems: a reason, refused by prepare, skipped by the runner -------------
@@ -447,7 +470,133 @@ TEST(CpuAttentionBackendTest, BackwardBuffersAreCounted) {
   ASSERT_NE(bwd, nullptr);
   const std::int64_t q = 2 * 4 * 8 * 32 * 2, kv = 2 * 2 * 16 * 32 * 2, lse = 2 * 4 * 8 * 4;
   EXPECT_EQ(backend->device_bytes(*fwd), 2 * q + 2 * kv + lse);  // q, o; k, v; lse
-  EXPECT_EQ(backend->device_bytes(*bwd), 4 * q + 4 * kv + lse);  // q, o, do, dq; k, v, dk, dv; lse
+  // The backward kernel's row statistics (2 floats per query row) and its fp32
+  // dq accumulator, rows padded to 64 floats; with every thread count these 4
+  // kv heads allow, at most as many accumulators as threads.
+  const std::int64_t rows = 2 * 4 * 8, splits = flash_detail::backward_splits(bwd->shape(), 2);
+  EXPECT_EQ(make_test_backend("cpu", 2)->device_bytes(*bwd),
+            4 * q + 4 * kv + lse + rows * 8 + splits * rows * 64 * 4);  // q, o, do, dq; k, v, dk, dv; lse
+  EXPECT_EQ(splits, 1);
+  // --cpu-attention onednn adds its scores and dP: 2 x 64 rows x 16 keys fp32.
+  EXPECT_EQ(cpu_with("onednn")->supports(*bwd).supported, false);  // bf16: fp32 only
+  const auto bwd32 = attention("attention:b=2,h=4,kvh=2,sq=8,skv=16,d=32,dtype=fp32,pass=bwd");
+  ASSERT_NE(bwd32, nullptr);
+  EXPECT_EQ(cpu_with("onednn")->device_bytes(*bwd32) - cpu_with("fused")->device_bytes(*bwd32), 2 * rows * 16 * 4);
+}
+
+// ---- The implementation candidates (--cpu-attention) ------------------------------------------
+
+std::string implementation_of(Backend& backend, const std::string& text) {
+  const auto problem = attention(text);
+  if (problem == nullptr) return "(bad problem)";
+  Expected<std::unique_ptr<Workload>> w = backend.prepare(problem, problem->make_inputs(kSeed));
+  if (!w.ok()) return "(prepare failed: " + w.error().message + ")";
+  return (*w)->implementation();
+}
+
+bool contains(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
+
+TEST(CpuAttentionCandidatesTest, AutoTimesBothForFp32AndNamesTheOneKept) {
+  std::unique_ptr<Backend> backend = cpu_with("auto");
+  ASSERT_NE(backend, nullptr);
+  for (const char* pass : {"fwd", "bwd", "fwdbwd"}) {
+    const std::string impl = implementation_of(*backend, std::string("attention:b=1,h=4,kvh=2,sq=64,d=32,pass=") + pass);
+    SCOPED_TRACE(impl);
+    EXPECT_TRUE(contains(impl, "the faster of 2 timed at prepare (median of 3 runs): fused "));
+    EXPECT_TRUE(contains(impl, " ms, oneDNN composition "));
+    // The name at the front is the one kept: the flash kernels or the composition.
+    EXPECT_TRUE(impl.rfind("trainbench flash attention (CPU ", 0) == 0 || impl.rfind("oneDNN ", 0) == 0);
+  }
+}
+
+TEST(CpuAttentionCandidatesTest, AutoKeepsTheFasterOfTheTwoTimes) {
+  // The times in the implementation string decide: the kept one is the smaller.
+  std::unique_ptr<Backend> backend = cpu_with("auto");
+  ASSERT_NE(backend, nullptr);
+  for (const char* text : {"attention:b=1,h=8,sq=256,d=64,pass=fwd", "attention:b=1,h=8,sq=256,d=64,pass=bwd",
+                           "attention:b=1,h=1,sq=8,d=16,pass=fwd"}) {
+    const std::string impl = implementation_of(*backend, text);
+    SCOPED_TRACE(impl);
+    const std::size_t f = impl.find("fused "), c = impl.find("oneDNN composition ", impl.find("timed at prepare"));
+    ASSERT_NE(f, std::string::npos);
+    ASSERT_NE(c, std::string::npos);
+    const double fused_ms = std::stod(impl.substr(f + 6)), composed_ms = std::stod(impl.substr(c + 19));
+    EXPECT_EQ(impl.rfind("oneDNN ", 0) == 0, composed_ms < fused_ms) << fused_ms << " vs " << composed_ms;
+  }
+}
+
+TEST(CpuAttentionCandidatesTest, Bf16HasOneCandidateAndSaysWhy) {
+  std::unique_ptr<Backend> backend = cpu_with("auto");
+  ASSERT_NE(backend, nullptr);
+  const std::string impl = implementation_of(*backend, "attention:b=1,h=2,sq=16,d=16,dtype=bf16");
+  EXPECT_TRUE(contains(impl, "the only candidate: the oneDNN composition is not one here (the composition is fp32 "
+                             "only; this problem is bf16)"))
+      << impl;
+}
+
+TEST(CpuAttentionCandidatesTest, AnOptionPinsEitherImplementation) {
+  std::unique_ptr<Backend> fused = cpu_with("fused"), onednn = cpu_with("onednn");
+  ASSERT_NE(fused, nullptr);
+  ASSERT_NE(onednn, nullptr);
+  const std::string text = "attention:b=1,h=2,sq=16,d=16,pass=fwdbwd";
+  const std::string f = implementation_of(*fused, text), o = implementation_of(*onednn, text);
+  EXPECT_EQ(f.rfind("trainbench flash attention (CPU ", 0), 0u) << f;
+  EXPECT_TRUE(contains(f, "; pinned by --cpu-attention fused")) << f;
+  EXPECT_EQ(o.rfind("oneDNN ", 0), 0u) << o;
+  EXPECT_TRUE(contains(o, "composition, scores materialized (S matmul ")) << o;
+  EXPECT_TRUE(contains(o, "; pinned by --cpu-attention onednn")) << o;
+  // The reproducer line spells the option where it is not the default.
+  EXPECT_EQ(fused->reproducer_options(), " --cpu-attention fused");
+  EXPECT_EQ(onednn->reproducer_options(), " --cpu-attention onednn");
+  EXPECT_EQ(cpu_with("auto")->reproducer_options(), "");
+}
+
+TEST(CpuAttentionCandidatesTest, PinnedCompositionRefusesBf16NamingTheOption) {
+  std::unique_ptr<Backend> backend = cpu_with("onednn");
+  ASSERT_NE(backend, nullptr);
+  expect_unsupported(*backend, "attention:b=1,h=2,sq=8,d=16,dtype=bf16,pass=fwd",
+                     {"--cpu-attention onednn", "fp32 only", "bf16"});
+}
+
+TEST(CpuAttentionCandidatesTest, ABadOptionValueIsRefusedNamingIt) {
+  BackendOptions options;
+  options.values["--cpu-attention"] = "fastest";
+  Expected<std::unique_ptr<Backend>> backend = create_backend("cpu", options);
+  ASSERT_FALSE(backend.ok());
+  EXPECT_EQ(backend.error().code, ErrorCode::kBadInput);
+  EXPECT_EQ(backend.error().message, "--cpu-attention fastest: expected one of auto, fused, onednn");
+  // The backend made directly (a library caller) says the same through available().
+  const Status s = make_cpu_backend(CpuEngine::kDefault, options)->available();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().message, backend.error().message);
+  EXPECT_EQ(parse_cpu_attention_impl("fastest").error().code, ErrorCode::kBadInput);
+}
+
+// Auto times the composition only where its scores fit: fp32, at most 1 GiB
+// of them and a quarter of the memory available.
+TEST(CpuAttentionCandidatesTest, TheCompositionIsACandidateOnlyWhereItsScoresFit) {
+  const std::int64_t gib = std::int64_t{1} << 30;
+  // The bench shape: 256 MiB of scores forward, 512 MiB backward (P and dP).
+  const auto fwd = attention("attention:b=1,h=16,sq=2048,d=128,pass=fwd");
+  const auto bwd = attention("attention:b=1,h=16,sq=2048,d=128,pass=bwd");
+  ASSERT_NE(fwd, nullptr);
+  ASSERT_NE(bwd, nullptr);
+  EXPECT_TRUE(composition_candidate(*fwd, 24 * gib).supported);
+  EXPECT_TRUE(composition_candidate(*bwd, 24 * gib).supported);
+  EXPECT_TRUE(composition_candidate(*bwd, 2 * gib).supported);  // exactly a quarter
+  const Support small_host = composition_candidate(*bwd, 2 * gib - 1);
+  EXPECT_FALSE(small_host.supported);
+  EXPECT_TRUE(contains(small_host.reason, "512 MiB, over a quarter of the")) << small_host.reason;
+  EXPECT_FALSE(composition_candidate(*fwd, 0).supported);  // memory unknown: not tried
+  // s = 32768: 4 GiB of scores for one head. Auto keeps the fused kernel and its small footprint.
+  const auto long_seq = attention("attention:b=1,h=1,sq=32768,d=128,pass=fwd");
+  ASSERT_NE(long_seq, nullptr);
+  const Support refused = composition_candidate(*long_seq, 1024 * gib);
+  EXPECT_FALSE(refused.supported);
+  EXPECT_TRUE(contains(refused.reason, "4096 MiB, over the 1024 MiB auto allows")) << refused.reason;
+  const auto bf16 = attention("attention:b=1,h=1,sq=16,d=16,dtype=bf16");
+  ASSERT_NE(bf16, nullptr);
+  EXPECT_FALSE(composition_candidate(*bf16, 24 * gib).supported);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 // fully masked rows), grouped-query heads, d from 1 to 128, fp32 and bf16,
 // and scores of magnitude 1e4.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <cmath>
 #include <cstdint>
@@ -297,6 +298,66 @@ TEST(FlashAttentionTest, PublicEntryPointsUseTheBestIsa) {
   EXPECT_EQ(dq1, dq2);
   EXPECT_EQ(dk1, dk2);
   EXPECT_EQ(dv1, dv2);
+}
+
+// The backward's dq accumulators: thread counts for which b * kvh does not
+// balance the threads split the key tiles (splits > 1), and the result must not
+// depend on it. 1 and 4 threads on 1 kv head: 1 and 4 splits.
+TEST(FlashAttentionTest, KeySplitsOfTheBackwardMatchNaiveAttention) {
+  const int before = omp_get_max_threads();
+  for (int threads : {1, 3, 4}) {
+    omp_set_num_threads(threads);
+    for (const auto& sh : std::vector<std::vector<std::int64_t>>{{1, 2, 1, 129, 300, 16}, {1, 3, 3, 70, 200, 64}}) {
+      for (bool causal : {false, true}) {
+        const AttentionShape s = shape(sh[0], sh[1], sh[2], sh[3], sh[4], sh[5], causal);
+        SCOPED_TRACE(std::to_string(threads) + " threads, " +
+                     std::to_string(flash_detail::backward_splits(s, threads)) + " splits");
+        check<float>(flash_detail::best_isa(), s, 1e-5);
+        check<std::uint16_t>(flash_detail::best_isa(), s, 2e-2);
+      }
+    }
+  }
+  omp_set_num_threads(before);
+}
+
+TEST(FlashAttentionTest, BackwardSplitsOnlyWhereTheHeadsDoNotBalanceTheThreads) {
+  EXPECT_EQ(flash_detail::backward_splits(shape(1, 16, 16, 2048, 2048, 128, false), 2), 1);  // 8 heads per thread
+  EXPECT_EQ(flash_detail::backward_splits(shape(1, 16, 4, 2048, 2048, 128, false), 8), 4);   // 4 kv heads, 8 threads
+  EXPECT_EQ(flash_detail::backward_splits(shape(1, 3, 3, 2048, 2048, 128, false), 2), 2);    // 3 heads, 2 threads
+  EXPECT_EQ(flash_detail::backward_splits(shape(2, 32, 8, 512, 512, 128, false), 4), 1);     // 16 kv heads, 4 threads
+  EXPECT_EQ(flash_detail::backward_splits(shape(1, 1, 1, 100, 100, 64, false), 64), 2);      // one split per key tile
+  // s = 131072, h = 8, d = 128: one dq accumulator is 512 MiB; two would pass the 1 GiB cap.
+  EXPECT_EQ(flash_detail::backward_splits(shape(1, 8, 1, 131072, 131072, 128, false), 2), 2);
+  EXPECT_EQ(flash_detail::backward_splits(shape(1, 8, 1, 131072, 131072, 128, false), 4), 2);
+  EXPECT_EQ(flash_detail::backward_splits(shape(1, 16, 1, 131072, 131072, 128, false), 4), 1);
+}
+
+// The phase breakdown is filled where asked, and the outputs are the same with it.
+TEST(FlashAttentionTest, PhaseBreakdownAddsUpAndChangesNothing) {
+  const AttentionShape s = shape(1, 4, 2, 200, 300, 64, true);
+  const std::size_t nq = 4 * 200 * 64, nk = 2 * 300 * 64;
+  const std::vector<float> q = random_values(nq, 1), k = random_values(nk, 2), v = random_values(nk, 3),
+                           dout = random_values(nq, 4);
+  std::vector<float> o1(nq), o2(nq), lse1(800), lse2(800), dq1(nq), dq2(nq), dk1(nk), dk2(nk), dv1(nk), dv2(nk);
+  const Isa isa = flash_detail::best_isa();
+  flash_detail::Phases fwd, bwd;
+  flash_detail::forward(isa, s, q.data(), k.data(), v.data(), o1.data(), lse1.data());
+  flash_detail::forward(isa, s, q.data(), k.data(), v.data(), o2.data(), lse2.data(), &fwd);
+  flash_detail::backward(isa, s, q.data(), k.data(), v.data(), o1.data(), lse1.data(), dout.data(), dq1.data(),
+                         dk1.data(), dv1.data());
+  flash_detail::backward(isa, s, q.data(), k.data(), v.data(), o1.data(), lse1.data(), dout.data(), dq2.data(),
+                         dk2.data(), dv2.data(), &bwd);
+  EXPECT_EQ(o1, o2);
+  EXPECT_EQ(lse1, lse2);
+  EXPECT_EQ(dq1, dq2);
+  EXPECT_EQ(dk1, dk2);
+  EXPECT_EQ(dv1, dv2);
+  for (const flash_detail::Phases* p : {&fwd, &bwd}) {
+    EXPECT_GT(p->matmul_s, 0.0);
+    EXPECT_GT(p->exp_s, 0.0);
+    EXPECT_GT(p->reduce_s, 0.0);
+    EXPECT_GT(p->other_s, 0.0);
+  }
 }
 
 TEST(FlashAttentionTest, RejectsBadShapes) {

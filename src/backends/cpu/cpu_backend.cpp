@@ -13,6 +13,7 @@
 #include "backends/cpu/cpu_attention.h"
 #include "backends/cpu/cpu_device.h"
 #include "backends/cpu/cpu_gemm.h"
+#include "backends/cpu/cpu_options.h"
 #include "backends/kernel_table.h"
 #include "common/cpu_isa.h"
 #include "common/format.h"
@@ -73,7 +74,15 @@ class CpuBackend final : public Backend {
       : engine_(engine),
         threads_(options.threads > 0 ? options.threads : logical_cpu_count()),
         comm_timeout_s_(options.comm_timeout_s),
-        mpi_(options.mpi) {
+        mpi_(options.mpi),
+        values_(engine == CpuEngine::kDefault ? options.values : BackendOptionValues{}) {
+    // The command line checks the values first; a library caller gets this message from available().
+    status_ = validate_options(cpu_options(), values_);
+    if (Expected<CpuAttentionImpl> impl =
+            parse_cpu_attention_impl(option_value(values_, cpu_options()[kCpuAttention]));
+        impl.ok()) {
+      attention_impl_ = impl.value();
+    }
     cap_onednn_isa();
     // Every library gets the same thread count, so engines compare fairly.
     openblas_set_num_threads(threads_);
@@ -90,7 +99,8 @@ class CpuBackend final : public Backend {
     return "cpu";
   }
 
-  Status available() const override { return {}; }
+  Status available() const override { return status_; }
+  std::string reproducer_options() const override { return spell_options(cpu_options(), values_); }
 
   DeviceInfo device_info() const override {
     DeviceInfo info;
@@ -173,14 +183,14 @@ class CpuBackend final : public Backend {
     if (engine_ != CpuEngine::kDefault) {
       return {false, std::string(name()) + ": attention runs on --backend cpu (one fused kernel for every CPU engine)"};
     }
-    return cpu_attention_support(static_cast<const AttentionProblem&>(problem));
+    return cpu_attention_support(static_cast<const AttentionProblem&>(problem), attention_impl_);
   }
   std::int64_t attention_bytes(const Problem& problem) const {
-    return cpu_attention_bytes(static_cast<const AttentionProblem&>(problem));
+    return cpu_attention_bytes(static_cast<const AttentionProblem&>(problem), attention_impl_, threads_);
   }
   Expected<std::unique_ptr<Workload>> prepare_attention(const ProblemPtr& problem,
                                                         const std::vector<HostTensor>& inputs) {
-    return make_cpu_attention(static_cast<const AttentionProblem&>(*problem), inputs);
+    return make_cpu_attention(static_cast<const AttentionProblem&>(*problem), inputs, attention_impl_);
   }
 
   Support allreduce_supports(const Problem& problem) const {
@@ -235,6 +245,9 @@ class CpuBackend final : public Backend {
   int threads_;
   double comm_timeout_s_;
   MpiWorld* mpi_;
+  BackendOptionValues values_;  // --cpu-attention (backend "cpu" only)
+  Status status_;
+  CpuAttentionImpl attention_impl_ = CpuAttentionImpl::kAuto;
 };
 
 }  // namespace

@@ -8,10 +8,12 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "backends/cpu/flash_attention_impl.h"
 #include "common/cpu_isa.h"
@@ -50,6 +52,8 @@ class Workspace {
   Index stride_;
   float* data_ = nullptr;
 };
+
+Index round_up_to(Index n, Index multiple) { return (n + multiple - 1) / multiple * multiple; }
 
 int thread_count() {
   const int n = omp_get_max_threads();
@@ -101,47 +105,113 @@ Isa best_isa() {
   return best;
 }
 
+namespace {
+
+Index register_tile(Isa isa) {
+  switch (isa) {
+#ifdef TB_FLASH_X86
+    case Isa::kAvx512: return register_tile_avx512();
+    case Isa::kAvx2: return register_tile_avx2();
+#endif
+    default: return register_tile_portable();
+  }
+}
+
+// Per-thread phase seconds while a kernel runs, summed into `phases` after.
+class PhaseSeconds {
+ public:
+  PhaseSeconds(Phases* phases, int threads)
+      : phases_(phases), seconds_(phases ? static_cast<std::size_t>(threads) * kPhases : 0, 0.0) {}
+  ~PhaseSeconds() {
+    for (std::size_t i = 0; i < seconds_.size(); ++i) {
+      double* to[kPhases] = {&phases_->matmul_s, &phases_->exp_s, &phases_->reduce_s, &phases_->other_s};
+      *to[i % kPhases] += seconds_[i];
+    }
+  }
+  PhaseSeconds(const PhaseSeconds&) = delete;
+  PhaseSeconds& operator=(const PhaseSeconds&) = delete;
+  double* data() { return phases_ ? seconds_.data() : nullptr; }
+
+ private:
+  Phases* phases_;
+  std::vector<double> seconds_;
+};
+
+// 64-byte aligned floats, freed on scope exit.
+struct AlignedFloats {
+  explicit AlignedFloats(Index n) : data(n > 0 ? static_cast<float*>(std::aligned_alloc(64, round_up(n))) : nullptr) {
+    if (n > 0 && data == nullptr) throw std::bad_alloc();
+  }
+  ~AlignedFloats() { std::free(data); }
+  AlignedFloats(const AlignedFloats&) = delete;
+  AlignedFloats& operator=(const AlignedFloats&) = delete;
+  static std::size_t round_up(Index n) { return (static_cast<std::size_t>(n) * sizeof(float) + 63) / 64 * 64; }
+  float* data;
+};
+
+}  // namespace
+
+Index backward_splits(const AttentionShape& shape, int threads) {
+  const Index kvheads = shape.b * shape.kvh, key_tiles = (shape.skv + kLanes - 1) / kLanes;
+  if (kvheads % threads == 0 || kvheads >= 4 * threads) return 1;  // whole kv heads balance the threads
+  Index splits = std::min<Index>(key_tiles, (2 * threads + kvheads - 1) / kvheads);
+  const Index acc_bytes = shape.b * shape.h * shape.sq * round_up_to(shape.d, 64) * Index{4};
+  while (splits > 1 && splits * acc_bytes > kMaxDqAccumulatorBytes) --splits;
+  return splits;
+}
+
 template <typename T>
-void forward(Isa isa, const AttentionShape& shape, const T* q, const T* k, const T* v, T* o, float* lse) {
+void forward(Isa isa, const AttentionShape& shape, const T* q, const T* k, const T* v, T* o, float* lse,
+             Phases* phases) {
   const Dims s = checked(shape);
   require(isa);
   const int threads = thread_count();
   const Workspace work(forward_workspace(s.d), threads);
+  PhaseSeconds phase_s(phases, threads);
   switch (isa) {
 #ifdef TB_FLASH_X86
-    case Isa::kAvx512: return forward_avx512(s, q, k, v, o, lse, work.data(), work.stride(), threads);
-    case Isa::kAvx2: return forward_avx2(s, q, k, v, o, lse, work.data(), work.stride(), threads);
+    case Isa::kAvx512: return forward_avx512(s, q, k, v, o, lse, work.data(), work.stride(), threads, phase_s.data());
+    case Isa::kAvx2: return forward_avx2(s, q, k, v, o, lse, work.data(), work.stride(), threads, phase_s.data());
 #endif
-    default: return forward_portable(s, q, k, v, o, lse, work.data(), work.stride(), threads);
+    default: return forward_portable(s, q, k, v, o, lse, work.data(), work.stride(), threads, phase_s.data());
   }
 }
 
 template <typename T>
 void backward(Isa isa, const AttentionShape& shape, const T* q, const T* k, const T* v, const T* o, const float* lse,
-              const T* dout, T* dq, T* dk, T* dv) {
+              const T* dout, T* dq, T* dk, T* dv, Phases* phases) {
   const Dims s = checked(shape);
   require(isa);
   const int threads = thread_count();
-  const Workspace work(backward_workspace(s.d), threads);
+  const Index dp = round_up_to(s.d, register_tile(isa)), splits = backward_splits(shape, threads);
+  const Index rows = s.b * s.h * s.sq;
+  // fp32 with one split and unpadded rows: dq itself is the accumulator.
+  const bool in_place = sizeof(T) == sizeof(float) && splits == 1 && dp == s.d;
+  const Workspace work(backward_workspace(s.d, dp), threads);
+  const AlignedFloats row_stats(2 * rows);
+  const AlignedFloats acc(in_place ? 0 : splits * rows * dp);
+  PhaseSeconds phase_s(phases, threads);
+  const BackwardScratch scratch{work.data(), work.stride(),  row_stats.data,
+                                in_place ? reinterpret_cast<float*>(dq) : acc.data,
+                                dp,          splits,         phase_s.data()};
   switch (isa) {
 #ifdef TB_FLASH_X86
-    case Isa::kAvx512:
-      return backward_avx512(s, q, k, v, o, lse, dout, dq, dk, dv, work.data(), work.stride(), threads);
-    case Isa::kAvx2:
-      return backward_avx2(s, q, k, v, o, lse, dout, dq, dk, dv, work.data(), work.stride(), threads);
+    case Isa::kAvx512: return backward_avx512(s, q, k, v, o, lse, dout, dq, dk, dv, scratch, threads);
+    case Isa::kAvx2: return backward_avx2(s, q, k, v, o, lse, dout, dq, dk, dv, scratch, threads);
 #endif
-    default: return backward_portable(s, q, k, v, o, lse, dout, dq, dk, dv, work.data(), work.stride(), threads);
+    default: return backward_portable(s, q, k, v, o, lse, dout, dq, dk, dv, scratch, threads);
   }
 }
 
-template void forward<float>(Isa, const AttentionShape&, const float*, const float*, const float*, float*, float*);
+template void forward<float>(Isa, const AttentionShape&, const float*, const float*, const float*, float*, float*,
+                             Phases*);
 template void forward<std::uint16_t>(Isa, const AttentionShape&, const std::uint16_t*, const std::uint16_t*,
-                                     const std::uint16_t*, std::uint16_t*, float*);
+                                     const std::uint16_t*, std::uint16_t*, float*, Phases*);
 template void backward<float>(Isa, const AttentionShape&, const float*, const float*, const float*, const float*,
-                              const float*, const float*, float*, float*, float*);
+                              const float*, const float*, float*, float*, float*, Phases*);
 template void backward<std::uint16_t>(Isa, const AttentionShape&, const std::uint16_t*, const std::uint16_t*,
                                       const std::uint16_t*, const std::uint16_t*, const float*, const std::uint16_t*,
-                                      std::uint16_t*, std::uint16_t*, std::uint16_t*);
+                                      std::uint16_t*, std::uint16_t*, std::uint16_t*, Phases*);
 
 }  // namespace flash_detail
 

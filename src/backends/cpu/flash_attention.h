@@ -19,17 +19,21 @@
 // cross it are masked element by element. Parallel (OpenMP, dynamic schedule,
 // heaviest tiles first) over (b, h, query tile).
 // Backward (FlashAttention 2, D_i = rowsum(dout_i * o_i), P recomputed from q,
-// k and lse), race-free in two passes:
-//   1. parallel over (b, kv head, key tile of 64): each thread owns its dk/dv
-//      tile and accumulates it over every query head of the GQA group and every
-//      query tile (S, P, dV += P^T dout, dP, dS, dK += scale dS^T q);
-//   2. parallel over (b, h, query tile of 64): each thread owns its dq tile and
-//      recomputes S, P, dP and dS for every key tile (dQ += scale dS k).
-// That is 7 tile matmuls instead of the minimal 5 (S and dP are computed
-// twice); no atomics, no per-thread copies of dq, results are deterministic.
+// k and lse), 5 tile matmuls, race-free: a prologue computes D and lse per row;
+// then, parallel over (b, kv head, key split), each work item owns the dk/dv
+// tiles of its keys (key tiles of 64) and accumulates them over every query
+// head of the GQA group and every query tile of 64 (S = q K^T, P, dV += P^T
+// dout, dP = dout V^T, dS = P (dP - D), dK += dS^T q, dQ += dS K). dq goes to
+// an fp32 accumulator per key split (backward_splits: 1 when b * kvh balances
+// the threads; then, in fp32 with d a multiple of the register tile, dq itself)
+// that only that split's items write; an epilogue sums the splits in order and
+// scales. No atomics; results do not depend on the thread schedule.
 //
 // Threads: omp_get_max_threads() (the CPU backend sets it). Scratch: a few
-// tiles per thread (225 KiB forward, 290 KiB backward at d = 128), never O(sq * skv).
+// tiles per thread (225 KiB forward, 256 KiB backward at d = 128), never
+// O(sq * skv); the backward adds 8 bytes per query row and the dq accumulators
+// (splits x b x h x sq x d fp32, d rounded up to the register tile; none in
+// fp32 with one split).
 // The kernels are compiled for AVX-512 and AVX2 (x86-64 with GCC or Clang) and
 // portably; the best one this CPU supports is chosen at run time.
 //
@@ -78,12 +82,31 @@ bool isa_supported(Isa isa);
 // The variant flash_attention_forward/backward use: the widest supported one.
 Isa best_isa();
 
-// As flash_attention_forward/backward, with the variant named; `isa` must be supported.
+// Where a kernel's time went: seconds summed over threads (the backward's
+// prologue and epilogue count wall time x threads). matmul: the tile matmuls;
+// exp: exponentials and elementwise score arithmetic (P, dS); reduce: row
+// reductions (running max; rowsum(dout * o), the dq reduction); other: packing,
+// widening, masking set-up and output stores. Timing adds about 1%.
+struct Phases {
+  double matmul_s = 0.0, exp_s = 0.0, reduce_s = 0.0, other_s = 0.0;
+};
+
+// As flash_attention_forward/backward, with the variant named; `isa` must be
+// supported. With `phases`, the breakdown is added to it.
 template <typename T>
-void forward(Isa isa, const AttentionShape& s, const T* q, const T* k, const T* v, T* o, float* lse);
+void forward(Isa isa, const AttentionShape& s, const T* q, const T* k, const T* v, T* o, float* lse,
+             Phases* phases = nullptr);
 template <typename T>
 void backward(Isa isa, const AttentionShape& s, const T* q, const T* k, const T* v, const T* o, const float* lse,
-              const T* dout, T* dq, T* dk, T* dv);
+              const T* dout, T* dq, T* dk, T* dv, Phases* phases = nullptr);
+
+// The backward's key-tile splits per kv head for `threads` threads: 1 when the
+// b * kvh heads alone balance the threads (a multiple of them, or >= 4 per
+// thread), else enough for ~2 work items per thread, at most one per key tile
+// of 64, and fewer when the splits' fp32 dq accumulators (one dq each) would
+// pass kMaxDqAccumulatorBytes.
+std::int64_t backward_splits(const AttentionShape& s, int threads);
+constexpr std::int64_t kMaxDqAccumulatorBytes = std::int64_t{1} << 30;
 
 }  // namespace flash_detail
 }  // namespace tb

@@ -16,6 +16,8 @@
 
 #include <omp.h>
 
+#include <time.h>
+
 #include <cstdint>
 
 namespace tb::flash_detail {
@@ -39,24 +41,39 @@ constexpr Index round16(Index n) { return (n + 15) / 16 * 16; }  // 64-byte mult
 
 // Floats of scratch per thread.
 constexpr Index forward_workspace(Index d) {
-  return 2 * round16(d * kLanes) + round16(kKeyRows * kLanes) + 2 * round16(kKeyRows * d) + 3 * kLanes;
+  return 2 * round16(d * kLanes) + round16(kKeyRows * kLanes) + 2 * round16(kKeyRows * d) + 4 * kLanes;
 }
-constexpr Index backward_workspace(Index d) {
-  const Index kv_pass = 4 * round16(d * kLanes) + 2 * round16(kQueryRows * kLanes) + 3 * round16(kQueryRows * d) +
-                        2 * round16(kQueryRows);
-  const Index q_pass = 3 * round16(d * kLanes) + 2 * round16(kKeyRows * kLanes) + 2 * round16(kKeyRows * d) +
-                       2 * kLanes + round16(d);
-  return kv_pass > q_pass ? kv_pass : q_pass;
+// dp: the stride of the dQ accumulator rows (d rounded up to whole register tiles).
+constexpr Index backward_workspace(Index d, Index dp) {
+  return 4 * round16(d * kLanes) + round16(kLanes * dp) + 2 * round16(kQueryRows * kLanes) + 2 * round16(kQueryRows * d);
 }
 
+// Where the time goes, for the phase breakdown (flash_detail::Phases): seconds
+// per thread, summed; the backward's prologue and epilogue count wall time
+// times threads.
+enum Phase { kPhaseMatmul, kPhaseExp, kPhaseReduce, kPhaseOther, kPhases };
+
+// The backward's memory beyond the per-thread tiles.
+struct BackwardScratch {
+  float* work;      // `threads` slices of `stride` floats, 64-byte aligned
+  Index stride;
+  float* rows;      // 2 * b * h * sq floats: D, then lse in log2 units
+  float* dq_acc;    // splits * b * h * sq * dq_stride floats (may be dq itself: fp32, one split, dq_stride = d)
+  Index dq_stride;  // floats per accumulator row: a multiple of the register tile width
+  Index splits;     // key-tile splits per kv head; each has its own dQ accumulator
+  double* phase_s;  // null, or threads * kPhases seconds to add the breakdown to
+};
+
 // `work` holds `threads` slices of `stride` floats, 64-byte aligned.
+// phase_s: null, or threads * kPhases seconds to add the breakdown to.
 #define TB_FLASH_DECLARE_ISA(isa)                                                                                \
   template <typename T>                                                                                          \
   void forward_##isa(const Dims& s, const T* q, const T* k, const T* v, T* o, float* lse, float* work,          \
-                     Index stride, int threads);                                                                 \
+                     Index stride, int threads, double* phase_s);                                                \
   template <typename T>                                                                                          \
   void backward_##isa(const Dims& s, const T* q, const T* k, const T* v, const T* o, const float* lse,          \
-                      const T* dout, T* dq, T* dk, T* dv, float* work, Index stride, int threads);
+                      const T* dout, T* dq, T* dk, T* dv, const BackwardScratch& scratch, int threads);          \
+  Index register_tile_##isa();  /* floats: the width dq_stride is a multiple of */
 
 TB_FLASH_DECLARE_ISA(portable)
 TB_FLASH_DECLARE_ISA(avx2)
@@ -137,6 +154,28 @@ inline const float* as_f32(const std::uint16_t* __restrict src, Index n, float* 
 inline void fill(float* p, Index n, float x) {
   for (Index i = 0; i < n; ++i) p[i] = x;
 }
+
+// ---- phase breakdown ----
+inline double now_s() {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+// Adds the time since the last start or lap to a phase; does nothing without `acc`.
+struct PhaseClock {
+  double* acc;  // kPhases seconds of this thread, or null
+  double t;
+  void start() {
+    if (acc) t = now_s();
+  }
+  void lap(Phase phase) {
+    if (!acc) return;
+    const double n = now_s();
+    acc[phase] += n - t;
+    t = n;
+  }
+};
 
 // ---- tile matmul ----
 // C[m][n] (op)= sum_k A(m, k) * B[k][n] for m < M, n < N, k < K, where
@@ -226,16 +265,6 @@ void unpack_lanes(const float* __restrict src, Index rows, Index d, float scale,
   }
 }
 
-// D[i] = sum_c dout[i][c] * o[i][c] for i < rows.
-template <typename T>
-void row_dots(const T* __restrict dout, const T* __restrict o, Index rows, Index d, float* __restrict D) {
-  for (Index i = 0; i < rows; ++i) {
-    float acc = 0.0f;
-    for (Index c = 0; c < d; ++c) acc += widen(dout[i * d + c]) * widen(o[i * d + c]);
-    D[i] = acc;
-  }
-}
-
 // Carves 64-byte aligned buffers off a thread's scratch slice.
 struct Carver {
   float* p;
@@ -249,21 +278,23 @@ struct Carver {
 // ---- forward ----
 template <typename T>
 void forward_kernel(const Dims& s, const T* q, const T* k, const T* v, T* o, float* lse, float* work, Index stride,
-                    int threads) {
+                    int threads, double* phase_s) {
   const Index d = s.d, group = s.h / s.kvh, off = s.skv - s.sq;
   const Index nqt = (s.sq + kLanes - 1) / kLanes, heads = s.b * s.h;
   const float qscale = s.scale * kLog2e;  // scores in log2 units: exp2 instead of exp
 #pragma omp parallel num_threads(threads)
   {
     Carver carve{work + omp_get_thread_num() * stride};
+    PhaseClock clock{phase_s ? phase_s + omp_get_thread_num() * kPhases : nullptr, 0.0};
     float* Qt = carve.take(d * kLanes);       // [d][lanes]: q tile, scaled, transposed
     float* Ot = carve.take(d * kLanes);       // [d][lanes]: unnormalized output
     float* St = carve.take(kKeyRows * kLanes);  // [keys][lanes]: scores, then P
     float* Kc = carve.take(kKeyRows * d);     // bf16 key/value tiles widened
     float* Vc = carve.take(kKeyRows * d);
-    float* m = carve.p;  // running max (log2 units), running sum, rescale factor: [lanes] each
+    float* m = carve.p;  // running max (log2 units), running sum, rescale factor, new max: [lanes] each
     float* l = m + kLanes;
     float* alpha = l + kLanes;
+    float* m_next = alpha + kLanes;
 
 #pragma omp for schedule(dynamic, 1)
     for (Index item = 0; item < nqt * heads; ++item) {
@@ -274,6 +305,7 @@ void forward_kernel(const Dims& s, const T* q, const T* k, const T* v, T* o, flo
       const T* kb = k + kv * s.skv * d;
       const T* vb = v + kv * s.skv * d;
 
+      clock.start();
       pack_lanes(q + (bh * s.sq + i0) * d, rows, d, qscale, Qt);
       fill(Ot, d * kLanes, 0.0f);
       fill(m, kLanes, -kInf);
@@ -283,7 +315,9 @@ void forward_kernel(const Dims& s, const T* q, const T* k, const T* v, T* o, flo
       for (Index j0 = 0; j0 < jend; j0 += kKeyRows) {
         const Index cols = imin(kKeyRows, jend - j0);
         const float* K = as_f32(kb + j0 * d, cols * d, Kc);
+        clock.lap(kPhaseOther);
         gemm<Acc::kSet>(cols, kLanes, d, K, d, 1, Qt, kLanes, St, kLanes);
+        clock.lap(kPhaseMatmul);
         if (s.causal && j0 + cols - 1 > i0 + off) {  // crosses the diagonal: key j0+j masked for query i0+i < j0+j-off
           for (Index j = 0; j < cols; ++j) {
             const float t = static_cast<float>(j0 + j - i0 - off);
@@ -297,8 +331,12 @@ void forward_kernel(const Dims& s, const T* q, const T* k, const T* v, T* o, flo
         for (int w = 0; w < kLanes; w += kVL) {
           Vec mx = splat(-kInf);
           for (Index j = 0; j < cols; ++j) mx = vmax(mx, load(St + j * kLanes + w));
+          store(m_next + w, vmax(load(m + w), mx));
+        }
+        clock.lap(kPhaseReduce);
+        for (int w = 0; w < kLanes; w += kVL) {
           const Vec m_old = load(m + w);
-          const Vec m_new = vmax(m_old, mx);
+          const Vec m_new = load(m_next + w);
           const Vec m_use = m_new == -kInf ? Vec{} : m_new;  // a row masked so far: no -inf - -inf
           Vec sum = Vec{};
           for (Index j = 0; j < cols; ++j) {
@@ -311,8 +349,11 @@ void forward_kernel(const Dims& s, const T* q, const T* k, const T* v, T* o, flo
           store(l + w, load(l + w) * a + sum);
           store(m + w, m_new);
         }
+        clock.lap(kPhaseExp);
         const float* V = as_f32(vb + j0 * d, cols * d, Vc);
+        clock.lap(kPhaseOther);
         gemm<Acc::kScaleAdd>(d, kLanes, cols, V, 1, d, St, kLanes, Ot, kLanes, alpha);
+        clock.lap(kPhaseMatmul);
       }
       for (Index i = 0; i < rows; ++i) {
         const bool any = l[i] > 0.0f;
@@ -323,149 +364,151 @@ void forward_kernel(const Dims& s, const T* q, const T* k, const T* v, T* o, flo
       for (Index i = 0; i < rows; ++i) {
         for (Index c = 0; c < d; ++c) put(ob + i * d + c, Ot[c * kLanes + i] * alpha[i]);
       }
+      clock.lap(kPhaseOther);
     }
   }
 }
 
-// ---- backward, pass 1: dk and dv, parallel over (b, kv head, key tile) ----
+// ---- backward ----
+// Prologue, parallel over rows: D = rowsum(dout * o) and lse in log2 units
+// (+inf for a fully masked row, so that P = exp2(-inf) = 0).
 template <typename T>
-void backward_kv_kernel(const Dims& s, const T* q, const T* k, const T* v, const T* o, const float* lse,
-                        const T* dout, T* dk, T* dv, float* work, Index stride, int threads) {
-  const Index d = s.d, group = s.h / s.kvh, off = s.skv - s.sq;
-  const Index nkt = (s.skv + kLanes - 1) / kLanes, kvheads = s.b * s.kvh;
+void backward_rows(const Dims& s, const T* o, const float* lse, const T* dout, float* D, float* lse2, int threads) {
+  const Index n = s.b * s.h * s.sq, d = s.d;
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (Index r = 0; r < n; ++r) {
+    float acc = 0.0f;
+    for (Index c = 0; c < d; ++c) acc += widen(dout[r * d + c]) * widen(o[r * d + c]);
+    D[r] = acc;
+    lse2[r] = lse[r] == -kInf ? kInf : lse[r] * kLog2e;
+  }
+}
+
+// The five tile matmuls, parallel over (b, kv head, key split). A work item
+// owns the dk/dv tiles of its keys (key tiles split, split + splits, ...) and
+// accumulates them over every query head of the GQA group and every query tile:
+//   S = q K^T, P = exp2(S - lse2), dV += P^T dout, dP = dout V^T,
+//   dS = P (dP - D), dK += dS^T q, dQ_acc[split] += dS K.
+// dQ_acc[split] rows have stride dp (d rounded up to whole register tiles);
+// only items of that split write it, so no two threads share a row.
+template <typename T>
+void backward_kernel(const Dims& s, const T* q, const T* k, const T* v, const T* dout, T* dk, T* dv,
+                     const BackwardScratch& w, int threads) {
+  const Index d = s.d, dp = w.dq_stride, group = s.h / s.kvh, off = s.skv - s.sq;
+  const Index nkt = (s.skv + kLanes - 1) / kLanes, kvheads = s.b * s.kvh, splits = w.splits;
+  const Index acc_size = s.b * s.h * s.sq * dp;
   const float qscale = s.scale * kLog2e;
+  const float* Dall = w.rows;
+  const float* lse2all = w.rows + s.b * s.h * s.sq;
 #pragma omp parallel num_threads(threads)
   {
-    Carver carve{work + omp_get_thread_num() * stride};
+    Carver carve{w.work + omp_get_thread_num() * w.stride};
+    PhaseClock clock{w.phase_s ? w.phase_s + omp_get_thread_num() * kPhases : nullptr, 0.0};
     float* Kt = carve.take(d * kLanes);  // [d][key lanes], scaled by scale * log2(e)
     float* Vt = carve.take(d * kLanes);
     float* dKt = carve.take(d * kLanes);
     float* dVt = carve.take(d * kLanes);
+    float* Kr = carve.take(kLanes * dp);          // [keys][dp]: the key tile as rows, zero-padded
     float* S = carve.take(kQueryRows * kLanes);   // [queries][key lanes]: scores, then P
     float* dP = carve.take(kQueryRows * kLanes);  // dP, then dS
-    float* Qc = carve.take(kQueryRows * d);
+    float* Qc = carve.take(kQueryRows * d);       // bf16 tiles widened
     float* dOc = carve.take(kQueryRows * d);
-    float* Oc = carve.take(kQueryRows * d);
-    float* D = carve.take(kQueryRows);
-    float* lse2 = carve.take(kQueryRows);
 
 #pragma omp for schedule(dynamic, 1)
-    for (Index item = 0; item < nkt * kvheads; ++item) {
-      const Index kt = item / kvheads;  // first key tiles first: the most work under the causal mask
+    for (Index item = 0; item < kvheads * splits; ++item) {
+      const Index sp = item / kvheads;  // split 0 first: it holds key tile 0, the most work under the causal mask
       const Index bk = item % kvheads;
-      const Index j0 = kt * kLanes, cols = imin(kLanes, s.skv - j0);
-      pack_lanes(k + (bk * s.skv + j0) * d, cols, d, qscale, Kt);
-      pack_lanes(v + (bk * s.skv + j0) * d, cols, d, 1.0f, Vt);
-      fill(dKt, d * kLanes, 0.0f);
-      fill(dVt, d * kLanes, 0.0f);
-      const Index ifirst = s.causal ? imax(0, j0 - off) : 0;  // queries before it see none of these keys
-      for (Index g = 0; g < group; ++g) {
-        const Index bh = (bk / s.kvh) * s.h + (bk % s.kvh) * group + g;
-        for (Index i0 = ifirst; i0 < s.sq; i0 += kQueryRows) {
-          const Index rows = imin(kQueryRows, s.sq - i0);
-          const Index base = (bh * s.sq + i0) * d;
-          const float* Q = as_f32(q + base, rows * d, Qc);
-          const float* dO = as_f32(dout + base, rows * d, dOc);
-          const float* O = as_f32(o + base, rows * d, Oc);
-          row_dots(dO, O, rows, d, D);
-          for (Index i = 0; i < rows; ++i) {
-            const float x = lse[bh * s.sq + i0 + i];
-            lse2[i] = x == -kInf ? kInf : x * kLog2e;  // a fully masked row: P = exp2(-inf) = 0
-          }
-          gemm<Acc::kSet>(rows, kLanes, d, Q, d, 1, Kt, kLanes, S, kLanes);
-          // Key lanes j > t are masked (causal) or padding.
-          const bool crosses = s.causal && j0 + cols - 1 > i0 + off;
-          for (Index i = 0; i < rows; ++i) {
-            const Vec x = splat(lse2[i]);
-            Index t = cols - 1;
-            if (crosses) t = imin(t, i0 + i + off - j0);
-            const float tf = static_cast<float>(t);
-            for (int w = 0; w < kLanes; w += kVL) {
-              const Vec p = exp2v(load(S + i * kLanes + w) - x);
-              store(S + i * kLanes + w, t >= kLanes - 1 ? p : (lane_index(w) > tf ? Vec{} : p));
-            }
-          }
-          gemm<Acc::kAdd>(d, kLanes, rows, dO, 1, d, S, kLanes, dVt, kLanes);  // dV += P^T dO
-          gemm<Acc::kSet>(rows, kLanes, d, dO, d, 1, Vt, kLanes, dP, kLanes);  // dP = dO V^T
-          for (Index i = 0; i < rows; ++i) {
-            const Vec Di = splat(D[i]);
-            for (int w = 0; w < kLanes; w += kVL) {
-              store(dP + i * kLanes + w, load(S + i * kLanes + w) * (load(dP + i * kLanes + w) - Di));
-            }
-          }
-          gemm<Acc::kAdd>(d, kLanes, rows, Q, 1, d, dP, kLanes, dKt, kLanes);  // dK += dS^T Q (scaled below)
+      float* acc = w.dq_acc + sp * acc_size;
+      for (Index kt = sp; kt < nkt; kt += splits) {
+        clock.start();
+        const Index j0 = kt * kLanes, cols = imin(kLanes, s.skv - j0);
+        const T* kb = k + (bk * s.skv + j0) * d;
+        pack_lanes(kb, cols, d, qscale, Kt);
+        pack_lanes(v + (bk * s.skv + j0) * d, cols, d, 1.0f, Vt);
+        fill(dKt, d * kLanes, 0.0f);
+        fill(dVt, d * kLanes, 0.0f);
+        fill(Kr, kLanes * dp, 0.0f);
+        for (Index j = 0; j < cols; ++j) {
+          for (Index c = 0; c < d; ++c) Kr[j * dp + c] = widen(kb[j * d + c]);
         }
+        clock.lap(kPhaseOther);
+        const Index ifirst = s.causal ? imax(0, j0 - off) : 0;  // queries before it see none of these keys
+        for (Index g = 0; g < group; ++g) {
+          const Index bh = (bk / s.kvh) * s.h + (bk % s.kvh) * group + g;
+          for (Index i0 = ifirst; i0 < s.sq; i0 += kQueryRows) {
+            const Index rows = imin(kQueryRows, s.sq - i0);
+            const Index base = (bh * s.sq + i0) * d;
+            const float* D = Dall + bh * s.sq + i0;
+            const float* lse2 = lse2all + bh * s.sq + i0;
+            const float* Q = as_f32(q + base, rows * d, Qc);
+            const float* dO = as_f32(dout + base, rows * d, dOc);
+            clock.lap(kPhaseOther);
+            gemm<Acc::kSet>(rows, kLanes, d, Q, d, 1, Kt, kLanes, S, kLanes);
+            clock.lap(kPhaseMatmul);
+            // Key lanes j > t are masked (causal) or padding.
+            const bool crosses = s.causal && j0 + cols - 1 > i0 + off;
+            for (Index i = 0; i < rows; ++i) {
+              const Vec x = splat(lse2[i]);
+              Index t = cols - 1;
+              if (crosses) t = imin(t, i0 + i + off - j0);
+              const float tf = static_cast<float>(t);
+              for (int l = 0; l < kLanes; l += kVL) {
+                const Vec p = exp2v(load(S + i * kLanes + l) - x);
+                store(S + i * kLanes + l, t >= kLanes - 1 ? p : (lane_index(l) > tf ? Vec{} : p));
+              }
+            }
+            clock.lap(kPhaseExp);
+            gemm<Acc::kAdd>(d, kLanes, rows, dO, 1, d, S, kLanes, dVt, kLanes);  // dV += P^T dO
+            gemm<Acc::kSet>(rows, kLanes, d, dO, d, 1, Vt, kLanes, dP, kLanes);  // dP = dO V^T
+            clock.lap(kPhaseMatmul);
+            for (Index i = 0; i < rows; ++i) {
+              const Vec Di = splat(D[i]);
+              for (int l = 0; l < kLanes; l += kVL) {
+                store(dP + i * kLanes + l, load(S + i * kLanes + l) * (load(dP + i * kLanes + l) - Di));
+              }
+            }
+            clock.lap(kPhaseExp);
+            gemm<Acc::kAdd>(d, kLanes, rows, Q, 1, d, dP, kLanes, dKt, kLanes);  // dK += dS^T Q (scaled below)
+            gemm<Acc::kAdd>(rows, dp, cols, dP, kLanes, 1, Kr, dp, acc + (bh * s.sq + i0) * dp, dp);  // dQ += dS K
+            clock.lap(kPhaseMatmul);
+          }
+        }
+        unpack_lanes(dKt, cols, d, s.scale, dk + (bk * s.skv + j0) * d);
+        unpack_lanes(dVt, cols, d, 1.0f, dv + (bk * s.skv + j0) * d);
+        clock.lap(kPhaseOther);
       }
-      unpack_lanes(dKt, cols, d, s.scale, dk + (bk * s.skv + j0) * d);
-      unpack_lanes(dVt, cols, d, 1.0f, dv + (bk * s.skv + j0) * d);
     }
   }
 }
 
-// ---- backward, pass 2: dq, parallel over (b, h, query tile) ----
+// Epilogue, parallel over rows: dq = scale * (sum of the splits' accumulators).
 template <typename T>
-void backward_q_kernel(const Dims& s, const T* q, const T* k, const T* v, const T* o, const float* lse,
-                       const T* dout, T* dq, float* work, Index stride, int threads) {
-  const Index d = s.d, group = s.h / s.kvh, off = s.skv - s.sq;
-  const Index nqt = (s.sq + kLanes - 1) / kLanes, heads = s.b * s.h;
-  const float qscale = s.scale * kLog2e;
-#pragma omp parallel num_threads(threads)
-  {
-    Carver carve{work + omp_get_thread_num() * stride};
-    float* Qt = carve.take(d * kLanes);
-    float* dOt = carve.take(d * kLanes);
-    float* dQt = carve.take(d * kLanes);
-    float* St = carve.take(kKeyRows * kLanes);   // [keys][query lanes]: scores, then P
-    float* dPt = carve.take(kKeyRows * kLanes);  // dP, then dS
-    float* Kc = carve.take(kKeyRows * d);
-    float* Vc = carve.take(kKeyRows * d);
-    float* lse2 = carve.take(kLanes);
-    float* D = carve.take(kLanes);
-    float* rowc = carve.take(d);
-
-#pragma omp for schedule(dynamic, 1)
-    for (Index item = 0; item < nqt * heads; ++item) {
-      const Index qt = nqt - 1 - item / heads;
-      const Index bh = item % heads;
-      const Index kv = (bh / s.h) * s.kvh + (bh % s.h) / group;
-      const Index i0 = qt * kLanes, rows = imin(kLanes, s.sq - i0);
-      const Index base = (bh * s.sq + i0) * d;
-      const T* kb = k + kv * s.skv * d;
-      const T* vb = v + kv * s.skv * d;
-      pack_lanes(q + base, rows, d, qscale, Qt);
-      pack_lanes(dout + base, rows, d, 1.0f, dOt);
-      fill(dQt, d * kLanes, 0.0f);
-      fill(lse2, kLanes, kInf);  // padding lanes: P = 0
-      fill(D, kLanes, 0.0f);
-      for (Index i = 0; i < rows; ++i) {
-        const float x = lse[bh * s.sq + i0 + i];
-        lse2[i] = x == -kInf ? kInf : x * kLog2e;
-        const float* dOi = as_f32(dout + base + i * d, d, rowc);
-        float acc = 0.0f;
-        for (Index c = 0; c < d; ++c) acc += dOi[c] * widen(o[base + i * d + c]);
-        D[i] = acc;
-      }
-      const Index jend = s.causal ? imin(s.skv, i0 + rows + off) : s.skv;
-      for (Index j0 = 0; j0 < jend; j0 += kKeyRows) {
-        const Index cols = imin(kKeyRows, jend - j0);
-        const float* K = as_f32(kb + j0 * d, cols * d, Kc);
-        const float* V = as_f32(vb + j0 * d, cols * d, Vc);
-        gemm<Acc::kSet>(cols, kLanes, d, K, d, 1, Qt, kLanes, St, kLanes);   // S^T = K Q^T
-        gemm<Acc::kSet>(cols, kLanes, d, V, d, 1, dOt, kLanes, dPt, kLanes);  // dP^T = V dO^T
-        const bool crosses = s.causal && j0 + cols - 1 > i0 + off;
-        for (Index j = 0; j < cols; ++j) {
-          const float t = crosses ? static_cast<float>(j0 + j - i0 - off) : 0.0f;  // query lanes i < t masked
-          for (int w = 0; w < kLanes; w += kVL) {
-            Vec p = exp2v(load(St + j * kLanes + w) - load(lse2 + w));
-            if (t > 0) p = lane_index(w) < t ? Vec{} : p;
-            store(dPt + j * kLanes + w, p * (load(dPt + j * kLanes + w) - load(D + w)));  // dS^T
-          }
-        }
-        gemm<Acc::kAdd>(d, kLanes, cols, K, 1, d, dPt, kLanes, dQt, kLanes);  // dQ^T += K^T dS^T (scaled below)
-      }
-      unpack_lanes(dQt, rows, d, s.scale, dq + base);
+void backward_reduce(const Dims& s, const BackwardScratch& w, T* dq, int threads) {
+  const Index n = s.b * s.h * s.sq, d = s.d, dp = w.dq_stride, acc_size = n * dp;
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (Index r = 0; r < n; ++r) {
+    for (Index c = 0; c < d; ++c) {
+      float sum = w.dq_acc[r * dp + c];
+      for (Index sp = 1; sp < w.splits; ++sp) sum += w.dq_acc[sp * acc_size + r * dp + c];
+      put(dq + r * d + c, sum * s.scale);
     }
   }
+}
+
+template <typename T>
+void backward_all(const Dims& s, const T* q, const T* k, const T* v, const T* o, const float* lse, const T* dout,
+                  T* dq, T* dk, T* dv, const BackwardScratch& w, int threads) {
+  const Index n = s.b * s.h * s.sq;
+  const double t0 = w.phase_s ? now_s() : 0.0;
+  backward_rows(s, o, lse, dout, w.rows, w.rows + n, threads);
+  const Index total = w.splits * n * w.dq_stride;
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (Index i = 0; i < total; i += 4096) fill(w.dq_acc + i, imin(4096, total - i), 0.0f);  // first touch by the users
+  if (w.phase_s) w.phase_s[kPhaseReduce] += (now_s() - t0) * threads;
+  backward_kernel(s, q, k, v, dout, dk, dv, w, threads);
+  const double t1 = w.phase_s ? now_s() : 0.0;
+  backward_reduce(s, w, dq, threads);
+  if (w.phase_s) w.phase_s[kPhaseReduce] += (now_s() - t1) * threads;
 }
 
 }  // namespace
@@ -476,25 +519,27 @@ void backward_q_kernel(const Dims& s, const T* q, const T* k, const T* v, const 
   namespace tb::flash_detail {                                                                                   \
   template <typename T>                                                                                          \
   void forward_##isa(const Dims& s, const T* q, const T* k, const T* v, T* o, float* lse, float* work,          \
-                     Index stride, int threads) {                                                                \
-    forward_kernel(s, q, k, v, o, lse, work, stride, threads);                                                   \
+                     Index stride, int threads, double* phase_s) {                                               \
+    forward_kernel(s, q, k, v, o, lse, work, stride, threads, phase_s);                                          \
   }                                                                                                              \
   template <typename T>                                                                                          \
   void backward_##isa(const Dims& s, const T* q, const T* k, const T* v, const T* o, const float* lse,          \
-                      const T* dout, T* dq, T* dk, T* dv, float* work, Index stride, int threads) {             \
-    backward_kv_kernel(s, q, k, v, o, lse, dout, dk, dv, work, stride, threads);                                \
-    backward_q_kernel(s, q, k, v, o, lse, dout, dq, work, stride, threads);                                     \
+                      const T* dout, T* dq, T* dk, T* dv, const BackwardScratch& scratch, int threads) {        \
+    backward_all(s, q, k, v, o, lse, dout, dq, dk, dv, scratch, threads);                                        \
   }                                                                                                              \
+  Index register_tile_##isa() { return kVL * kNV; }                                                              \
   template void forward_##isa<float>(const Dims&, const float*, const float*, const float*, float*, float*,     \
-                                     float*, Index, int);                                                        \
+                                     float*, Index, int, double*);                                               \
   template void forward_##isa<std::uint16_t>(const Dims&, const std::uint16_t*, const std::uint16_t*,           \
-                                             const std::uint16_t*, std::uint16_t*, float*, float*, Index, int);  \
+                                             const std::uint16_t*, std::uint16_t*, float*, float*, Index, int,   \
+                                             double*);                                                           \
   template void backward_##isa<float>(const Dims&, const float*, const float*, const float*, const float*,      \
-                                      const float*, const float*, float*, float*, float*, float*, Index, int);   \
+                                      const float*, const float*, float*, float*, float*,                        \
+                                      const BackwardScratch&, int);                                              \
   template void backward_##isa<std::uint16_t>(const Dims&, const std::uint16_t*, const std::uint16_t*,          \
                                               const std::uint16_t*, const std::uint16_t*, const float*,          \
                                               const std::uint16_t*, std::uint16_t*, std::uint16_t*,              \
-                                              std::uint16_t*, float*, Index, int);                               \
+                                              std::uint16_t*, const BackwardScratch&, int);                      \
   }
 
 #endif  // TB_FLASH_VL
