@@ -3,7 +3,8 @@
 #  1. attention_bench: fp32 GEMM, fused, oneDNN-composed and PyTorch-composed forward and
 #     backward (b=1, h=16, s=2048, d=128, fp32), one process, interleaved repetitions,
 #     the rates and ratios, and the fused kernel's phase breakdown;
-#  2. the same with the instruction set capped at AVX2 (TRAINBENCH_MAX_ISA, ONEDNN_MAX_CPU_ISA);
+#  2. the same with the instruction set capped at AVX2 (TRAINBENCH_MAX_ISA, ONEDNN_MAX_CPU_ISA,
+#     ATEN_CPU_CAPABILITY for PyTorch; OpenBLAS follows OPENBLAS_CORETYPE as the environment sets it);
 #  3. through `trainbench run` (--cpu-attention auto: the backend's choice, named in the
 #     implementation column of the JSON), with the fp32 GEMM of the same run;
 #  4. causal vs non-causal forward at s=4096;
@@ -22,7 +23,7 @@ echo "=== 1. every implementation, this CPU's widest instruction set"
 "${bench[@]}" | tee "$out/attention-bench.txt" | sed -n '/^# Attention/,$p'
 
 echo "=== 2. the same, capped at AVX2"
-TRAINBENCH_MAX_ISA=avx2 ONEDNN_MAX_CPU_ISA=AVX2 "${bench[@]}" | tee "$out/attention-bench-avx2.txt" |
+TRAINBENCH_MAX_ISA=avx2 ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2 "${bench[@]}" | tee "$out/attention-bench-avx2.txt" |
   sed -n '/^# Attention/,$p'
 
 echo "=== 3. through trainbench run, the backend's choice"

@@ -152,7 +152,7 @@ struct AlignedFloats {
 }  // namespace
 
 Index backward_splits(const AttentionShape& shape, int threads) {
-  const Index kvheads = shape.b * shape.kvh, key_tiles = (shape.skv + kLanes - 1) / kLanes;
+  const Index kvheads = shape.b * shape.kvh, key_tiles = (shape.skv + kKeyLanes - 1) / kKeyLanes;
   if (kvheads % threads == 0 || kvheads >= 4 * threads) return 1;  // whole kv heads balance the threads
   Index splits = std::min<Index>(key_tiles, (2 * threads + kvheads - 1) / kvheads);
   const Index acc_bytes = shape.b * shape.h * shape.sq * round_up_to(shape.d, 64) * Index{4};

@@ -31,7 +31,8 @@ struct Dims {
   float scale;
 };
 
-constexpr Index kLanes = 64;      // vector-lane tile width: queries (forward, dq pass) or keys (dk/dv pass)
+constexpr Index kQueryLanes = 128;  // forward: queries per tile, the vector-lane dimension of its tiles
+constexpr Index kKeyLanes = 64;     // backward: keys per tile, the vector-lane dimension of its tiles
 constexpr Index kKeyRows = 128;   // keys per tile in the forward and the dq pass
 constexpr Index kQueryRows = 64;  // queries per tile in the dk/dv pass
 
@@ -41,11 +42,12 @@ constexpr Index round16(Index n) { return (n + 15) / 16 * 16; }  // 64-byte mult
 
 // Floats of scratch per thread.
 constexpr Index forward_workspace(Index d) {
-  return 2 * round16(d * kLanes) + round16(kKeyRows * kLanes) + 2 * round16(kKeyRows * d) + 4 * kLanes;
+  return 2 * round16(d * kQueryLanes) + round16(kKeyRows * kQueryLanes) + 2 * round16(kKeyRows * d) + 4 * kQueryLanes;
 }
 // dp: the stride of the dQ accumulator rows (d rounded up to whole register tiles).
 constexpr Index backward_workspace(Index d, Index dp) {
-  return 4 * round16(d * kLanes) + round16(kLanes * dp) + 2 * round16(kQueryRows * kLanes) + 2 * round16(kQueryRows * d);
+  return 4 * round16(d * kKeyLanes) + round16(kKeyLanes * dp) + 2 * round16(kQueryRows * kKeyLanes) +
+         2 * round16(kQueryRows * d) + 2 * round16(kKeyLanes);
 }
 
 // Where the time goes, for the phase breakdown (flash_detail::Phases): seconds
@@ -83,13 +85,18 @@ TB_FLASH_DECLARE_ISA(avx512)
 
 #ifdef TB_FLASH_VL
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 namespace tb::flash_detail {
 namespace {
 
 constexpr int kVL = TB_FLASH_VL;  // floats per vector register
 constexpr int kMR = TB_FLASH_MR;  // rows of the register tile of the micro-kernel
 constexpr int kNV = TB_FLASH_NV;  // vectors per row of the register tile
-static_assert(kLanes % (kVL * kNV) == 0, "lane tiles must be whole register tiles");
+static_assert(kQueryLanes % (kVL * kNV) == 0 && kKeyLanes % (kVL * kNV) == 0,
+              "lane tiles must be whole register tiles");
 
 typedef float Vec __attribute__((vector_size(kVL * sizeof(float))));
 typedef float VecU __attribute__((vector_size(kVL * sizeof(float)), aligned(4), may_alias));
@@ -102,7 +109,23 @@ constexpr float kInf = __builtin_inff();
 inline Index imin(Index a, Index b) { return a < b ? a : b; }
 inline Index imax(Index a, Index b) { return a > b ? a : b; }
 
-inline Vec splat(float x) { return Vec{} + x; }
+// Every lane x, in one broadcast instruction (from memory when x is loaded).
+// The intrinsics are always-inline with no out-of-line copy, so they are safe
+// here. Not Vec{} + x: that is an addition (0 + x, kept since x may be -0), an
+// extra FP-port instruction per broadcast in the micro-kernel.
+inline Vec splat(float x) {
+#if TB_FLASH_VL == 16
+  return (Vec)_mm512_set1_ps(x);
+#elif TB_FLASH_VL == 8
+  return (Vec)_mm256_set1_ps(x);
+#elif TB_FLASH_VL == 4 && defined(__SSE2__)
+  return (Vec)_mm_set1_ps(x);
+#else
+  Vec v;
+  for (int i = 0; i < kVL; ++i) v[i] = x;
+  return v;
+#endif
+}
 inline Vec load(const float* p) { return *reinterpret_cast<const VecU*>(p); }
 inline void store(float* p, Vec v) { *reinterpret_cast<VecU*>(p) = v; }
 inline Vec vmax(Vec a, Vec b) { return a > b ? a : b; }
@@ -246,22 +269,34 @@ void gemm(Index M, Index N, Index K, const float* A, Index sm, Index sk, const f
 }
 
 // ---- packing ----
-// dst[p][i] = scale * src[i][p] for i < rows, 0 for rows <= i < kLanes (a tile transposed to lanes).
+// Transposes between row tiles and lane tiles in blocks of kBlock rows, so
+// that both sides touch at most kBlock cache lines at a time.
+constexpr Index kBlock = 16;
+
+// dst[p][i] = scale * src[i][p] for i < rows, 0 for rows <= i < lanes (a tile transposed to lanes).
 template <typename T>
-void pack_lanes(const T* __restrict src, Index rows, Index d, float scale, float* __restrict dst) {
-  for (Index i = 0; i < rows; ++i) {
-    for (Index p = 0; p < d; ++p) dst[p * kLanes + i] = widen(src[i * d + p]) * scale;
+void pack_lanes(const T* __restrict src, Index rows, Index d, Index lanes, float scale, float* __restrict dst) {
+  for (Index i0 = 0; i0 < rows; i0 += kBlock) {
+    const Index i1 = imin(rows, i0 + kBlock);
+    for (Index p = 0; p < d; ++p) {
+      for (Index i = i0; i < i1; ++i) dst[p * lanes + i] = widen(src[i * d + p]) * scale;
+    }
   }
-  if (rows < kLanes) {
-    for (Index p = 0; p < d; ++p) fill(dst + p * kLanes + rows, kLanes - rows, 0.0f);
+  if (rows < lanes) {
+    for (Index p = 0; p < d; ++p) fill(dst + p * lanes + rows, lanes - rows, 0.0f);
   }
 }
 
-// dst[i][p] = scale * src[p][i] for i < rows (a lane tile back to rows).
+// dst[i][p] = scale[i] * src[p][i] for i < rows (a lane tile back to rows,
+// row i scaled by scale[i]; scale has `rows` entries).
 template <typename T>
-void unpack_lanes(const float* __restrict src, Index rows, Index d, float scale, T* __restrict dst) {
-  for (Index i = 0; i < rows; ++i) {
-    for (Index p = 0; p < d; ++p) put(dst + i * d + p, src[p * kLanes + i] * scale);
+void unpack_lanes(const float* __restrict src, Index rows, Index d, Index lanes, const float* __restrict scale,
+                  T* __restrict dst) {
+  for (Index i0 = 0; i0 < rows; i0 += kBlock) {
+    const Index i1 = imin(rows, i0 + kBlock);
+    for (Index p = 0; p < d; ++p) {
+      for (Index i = i0; i < i1; ++i) put(dst + i * d + p, src[p * lanes + i] * scale[i]);
+    }
   }
 }
 
@@ -280,68 +315,68 @@ template <typename T>
 void forward_kernel(const Dims& s, const T* q, const T* k, const T* v, T* o, float* lse, float* work, Index stride,
                     int threads, double* phase_s) {
   const Index d = s.d, group = s.h / s.kvh, off = s.skv - s.sq;
-  const Index nqt = (s.sq + kLanes - 1) / kLanes, heads = s.b * s.h;
+  const Index nqt = (s.sq + kQueryLanes - 1) / kQueryLanes, heads = s.b * s.h;
   const float qscale = s.scale * kLog2e;  // scores in log2 units: exp2 instead of exp
 #pragma omp parallel num_threads(threads)
   {
     Carver carve{work + omp_get_thread_num() * stride};
     PhaseClock clock{phase_s ? phase_s + omp_get_thread_num() * kPhases : nullptr, 0.0};
-    float* Qt = carve.take(d * kLanes);       // [d][lanes]: q tile, scaled, transposed
-    float* Ot = carve.take(d * kLanes);       // [d][lanes]: unnormalized output
-    float* St = carve.take(kKeyRows * kLanes);  // [keys][lanes]: scores, then P
+    float* Qt = carve.take(d * kQueryLanes);       // [d][lanes]: q tile, scaled, transposed
+    float* Ot = carve.take(d * kQueryLanes);       // [d][lanes]: unnormalized output
+    float* St = carve.take(kKeyRows * kQueryLanes);  // [keys][lanes]: scores, then P
     float* Kc = carve.take(kKeyRows * d);     // bf16 key/value tiles widened
     float* Vc = carve.take(kKeyRows * d);
     float* m = carve.p;  // running max (log2 units), running sum, rescale factor, new max: [lanes] each
-    float* l = m + kLanes;
-    float* alpha = l + kLanes;
-    float* m_next = alpha + kLanes;
+    float* l = m + kQueryLanes;
+    float* alpha = l + kQueryLanes;
+    float* m_next = alpha + kQueryLanes;
 
 #pragma omp for schedule(dynamic, 1)
     for (Index item = 0; item < nqt * heads; ++item) {
       const Index qt = nqt - 1 - item / heads;  // last query tiles first: the most work under the causal mask
       const Index bh = item % heads;
       const Index kv = (bh / s.h) * s.kvh + (bh % s.h) / group;
-      const Index i0 = qt * kLanes, rows = imin(kLanes, s.sq - i0);
+      const Index i0 = qt * kQueryLanes, rows = imin(kQueryLanes, s.sq - i0);
       const T* kb = k + kv * s.skv * d;
       const T* vb = v + kv * s.skv * d;
 
       clock.start();
-      pack_lanes(q + (bh * s.sq + i0) * d, rows, d, qscale, Qt);
-      fill(Ot, d * kLanes, 0.0f);
-      fill(m, kLanes, -kInf);
-      fill(l, kLanes, 0.0f);
+      pack_lanes(q + (bh * s.sq + i0) * d, rows, d, kQueryLanes, qscale, Qt);
+      fill(Ot, d * kQueryLanes, 0.0f);
+      fill(m, kQueryLanes, -kInf);
+      fill(l, kQueryLanes, 0.0f);
       // Keys past jend are masked for every row of the tile.
       const Index jend = s.causal ? imin(s.skv, i0 + rows + off) : s.skv;
       for (Index j0 = 0; j0 < jend; j0 += kKeyRows) {
         const Index cols = imin(kKeyRows, jend - j0);
         const float* K = as_f32(kb + j0 * d, cols * d, Kc);
         clock.lap(kPhaseOther);
-        gemm<Acc::kSet>(cols, kLanes, d, K, d, 1, Qt, kLanes, St, kLanes);
+        gemm<Acc::kSet>(cols, kQueryLanes, d, K, d, 1, Qt, kQueryLanes, St, kQueryLanes);
         clock.lap(kPhaseMatmul);
         if (s.causal && j0 + cols - 1 > i0 + off) {  // crosses the diagonal: key j0+j masked for query i0+i < j0+j-off
           for (Index j = 0; j < cols; ++j) {
             const float t = static_cast<float>(j0 + j - i0 - off);
             if (t <= 0) continue;
-            for (int w = 0; w < kLanes; w += kVL) {
-              const Vec x = load(St + j * kLanes + w);
-              store(St + j * kLanes + w, lane_index(w) < t ? splat(-kInf) : x);
+            for (int w = 0; w < kQueryLanes; w += kVL) {
+              const Vec x = load(St + j * kQueryLanes + w);
+              store(St + j * kQueryLanes + w, lane_index(w) < t ? splat(-kInf) : x);
             }
           }
         }
-        for (int w = 0; w < kLanes; w += kVL) {
+        for (int w = 0; w < kQueryLanes; w += kVL) {
           Vec mx = splat(-kInf);
-          for (Index j = 0; j < cols; ++j) mx = vmax(mx, load(St + j * kLanes + w));
+          for (Index j = 0; j < cols; ++j) mx = vmax(mx, load(St + j * kQueryLanes + w));
           store(m_next + w, vmax(load(m + w), mx));
         }
         clock.lap(kPhaseReduce);
-        for (int w = 0; w < kLanes; w += kVL) {
+        for (int w = 0; w < kQueryLanes; w += kVL) {
           const Vec m_old = load(m + w);
           const Vec m_new = load(m_next + w);
           const Vec m_use = m_new == -kInf ? Vec{} : m_new;  // a row masked so far: no -inf - -inf
           Vec sum = Vec{};
           for (Index j = 0; j < cols; ++j) {
-            const Vec p = exp2v(load(St + j * kLanes + w) - m_use);
-            store(St + j * kLanes + w, p);
+            const Vec p = exp2v(load(St + j * kQueryLanes + w) - m_use);
+            store(St + j * kQueryLanes + w, p);
             sum += p;
           }
           const Vec a = exp2v(m_old - m_use);
@@ -352,7 +387,7 @@ void forward_kernel(const Dims& s, const T* q, const T* k, const T* v, T* o, flo
         clock.lap(kPhaseExp);
         const float* V = as_f32(vb + j0 * d, cols * d, Vc);
         clock.lap(kPhaseOther);
-        gemm<Acc::kScaleAdd>(d, kLanes, cols, V, 1, d, St, kLanes, Ot, kLanes, alpha);
+        gemm<Acc::kScaleAdd>(d, kQueryLanes, cols, V, 1, d, St, kQueryLanes, Ot, kQueryLanes, alpha);
         clock.lap(kPhaseMatmul);
       }
       for (Index i = 0; i < rows; ++i) {
@@ -360,10 +395,7 @@ void forward_kernel(const Dims& s, const T* q, const T* k, const T* v, T* o, flo
         lse[bh * s.sq + i0 + i] = any ? (m[i] + __builtin_log2f(l[i])) * kLn2 : -kInf;
         alpha[i] = any ? 1.0f / l[i] : 0.0f;
       }
-      T* ob = o + (bh * s.sq + i0) * d;
-      for (Index i = 0; i < rows; ++i) {
-        for (Index c = 0; c < d; ++c) put(ob + i * d + c, Ot[c * kLanes + i] * alpha[i]);
-      }
+      unpack_lanes(Ot, rows, d, kQueryLanes, alpha, o + (bh * s.sq + i0) * d);
       clock.lap(kPhaseOther);
     }
   }
@@ -395,7 +427,7 @@ template <typename T>
 void backward_kernel(const Dims& s, const T* q, const T* k, const T* v, const T* dout, T* dk, T* dv,
                      const BackwardScratch& w, int threads) {
   const Index d = s.d, dp = w.dq_stride, group = s.h / s.kvh, off = s.skv - s.sq;
-  const Index nkt = (s.skv + kLanes - 1) / kLanes, kvheads = s.b * s.kvh, splits = w.splits;
+  const Index nkt = (s.skv + kKeyLanes - 1) / kKeyLanes, kvheads = s.b * s.kvh, splits = w.splits;
   const Index acc_size = s.b * s.h * s.sq * dp;
   const float qscale = s.scale * kLog2e;
   const float* Dall = w.rows;
@@ -404,15 +436,19 @@ void backward_kernel(const Dims& s, const T* q, const T* k, const T* v, const T*
   {
     Carver carve{w.work + omp_get_thread_num() * w.stride};
     PhaseClock clock{w.phase_s ? w.phase_s + omp_get_thread_num() * kPhases : nullptr, 0.0};
-    float* Kt = carve.take(d * kLanes);  // [d][key lanes], scaled by scale * log2(e)
-    float* Vt = carve.take(d * kLanes);
-    float* dKt = carve.take(d * kLanes);
-    float* dVt = carve.take(d * kLanes);
-    float* Kr = carve.take(kLanes * dp);          // [keys][dp]: the key tile as rows, zero-padded
-    float* S = carve.take(kQueryRows * kLanes);   // [queries][key lanes]: scores, then P
-    float* dP = carve.take(kQueryRows * kLanes);  // dP, then dS
+    float* Kt = carve.take(d * kKeyLanes);  // [d][key lanes], scaled by scale * log2(e)
+    float* Vt = carve.take(d * kKeyLanes);
+    float* dKt = carve.take(d * kKeyLanes);
+    float* dVt = carve.take(d * kKeyLanes);
+    float* Kr = carve.take(kKeyLanes * dp);          // [keys][dp]: the key tile as rows, zero-padded
+    float* S = carve.take(kQueryRows * kKeyLanes);   // [queries][key lanes]: scores, then P
+    float* dP = carve.take(kQueryRows * kKeyLanes);  // dP, then dS
     float* Qc = carve.take(kQueryRows * d);       // bf16 tiles widened
     float* dOc = carve.take(kQueryRows * d);
+    float* scale_k = carve.take(kKeyLanes);       // per-row factors of the dk and dv tiles
+    float* ones = carve.take(kKeyLanes);
+    fill(scale_k, kKeyLanes, s.scale);
+    fill(ones, kKeyLanes, 1.0f);
 
 #pragma omp for schedule(dynamic, 1)
     for (Index item = 0; item < kvheads * splits; ++item) {
@@ -421,13 +457,13 @@ void backward_kernel(const Dims& s, const T* q, const T* k, const T* v, const T*
       float* acc = w.dq_acc + sp * acc_size;
       for (Index kt = sp; kt < nkt; kt += splits) {
         clock.start();
-        const Index j0 = kt * kLanes, cols = imin(kLanes, s.skv - j0);
+        const Index j0 = kt * kKeyLanes, cols = imin(kKeyLanes, s.skv - j0);
         const T* kb = k + (bk * s.skv + j0) * d;
-        pack_lanes(kb, cols, d, qscale, Kt);
-        pack_lanes(v + (bk * s.skv + j0) * d, cols, d, 1.0f, Vt);
-        fill(dKt, d * kLanes, 0.0f);
-        fill(dVt, d * kLanes, 0.0f);
-        fill(Kr, kLanes * dp, 0.0f);
+        pack_lanes(kb, cols, d, kKeyLanes, qscale, Kt);
+        pack_lanes(v + (bk * s.skv + j0) * d, cols, d, kKeyLanes, 1.0f, Vt);
+        fill(dKt, d * kKeyLanes, 0.0f);
+        fill(dVt, d * kKeyLanes, 0.0f);
+        fill(Kr, kKeyLanes * dp, 0.0f);
         for (Index j = 0; j < cols; ++j) {
           for (Index c = 0; c < d; ++c) Kr[j * dp + c] = widen(kb[j * d + c]);
         }
@@ -443,7 +479,7 @@ void backward_kernel(const Dims& s, const T* q, const T* k, const T* v, const T*
             const float* Q = as_f32(q + base, rows * d, Qc);
             const float* dO = as_f32(dout + base, rows * d, dOc);
             clock.lap(kPhaseOther);
-            gemm<Acc::kSet>(rows, kLanes, d, Q, d, 1, Kt, kLanes, S, kLanes);
+            gemm<Acc::kSet>(rows, kKeyLanes, d, Q, d, 1, Kt, kKeyLanes, S, kKeyLanes);
             clock.lap(kPhaseMatmul);
             // Key lanes j > t are masked (causal) or padding.
             const bool crosses = s.causal && j0 + cols - 1 > i0 + off;
@@ -452,29 +488,29 @@ void backward_kernel(const Dims& s, const T* q, const T* k, const T* v, const T*
               Index t = cols - 1;
               if (crosses) t = imin(t, i0 + i + off - j0);
               const float tf = static_cast<float>(t);
-              for (int l = 0; l < kLanes; l += kVL) {
-                const Vec p = exp2v(load(S + i * kLanes + l) - x);
-                store(S + i * kLanes + l, t >= kLanes - 1 ? p : (lane_index(l) > tf ? Vec{} : p));
+              for (int l = 0; l < kKeyLanes; l += kVL) {
+                const Vec p = exp2v(load(S + i * kKeyLanes + l) - x);
+                store(S + i * kKeyLanes + l, t >= kKeyLanes - 1 ? p : (lane_index(l) > tf ? Vec{} : p));
               }
             }
             clock.lap(kPhaseExp);
-            gemm<Acc::kAdd>(d, kLanes, rows, dO, 1, d, S, kLanes, dVt, kLanes);  // dV += P^T dO
-            gemm<Acc::kSet>(rows, kLanes, d, dO, d, 1, Vt, kLanes, dP, kLanes);  // dP = dO V^T
+            gemm<Acc::kAdd>(d, kKeyLanes, rows, dO, 1, d, S, kKeyLanes, dVt, kKeyLanes);  // dV += P^T dO
+            gemm<Acc::kSet>(rows, kKeyLanes, d, dO, d, 1, Vt, kKeyLanes, dP, kKeyLanes);  // dP = dO V^T
             clock.lap(kPhaseMatmul);
             for (Index i = 0; i < rows; ++i) {
               const Vec Di = splat(D[i]);
-              for (int l = 0; l < kLanes; l += kVL) {
-                store(dP + i * kLanes + l, load(S + i * kLanes + l) * (load(dP + i * kLanes + l) - Di));
+              for (int l = 0; l < kKeyLanes; l += kVL) {
+                store(dP + i * kKeyLanes + l, load(S + i * kKeyLanes + l) * (load(dP + i * kKeyLanes + l) - Di));
               }
             }
             clock.lap(kPhaseExp);
-            gemm<Acc::kAdd>(d, kLanes, rows, Q, 1, d, dP, kLanes, dKt, kLanes);  // dK += dS^T Q (scaled below)
-            gemm<Acc::kAdd>(rows, dp, cols, dP, kLanes, 1, Kr, dp, acc + (bh * s.sq + i0) * dp, dp);  // dQ += dS K
+            gemm<Acc::kAdd>(d, kKeyLanes, rows, Q, 1, d, dP, kKeyLanes, dKt, kKeyLanes);  // dK += dS^T Q (scaled below)
+            gemm<Acc::kAdd>(rows, dp, cols, dP, kKeyLanes, 1, Kr, dp, acc + (bh * s.sq + i0) * dp, dp);  // dQ += dS K
             clock.lap(kPhaseMatmul);
           }
         }
-        unpack_lanes(dKt, cols, d, s.scale, dk + (bk * s.skv + j0) * d);
-        unpack_lanes(dVt, cols, d, 1.0f, dv + (bk * s.skv + j0) * d);
+        unpack_lanes(dKt, cols, d, kKeyLanes, scale_k, dk + (bk * s.skv + j0) * d);
+        unpack_lanes(dVt, cols, d, kKeyLanes, ones, dv + (bk * s.skv + j0) * d);
         clock.lap(kPhaseOther);
       }
     }
