@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <tuple>
@@ -266,20 +267,23 @@ TB_ATTENTION_BENCH(BM_TorchBackward);
 // ---------------------------------------------------------------------------
 // The summary after the benchmarks.
 
-// Google Benchmark's console output, and each benchmark's per-iteration times
-// (s) kept for the summary.
+// Google Benchmark's console output, and each benchmark's times kept for the
+// summary: its "median" aggregate when repetitions are reported as aggregates,
+// else its per-iteration time of every repetition.
 class SummaryReporter : public benchmark::ConsoleReporter {
  public:
   void ReportRuns(const std::vector<Run>& reports) override {
     for (const Run& r : reports) {
-      if (r.run_type == Run::RT_Iteration && !r.error_occurred && r.iterations > 0) {
-        seconds_[r.run_name.function_name].push_back(r.real_accumulated_time / static_cast<double>(r.iterations));
-      }
+      if (r.error_occurred || r.iterations <= 0) continue;
+      const double s = r.GetAdjustedRealTime() / benchmark::GetTimeUnitMultiplier(r.time_unit);
+      if (r.run_type == Run::RT_Iteration) seconds_[r.run_name.function_name].push_back(s);
+      if (r.run_type == Run::RT_Aggregate && r.aggregate_name == "median") medians_[r.run_name.function_name] = s;
     }
     ConsoleReporter::ReportRuns(reports);
   }
   // Median over repetitions (s); 0 when the benchmark did not run or failed.
   double median(const std::string& name) const {
+    if (const auto m = medians_.find(name); m != medians_.end()) return m->second;
     const auto it = seconds_.find(name);
     if (it == seconds_.end()) return 0.0;
     std::vector<double> t = it->second;
@@ -289,6 +293,7 @@ class SummaryReporter : public benchmark::ConsoleReporter {
 
  private:
   std::map<std::string, std::vector<double>> seconds_;
+  std::map<std::string, double> medians_;
 };
 
 void print_summary(const SummaryReporter& r) {
@@ -297,8 +302,10 @@ void print_summary(const SummaryReporter& r) {
   std::printf("\n# Attention b=1 h=%lld s=%lld d=%lld fp32, %d threads, fused kernels: %s; medians over repetitions\n",
               static_cast<long long>(kHeads), static_cast<long long>(kSeq), static_cast<long long>(kDim),
               omp_get_max_threads(), tb::flash_detail::isa_name(tb::flash_detail::best_isa()));
+  const char* coretype = std::getenv("OPENBLAS_CORETYPE");
   std::printf("# fp32 GEMM %lld^3 (OpenBLAS): %.1f GFLOP/s, the rate the %%GEMM column is against\n",
               static_cast<long long>(kGemm), gemm_rate / 1e9);
+  std::printf("# BLAS: %s; OPENBLAS_CORETYPE=%s\n", openblas_get_config(), coretype ? coretype : "(unset)");
   std::printf("%-20s %-5s %9s %8s %9s %7s %9s\n", "implementation", "pass", "time", "matmuls", "rate", "GEMM",
               "PyTorch");
   std::printf("%-20s %-5s %9s %8s %9s %7s %9s\n", "", "", "ms", "count", "GFLOP/s", "%", "speed-up");
