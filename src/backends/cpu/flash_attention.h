@@ -12,9 +12,9 @@
 // loaded; all arithmetic (both matmuls, the softmax, the log-sum-exp) is fp32;
 // o, dq, dk and dv are rounded to bf16 (nearest, ties to even) when stored.
 //
-// Algorithm. Forward: query tiles of 64 rows against key tiles of 128 rows,
+// Algorithm. Forward: query tiles of 128 rows against key tiles of 128 rows,
 // online softmax (running max and sum, rescaled fp32 accumulator), the scores
-// never materialized beyond one 128 x 64 tile per thread. Under the causal
+// never materialized beyond one 128 x 128 tile per thread. Under the causal
 // mask, key tiles entirely above the diagonal are skipped and only tiles that
 // cross it are masked element by element. Parallel (OpenMP, dynamic schedule,
 // heaviest tiles first) over (b, h, query tile).
@@ -30,7 +30,7 @@
 // scales. No atomics; results do not depend on the thread schedule.
 //
 // Threads: omp_get_max_threads() (the CPU backend sets it). Scratch: a few
-// tiles per thread (225 KiB forward, 256 KiB backward at d = 128), never
+// tiles per thread (322 KiB forward, 257 KiB backward at d = 128), never
 // O(sq * skv); the backward adds 8 bytes per query row and the dq accumulators
 // (splits x b x h x sq x d fp32, d rounded up to the register tile; none in
 // fp32 with one split).
