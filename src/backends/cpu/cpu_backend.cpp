@@ -181,7 +181,7 @@ class CpuBackend final : public Backend {
 
   Support attention_supports(const Problem& problem) const {
     if (engine_ != CpuEngine::kDefault) {
-      return {false, std::string(name()) + ": attention runs on --backend cpu (one fused kernel for every CPU engine)"};
+      return {false, std::string(name()) + ": attention runs on --backend cpu (the fused kernel or the oneDNN composition, whatever the GEMM engine)"};
     }
     return cpu_attention_support(static_cast<const AttentionProblem&>(problem), attention_impl_);
   }
