@@ -521,6 +521,8 @@ TEST(CpuAttentionCandidatesTest, AutoKeepsTheFasterOfTheTwoTimes) {
     ASSERT_NE(f, std::string::npos);
     ASSERT_NE(c, std::string::npos);
     const double fused_ms = std::stod(impl.substr(f + 6)), composed_ms = std::stod(impl.substr(c + 19));
+    // Printed to 4 significant digits: equal as printed, either may have been the faster.
+    if (fused_ms == composed_ms) continue;
     EXPECT_EQ(impl.rfind("oneDNN ", 0) == 0, composed_ms < fused_ms) << fused_ms << " vs " << composed_ms;
   }
 }

@@ -79,8 +79,8 @@ class CpuAttention final : public Workload {
       TB_ASSIGN_OR_RETURN(const double composed_s, median_seconds([this] { return run_composed(); }));
       use_composed_ = composed_s < fused_s;
       choice_ = std::string("the faster of 2 timed at prepare (median of ") + std::to_string(kCandidateRuns) +
-                " runs): fused " + format_fixed(fused_s * 1e3, 1) + " ms, oneDNN composition " +
-                format_fixed(composed_s * 1e3, 1) + " ms";
+                " runs): fused " + format_significant(fused_s * 1e3, 4) + " ms, oneDNN composition " +
+                format_significant(composed_s * 1e3, 4) + " ms";
       if (!use_composed_) composed_.reset();  // its scores are not kept
     }
     return poison_outputs();

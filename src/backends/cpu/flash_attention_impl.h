@@ -33,8 +33,8 @@ struct Dims {
 
 constexpr Index kQueryLanes = 128;  // forward: queries per tile, the vector-lane dimension of its tiles
 constexpr Index kKeyLanes = 64;     // backward: keys per tile, the vector-lane dimension of its tiles
-constexpr Index kKeyRows = 128;   // keys per tile in the forward and the dq pass
-constexpr Index kQueryRows = 64;  // queries per tile in the dk/dv pass
+constexpr Index kKeyRows = 128;     // forward: keys per tile
+constexpr Index kQueryRows = 64;    // backward: queries per tile
 
 namespace {
 constexpr Index round16(Index n) { return (n + 15) / 16 * 16; }  // 64-byte multiples of floats
