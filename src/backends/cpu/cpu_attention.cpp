@@ -229,16 +229,13 @@ Support cpu_attention_support(const AttentionProblem& p, CpuAttentionImpl impl) 
 
 std::int64_t cpu_attention_bytes(const AttentionProblem& p, CpuAttentionImpl impl, int threads) {
   // Copies of q, k, v and o, lse; with a backward also do, dq, dk, dv and the kernel's row statistics and dq
-  // accumulators (an upper bound: fp32 rows padded to 64 floats).
+  // accumulators.
   const auto& s = p.shape();
   const std::int64_t elem = static_cast<std::int64_t>(dtype_size(p.dtype()));
   const std::int64_t qsize = s.b * s.h * s.sq * s.d * elem, ksize = s.b * s.kvh * s.skv * s.d * elem;
   const bool backward = p.pass() != AttentionPass::kFwd;
   std::int64_t bytes = (backward ? 4 : 2) * qsize + (backward ? 4 : 2) * ksize + s.b * s.h * s.sq * 4;
-  if (backward) {
-    const std::int64_t rows = s.b * s.h * s.sq;
-    bytes += rows * 8 + flash_detail::backward_splits(s, threads) * rows * ((s.d + 63) / 64 * 64) * 4;
-  }
+  if (backward) bytes += flash_detail::backward_extra_bytes(s, threads);
   if (impl == CpuAttentionImpl::kOneDnn) bytes += OneDnnAttention::score_bytes(s, backward);
   return bytes;
 }

@@ -34,23 +34,34 @@ Dims checked(const AttentionShape& s) {
   return Dims{s.b, s.h, s.kvh, s.sq, s.skv, s.d, s.causal, s.scale};
 }
 
-// Per-thread scratch slices, 64-byte aligned.
+// n floats (n >= 0), 64-byte aligned, freed on scope exit.
+class AlignedFloats {
+ public:
+  explicit AlignedFloats(Index n)
+      : data_(n > 0 ? static_cast<float*>(std::aligned_alloc(64, (static_cast<std::size_t>(n) * sizeof(float) + 63) /
+                                                                       64 * 64))
+                    : nullptr) {
+    if (n > 0 && data_ == nullptr) throw std::bad_alloc();
+  }
+  ~AlignedFloats() { std::free(data_); }
+  AlignedFloats(const AlignedFloats&) = delete;
+  AlignedFloats& operator=(const AlignedFloats&) = delete;
+  float* data() const { return data_; }
+
+ private:
+  float* data_;
+};
+
+// Per-thread scratch slices of `stride` floats, each 64-byte aligned.
 class Workspace {
  public:
-  Workspace(Index per_thread, int threads) : stride_((per_thread + 15) / 16 * 16) {
-    const std::size_t bytes = static_cast<std::size_t>(stride_) * static_cast<std::size_t>(threads) * sizeof(float);
-    data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
-    if (data_ == nullptr) throw std::bad_alloc();
-  }
-  ~Workspace() { std::free(data_); }
-  Workspace(const Workspace&) = delete;
-  Workspace& operator=(const Workspace&) = delete;
-  float* data() const { return data_; }
+  Workspace(Index per_thread, int threads) : stride_((per_thread + 15) / 16 * 16), buffer_(stride_ * threads) {}
+  float* data() const { return buffer_.data(); }
   Index stride() const { return stride_; }
 
  private:
   Index stride_;
-  float* data_ = nullptr;
+  AlignedFloats buffer_;
 };
 
 Index round_up_to(Index n, Index multiple) { return (n + multiple - 1) / multiple * multiple; }
@@ -123,10 +134,9 @@ class PhaseSeconds {
   PhaseSeconds(Phases* phases, int threads)
       : phases_(phases), seconds_(phases ? static_cast<std::size_t>(threads) * kPhases : 0, 0.0) {}
   ~PhaseSeconds() {
-    for (std::size_t i = 0; i < seconds_.size(); ++i) {
-      double* to[kPhases] = {&phases_->matmul_s, &phases_->exp_s, &phases_->reduce_s, &phases_->other_s};
-      *to[i % kPhases] += seconds_[i];
-    }
+    if (!phases_) return;
+    double* to[kPhases] = {&phases_->matmul_s, &phases_->exp_s, &phases_->reduce_s, &phases_->other_s};
+    for (std::size_t i = 0; i < seconds_.size(); ++i) *to[i % kPhases] += seconds_[i];
   }
   PhaseSeconds(const PhaseSeconds&) = delete;
   PhaseSeconds& operator=(const PhaseSeconds&) = delete;
@@ -137,27 +147,25 @@ class PhaseSeconds {
   std::vector<double> seconds_;
 };
 
-// 64-byte aligned floats, freed on scope exit.
-struct AlignedFloats {
-  explicit AlignedFloats(Index n) : data(n > 0 ? static_cast<float*>(std::aligned_alloc(64, round_up(n))) : nullptr) {
-    if (n > 0 && data == nullptr) throw std::bad_alloc();
-  }
-  ~AlignedFloats() { std::free(data); }
-  AlignedFloats(const AlignedFloats&) = delete;
-  AlignedFloats& operator=(const AlignedFloats&) = delete;
-  static std::size_t round_up(Index n) { return (static_cast<std::size_t>(n) * sizeof(float) + 63) / 64 * 64; }
-  float* data;
-};
+}  // namespace
 
+namespace {
+// Bytes of one dq accumulator, at most: rows padded to 64 floats, the widest register tile.
+Index accumulator_bytes(const AttentionShape& shape) {
+  return shape.b * shape.h * shape.sq * round_up_to(shape.d, 64) * Index{sizeof(float)};
+}
 }  // namespace
 
 Index backward_splits(const AttentionShape& shape, int threads) {
   const Index kvheads = shape.b * shape.kvh, key_tiles = (shape.skv + kKeyLanes - 1) / kKeyLanes;
   if (kvheads % threads == 0 || kvheads >= 4 * threads) return 1;  // whole kv heads balance the threads
   Index splits = std::min<Index>(key_tiles, (2 * threads + kvheads - 1) / kvheads);
-  const Index acc_bytes = shape.b * shape.h * shape.sq * round_up_to(shape.d, 64) * Index{4};
-  while (splits > 1 && splits * acc_bytes > kMaxDqAccumulatorBytes) --splits;
+  while (splits > 1 && splits * accumulator_bytes(shape) > kMaxDqAccumulatorBytes) --splits;
   return splits;
+}
+
+Index backward_extra_bytes(const AttentionShape& shape, int threads) {
+  return shape.b * shape.h * shape.sq * 2 * Index{sizeof(float)} + backward_splits(shape, threads) * accumulator_bytes(shape);
 }
 
 template <typename T>
@@ -191,8 +199,8 @@ void backward(Isa isa, const AttentionShape& shape, const T* q, const T* k, cons
   const AlignedFloats row_stats(2 * rows);
   const AlignedFloats acc(in_place ? 0 : splits * rows * dp);
   PhaseSeconds phase_s(phases, threads);
-  const BackwardScratch scratch{work.data(), work.stride(),  row_stats.data,
-                                in_place ? reinterpret_cast<float*>(dq) : acc.data,
+  const BackwardScratch scratch{work.data(), work.stride(),  row_stats.data(),
+                                in_place ? reinterpret_cast<float*>(dq) : acc.data(),
                                 dp,          splits,         phase_s.data()};
   switch (isa) {
 #ifdef TB_FLASH_X86

@@ -106,6 +106,10 @@ void backward(Isa isa, const AttentionShape& s, const T* q, const T* k, const T*
 // of 64, and fewer when the splits' fp32 dq accumulators (one dq each) would
 // pass kMaxDqAccumulatorBytes.
 std::int64_t backward_splits(const AttentionShape& s, int threads);
+// Memory the backward allocates besides its per-thread tiles (B), at most: 2
+// floats per query row and the dq accumulators, rows padded to 64 floats
+// (none are allocated in fp32 with one split and d a multiple of the tile).
+std::int64_t backward_extra_bytes(const AttentionShape& s, int threads);
 constexpr std::int64_t kMaxDqAccumulatorBytes = std::int64_t{1} << 30;
 
 }  // namespace flash_detail
